@@ -1,0 +1,32 @@
+// What every domain function needs: the store, the clock and the engine's secrets and settings.
+import type { Store } from '../store/store.ts';
+
+export interface Notifier {
+  /** Delivers a one-time code (OTP, textcoin claim code) to a member or recipient. */
+  send(message: { to: string; kind: 'otp' | 'textcoin'; code: string }): Promise<void>;
+}
+
+export interface DomainSettings {
+  /** HMAC-SHA256 key for card hashes; changing it orphans every linked card. */
+  cardHashKey: string;
+  /** HMAC key for member tokens (JWT HS256). */
+  memberTokenKey: string;
+  memberTokenTtlSeconds: number;
+  otpTtlSeconds: number;
+  pinMaxFailures: number;
+  pinLockSeconds: number;
+  /** Idempotency keys are kept at least this long (as long as a till may stay offline, and more). */
+  idempotencyRetentionDays: number;
+  textcoinClaimDays: number;
+  /** Exact decimal rates: major units of `to` per major unit of `from`, keyed "FROM:TO". */
+  rates: Record<string, string>;
+}
+
+export interface DomainContext {
+  store: Store;
+  now: () => number;
+  settings: DomainSettings;
+  notifier: Notifier;
+}
+
+export const DAY_MS = 86_400_000;

@@ -1,0 +1,65 @@
+// Business errors. Each API renders them in its own shape; the HTTP status comes with the error so
+// every API agrees on it.
+export type ErrorCode =
+  | 'validation_error'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'member_not_found'
+  | 'program_not_found'
+  | 'transaction_not_found'
+  | 'conflict'
+  | 'idempotency_conflict'
+  | 'duplicate_order'
+  | 'insufficient_balance'
+  | 'insufficient_deposit'
+  | 'below_minimum_purchase'
+  | 'refund_exceeds_purchase'
+  | 'member_token_required'
+  | 'member_token_invalid'
+  | 'pin_required'
+  | 'pin_invalid'
+  | 'pin_locked'
+  | 'pin_not_set'
+  | 'pin_redemption_disabled'
+  | 'otp_invalid'
+  | 'rate_limited';
+
+const statusOf: Record<ErrorCode, number> = {
+  validation_error: 400,
+  unauthorized: 401,
+  member_token_required: 401,
+  member_token_invalid: 401,
+  pin_invalid: 401,
+  otp_invalid: 401,
+  forbidden: 403,
+  pin_redemption_disabled: 403,
+  not_found: 404,
+  member_not_found: 404,
+  program_not_found: 404,
+  transaction_not_found: 404,
+  conflict: 409,
+  idempotency_conflict: 409,
+  duplicate_order: 409,
+  insufficient_balance: 422,
+  insufficient_deposit: 422,
+  below_minimum_purchase: 422,
+  refund_exceeds_purchase: 422,
+  pin_required: 422,
+  pin_not_set: 422,
+  pin_locked: 423,
+  rate_limited: 429,
+};
+
+export class DomainError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+    this.status = statusOf[code];
+  }
+}

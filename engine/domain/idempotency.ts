@@ -1,0 +1,67 @@
+// Idempotency: one stored result per (app, scope, key). The same key with the same request returns
+// the stored result; with a different request it is a conflict. Runs inside the operation's own
+// transaction, so the effect and the stored result commit together or not at all.
+import { createHash } from 'node:crypto';
+import type { Tx } from '../store/store.ts';
+import { DomainError } from './errors.ts';
+
+export interface IdempotencyKey {
+  appId: string;
+  /** Namespace: the API and operation, so one key string may be reused across unrelated routes. */
+  scope: string;
+  key: string;
+}
+
+export type Replayable<T> = T & { replayed: boolean };
+
+/** Stable hash of a request: object keys sorted, so field order does not matter. */
+export function requestHash(value: unknown): string {
+  const canonical = (v: unknown): unknown =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+        )
+      : Array.isArray(v)
+        ? v.map(canonical)
+        : v;
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(value)) ?? 'null')
+    .digest('hex');
+}
+
+export async function idempotent<T extends object>(
+  tx: Tx,
+  key: IdempotencyKey | undefined,
+  request: unknown,
+  now: number,
+  run: () => Promise<T>,
+): Promise<Replayable<T>> {
+  if (!key) return { ...(await run()), replayed: false };
+  const hash = requestHash(request);
+  const stored = await tx.one<{ request_hash: string; result: string }>(
+    'SELECT request_hash, result FROM idempotency_keys WHERE app_id = ? AND scope = ? AND key = ?',
+    [key.appId, key.scope, key.key],
+  );
+  if (stored) {
+    if (stored.request_hash !== hash) {
+      throw new DomainError(
+        'idempotency_conflict',
+        `Key "${key.key}" was already used for a different request; use a new key for a new operation`,
+      );
+    }
+    return { ...(JSON.parse(stored.result) as T), replayed: true };
+  }
+  const result = await run();
+  await tx.run(
+    'INSERT INTO idempotency_keys (app_id, scope, key, request_hash, result, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    [key.appId, key.scope, key.key, hash, JSON.stringify(result), now],
+  );
+  return { ...result, replayed: false };
+}
+
+/** Forgets keys older than the retention period. */
+export async function pruneIdempotencyKeys(tx: Tx, olderThan: number): Promise<number> {
+  return (await tx.run('DELETE FROM idempotency_keys WHERE created_at < ?', [olderThan])).changes;
+}

@@ -1,0 +1,274 @@
+// Double-entry ledger. Every balance change is one immutable transfer from a debit account to a
+// credit account in one currency, so debits equal credits per currency by construction. Balances are
+// cached on the account row in the same transaction and recomputed from transfers by `verifyLedger`.
+// Two-phase: a pending transfer holds funds; exactly one post or void transfer resolves it.
+import type { Tx } from '../store/store.ts';
+import { DomainError } from './errors.ts';
+
+export interface AccountSpec {
+  code: string;
+  kind: string;
+  currency: string;
+  /** 'credit' for what the engine owes (member balances, deposits); 'debit' for what funds them. */
+  normal: 'debit' | 'credit';
+  /** Funding accounts may; member balances and deposits may not (except by an allowed clawback). */
+  mayGoNegative: boolean;
+}
+
+export interface AccountRow {
+  id: number;
+  code: string;
+  kind: string;
+  currency: string;
+  normal_side: 'debit' | 'credit';
+  may_go_negative: number;
+  debits_posted: number;
+  credits_posted: number;
+  debits_pending: number;
+  credits_pending: number;
+}
+
+export interface Balance {
+  /** Posted balance on the account's normal side. */
+  posted: number;
+  /** Posted minus pending outflows: what may be spent now. */
+  available: number;
+  /** Pending outflows (holds). */
+  held: number;
+}
+
+export function balanceOf(a: AccountRow): Balance {
+  if (a.normal_side === 'credit') {
+    return {
+      posted: a.credits_posted - a.debits_posted,
+      available: a.credits_posted - a.debits_posted - a.debits_pending,
+      held: a.debits_pending,
+    };
+  }
+  return {
+    posted: a.debits_posted - a.credits_posted,
+    available: a.debits_posted - a.credits_posted - a.credits_pending,
+    held: a.credits_pending,
+  };
+}
+
+const accountColumns =
+  'id, code, kind, currency, normal_side, may_go_negative, debits_posted, credits_posted, debits_pending, credits_pending';
+
+/** Returns the account's id, creating it on first use. */
+export async function ensureAccount(tx: Tx, spec: AccountSpec, now: number): Promise<number> {
+  const found = await tx.one<{ id: number; currency: string }>('SELECT id, currency FROM accounts WHERE code = ?', [
+    spec.code,
+  ]);
+  if (found) {
+    if (found.currency !== spec.currency) {
+      throw new Error(`account ${spec.code} is in ${found.currency}, not ${spec.currency}`);
+    }
+    return found.id;
+  }
+  const row = await tx.one<{ id: number }>(
+    'INSERT INTO accounts (code, kind, currency, normal_side, may_go_negative, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
+    [spec.code, spec.kind, spec.currency, spec.normal, spec.mayGoNegative ? 1 : 0, now],
+  );
+  return row!.id;
+}
+
+export async function getAccount(tx: Tx, id: number, lock = false): Promise<AccountRow> {
+  const row = await tx.one<AccountRow>(
+    `SELECT ${accountColumns} FROM accounts WHERE id = ?${lock ? tx.forUpdate : ''}`,
+    [id],
+  );
+  if (!row) throw new Error(`account ${id} does not exist`);
+  return row;
+}
+
+export async function findAccount(tx: Tx, code: string): Promise<AccountRow | undefined> {
+  return tx.one<AccountRow>(`SELECT ${accountColumns} FROM accounts WHERE code = ?`, [code]);
+}
+
+export interface TransferInput {
+  transactionId: number;
+  debit: number;
+  credit: number;
+  amount: number;
+  currency: string;
+  now: number;
+  /** Hold the amount instead of posting it; resolve later with postPending or voidPending. */
+  pending?: boolean;
+  /** A refund clawback may take a member balance below zero; nothing else may. */
+  allowNegative?: boolean;
+  /** The error to throw when the debited account lacks the funds (defaults to insufficient_balance). */
+  insufficient?: (account: AccountRow, available: number) => DomainError;
+}
+
+function outflowSide(a: AccountRow): 'debit' | 'credit' {
+  return a.normal_side === 'credit' ? 'debit' : 'credit';
+}
+
+/** Moves `amount` from the debit account to the credit account. Returns the transfer id. */
+export async function transfer(tx: Tx, t: TransferInput): Promise<number> {
+  if (!Number.isSafeInteger(t.amount) || t.amount <= 0) throw new Error(`transfer amount must be a positive integer`);
+  const debit = await getAccount(tx, t.debit, true);
+  const credit = await getAccount(tx, t.credit, true);
+  for (const a of [debit, credit]) {
+    if (a.currency !== t.currency) throw new Error(`account ${a.code} is in ${a.currency}, transfer in ${t.currency}`);
+  }
+  // Whichever side this transfer takes money out of, check that account can afford it.
+  for (const [account, side] of [
+    [debit, 'debit'],
+    [credit, 'credit'],
+  ] as const) {
+    if (side !== outflowSide(account) || account.may_go_negative || t.allowNegative) continue;
+    const available = balanceOf(account).available;
+    if (available < t.amount) {
+      throw t.insufficient
+        ? t.insufficient(account, available)
+        : new DomainError('insufficient_balance', 'Insufficient balance', { available });
+    }
+  }
+  const phase = t.pending ? 'pending' : 'posted';
+  const row = await tx.one<{ id: number }>(
+    `INSERT INTO transfers (transaction_id, debit_account_id, credit_account_id, amount, currency, phase, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    [t.transactionId, t.debit, t.credit, t.amount, t.currency, phase, t.now],
+  );
+  const column = t.pending ? 'pending' : 'posted';
+  await tx.run(`UPDATE accounts SET debits_${column} = debits_${column} + ? WHERE id = ?`, [t.amount, t.debit]);
+  await tx.run(`UPDATE accounts SET credits_${column} = credits_${column} + ? WHERE id = ?`, [t.amount, t.credit]);
+  return row!.id;
+}
+
+interface TransferRow {
+  id: number;
+  debit_account_id: number;
+  credit_account_id: number;
+  amount: number;
+  currency: string;
+  phase: string;
+}
+
+async function resolvePending(
+  tx: Tx,
+  pendingId: number,
+  outcome: 'post_pending' | 'void_pending',
+  transactionId: number,
+  now: number,
+): Promise<number> {
+  const pending = await tx.one<TransferRow>(
+    `SELECT id, debit_account_id, credit_account_id, amount, currency, phase FROM transfers WHERE id = ?`,
+    [pendingId],
+  );
+  if (!pending || pending.phase !== 'pending') throw new Error(`transfer ${pendingId} is not a pending transfer`);
+  const resolved = await tx.one<{ id: number }>('SELECT id FROM transfers WHERE pending_id = ?', [pendingId]);
+  if (resolved) throw new DomainError('conflict', `Pending transfer ${pendingId} is already resolved`);
+  const row = await tx.one<{ id: number }>(
+    `INSERT INTO transfers (transaction_id, debit_account_id, credit_account_id, amount, currency, phase, pending_id, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    [
+      transactionId,
+      pending.debit_account_id,
+      pending.credit_account_id,
+      pending.amount,
+      pending.currency,
+      outcome,
+      pendingId,
+      now,
+    ],
+  );
+  const posted = outcome === 'post_pending' ? pending.amount : 0;
+  await tx.run(
+    'UPDATE accounts SET debits_pending = debits_pending - ?, debits_posted = debits_posted + ? WHERE id = ?',
+    [pending.amount, posted, pending.debit_account_id],
+  );
+  await tx.run(
+    'UPDATE accounts SET credits_pending = credits_pending - ?, credits_posted = credits_posted + ? WHERE id = ?',
+    [pending.amount, posted, pending.credit_account_id],
+  );
+  return row!.id;
+}
+
+export const postPending = (tx: Tx, pendingId: number, transactionId: number, now: number) =>
+  resolvePending(tx, pendingId, 'post_pending', transactionId, now);
+
+export const voidPending = (tx: Tx, pendingId: number, transactionId: number, now: number) =>
+  resolvePending(tx, pendingId, 'void_pending', transactionId, now);
+
+export interface LedgerProblem {
+  kind: 'cached_balance' | 'currency_imbalance' | 'negative_balance' | 'currency_mismatch';
+  message: string;
+}
+
+export interface LedgerReport {
+  accounts: number;
+  transfers: number;
+  currencies: Record<string, { debits: number; credits: number }>;
+  problems: LedgerProblem[];
+}
+
+/** Recomputes every balance from the transfers and compares it with the cached one. */
+export async function verifyLedger(tx: Tx): Promise<LedgerReport> {
+  const accounts = await tx.all<AccountRow>(`SELECT ${accountColumns} FROM accounts ORDER BY id`);
+  const sums = await tx.all<{ account: number; side: 'd' | 'c'; state: 'posted' | 'pending'; total: number }>(
+    `SELECT debit_account_id AS account, 'd' AS side, 'posted' AS state, SUM(amount) AS total
+       FROM transfers WHERE phase IN ('posted', 'post_pending') GROUP BY debit_account_id
+     UNION ALL
+     SELECT credit_account_id, 'c', 'posted', SUM(amount)
+       FROM transfers WHERE phase IN ('posted', 'post_pending') GROUP BY credit_account_id
+     UNION ALL
+     SELECT t.debit_account_id, 'd', 'pending', SUM(t.amount) FROM transfers t
+       WHERE t.phase = 'pending' AND NOT EXISTS (SELECT 1 FROM transfers r WHERE r.pending_id = t.id)
+       GROUP BY t.debit_account_id
+     UNION ALL
+     SELECT t.credit_account_id, 'c', 'pending', SUM(t.amount) FROM transfers t
+       WHERE t.phase = 'pending' AND NOT EXISTS (SELECT 1 FROM transfers r WHERE r.pending_id = t.id)
+       GROUP BY t.credit_account_id`,
+  );
+  const recomputed = new Map<number, { dp: number; cp: number; dh: number; ch: number }>();
+  for (const s of sums) {
+    const r = recomputed.get(s.account) ?? { dp: 0, cp: 0, dh: 0, ch: 0 };
+    const total = Number(s.total);
+    if (s.state === 'posted') r[s.side === 'd' ? 'dp' : 'cp'] += total;
+    else r[s.side === 'd' ? 'dh' : 'ch'] += total;
+    recomputed.set(s.account, r);
+  }
+  const problems: LedgerProblem[] = [];
+  const currencies: LedgerReport['currencies'] = {};
+  for (const a of accounts) {
+    const r = recomputed.get(a.id) ?? { dp: 0, cp: 0, dh: 0, ch: 0 };
+    const cached = [a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending];
+    const actual = [r.dp, r.cp, r.dh, r.ch];
+    if (cached.some((v, i) => v !== actual[i])) {
+      problems.push({
+        kind: 'cached_balance',
+        message: `${a.code}: cached debits/credits posted ${cached[0]}/${cached[1]} pending ${cached[2]}/${cached[3]}, transfers say ${actual[0]}/${actual[1]} pending ${actual[2]}/${actual[3]}`,
+      });
+    }
+    const c = (currencies[a.currency] ??= { debits: 0, credits: 0 });
+    c.debits += r.dp;
+    c.credits += r.cp;
+    if (!a.may_go_negative && balanceOf(a).posted < 0) {
+      const clawed = await tx.one<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM transfers f JOIN transactions t ON t.id = f.transaction_id
+          WHERE t.type = 'refund' AND (f.debit_account_id = ? OR f.credit_account_id = ?)`,
+        [a.id, a.id],
+      );
+      if (!clawed || Number(clawed.n) === 0) {
+        problems.push({ kind: 'negative_balance', message: `${a.code} is below zero with no refund clawback` });
+      }
+    }
+  }
+  for (const [code, c] of Object.entries(currencies)) {
+    if (c.debits !== c.credits) {
+      problems.push({ kind: 'currency_imbalance', message: `${code}: debits ${c.debits} != credits ${c.credits}` });
+    }
+  }
+  const mismatched = await tx.all<{ id: number }>(
+    `SELECT t.id FROM transfers t JOIN accounts d ON d.id = t.debit_account_id JOIN accounts c ON c.id = t.credit_account_id
+      WHERE d.currency <> t.currency OR c.currency <> t.currency`,
+  );
+  for (const m of mismatched) {
+    problems.push({ kind: 'currency_mismatch', message: `transfer ${m.id} joins accounts of another currency` });
+  }
+  const count = await tx.one<{ n: number }>('SELECT COUNT(*) AS n FROM transfers');
+  return { accounts: accounts.length, transfers: Number(count?.n ?? 0), currencies, problems };
+}

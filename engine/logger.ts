@@ -1,0 +1,33 @@
+// pino options for the engine. Card, PIN and key fields are redacted wherever they appear in a
+// logged object (top level, or one or two levels down), so a careless log line cannot leak them.
+import type { LoggerOptions } from 'pino';
+
+const secretFields = [
+  'pan',
+  'pin',
+  'ipin',
+  'track1',
+  'track2',
+  'track',
+  'cvv',
+  'expDate',
+  'pin_block',
+  'pinBlock',
+  'partner_key',
+  'secret',
+  'secret_key',
+  'api_key',
+  'apiKey',
+  'password',
+  'token',
+];
+const secretHeaders = ['x-api-key', 'secret-key', 'authorization', 'x-member-token', 'cookie', 'idempotency-key'];
+
+export const redactPaths = [
+  ...secretFields.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]),
+  ...secretHeaders.flatMap((h) => [`req.headers["${h}"]`, `headers["${h}"]`]),
+];
+
+export function loggerOptions(level: string): LoggerOptions {
+  return { level, redact: { paths: redactPaths, censor: '[redacted]' } };
+}

@@ -1,0 +1,159 @@
+// createEngine: the cashback engine as an embeddable Fastify server over a store. The till embeds
+// it; `npm run engine` runs it standalone.
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { EngineConfig } from './config.ts';
+import { resolveSecrets } from './config.ts';
+import { appAuthenticator } from './domain/apps.ts';
+import { DAY_MS, type DomainContext, type Notifier } from './domain/context.ts';
+import { pruneIdempotencyKeys } from './domain/idempotency.ts';
+import { processDueLots } from './domain/lots.ts';
+import { returnUnclaimedTextcoins } from './domain/partners.ts';
+import { parseJson, serializeJson } from './http/json.ts';
+import { loggerOptions } from './logger.ts';
+import { healthRoutes } from './routes/health.ts';
+import { nativeRoutes } from './routes/native.ts';
+import { seed002Routes } from './routes/seed-002-loyalty.ts';
+import { seed004Routes } from './routes/seed-004-partner.ts';
+import type { Store } from './store/store.ts';
+
+export interface EngineOptions {
+  store: Store;
+  config: EngineConfig;
+  /** The clock; tests pass one they can move. */
+  now?: () => number;
+  /** Delivers OTPs and textcoin claim codes; the default refuses, naming the missing setting. */
+  notifier?: Notifier;
+  /** Replace the pino logger (tests pass false). */
+  logger?: boolean;
+}
+
+export interface Engine {
+  app: FastifyInstance;
+  ctx: DomainContext;
+  /** Settles matured and expired cashback, unclaimed textcoins and old idempotency keys. */
+  sweep(): Promise<{ matured: number; expired: number; returned: number; pruned: number }>;
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+const noNotifier: Notifier = {
+  async send() {
+    throw new Error('No notifier is configured to deliver one-time codes');
+  },
+};
+
+export async function createEngine(options: EngineOptions): Promise<Engine> {
+  const { store, config } = options;
+  const now = options.now ?? Date.now;
+  const secrets = resolveSecrets(config);
+  const ctx: DomainContext = {
+    store,
+    now,
+    notifier: options.notifier ?? noNotifier,
+    settings: {
+      cardHashKey: secrets.cardHashKey,
+      memberTokenKey: secrets.memberTokenKey,
+      memberTokenTtlSeconds: config.memberTokenTtlSeconds,
+      otpTtlSeconds: config.otpTtlSeconds,
+      pinMaxFailures: config.pinMaxFailures,
+      pinLockSeconds: config.pinLockSeconds,
+      idempotencyRetentionDays: config.idempotencyRetentionDays,
+      textcoinClaimDays: config.textcoinClaimDays,
+      rates: config.rates,
+    },
+  };
+  const authenticate = appAuthenticator(store, now);
+
+  const app = Fastify({
+    logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    bodyLimit: config.bodyLimitBytes,
+    // Per-request lines only when debugging: at thousands of requests a second they are the cost.
+    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+  });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJson(body as string));
+    } catch (error) {
+      done(Object.assign(new Error(`Malformed JSON: ${(error as Error).message}`), { statusCode: 400, code: 'malformed_json' }));
+    }
+  });
+  // Validation is done by zod in each route (http/api.ts); the JSON Schemas are for the document.
+  app.setValidatorCompiler(() => (value) => ({ value }));
+  app.setSerializerCompiler(() => serializeJson);
+  app.setReplySerializer(serializeJson);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Tillback cashback engine',
+        version: '1',
+        description:
+          'Native API (/v1) for tills, plus the APIs of the systems Tillback stands in for: the loyalty cashback API (/api/v1/cashback) and the Obyte partner cashback API (/new_purchase). Money in the native API is integer minor units; the seed APIs use decimal numbers as their documents show.',
+      },
+      components: {
+        securitySchemes: {
+          appId: { type: 'apiKey', in: 'header', name: 'X-App-Id' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
+          memberToken: { type: 'apiKey', in: 'header', name: 'X-Member-Token' },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(rateLimit, {
+    global: true,
+    hook: 'preHandler',
+    timeWindow: 60_000,
+    keyGenerator: (req) => {
+      const appId = req.headers['x-app-id'];
+      const partner = (req.body as { partner?: unknown } | undefined)?.partner;
+      if (typeof appId === 'string') return `app:${appId}`;
+      if (typeof partner === 'string') return `app:${partner}`;
+      return `ip:${req.ip}`;
+    },
+    max: async (_req, key) => {
+      if (!key.startsWith('app:')) return config.defaultRateLimitPerMinute;
+      const row = await store.read((tx) =>
+        tx.one<{ r: number }>('SELECT rate_limit_per_minute AS r FROM apps WHERE app_id = ?', [key.slice(4)]),
+      );
+      return row?.r ?? config.defaultRateLimitPerMinute;
+    },
+  });
+
+  await app.register(healthRoutes(store));
+  await app.register(nativeRoutes(ctx, authenticate), { prefix: '/v1' });
+  await app.register(seed002Routes(ctx, authenticate), { prefix: '/api/v1/cashback' });
+  await app.register(seed004Routes(ctx, authenticate));
+
+  async function sweep() {
+    const t = now();
+    return store.transact(async (tx) => {
+      const lots = await processDueLots(tx, t);
+      const returned = await returnUnclaimedTextcoins(tx, t);
+      const pruned = await pruneIdempotencyKeys(tx, t - config.idempotencyRetentionDays * DAY_MS);
+      return { ...lots, returned, pruned };
+    });
+  }
+  const timer = setInterval(() => {
+    sweep().catch((error: unknown) => app.log.error({ err: error }, 'sweep failed'));
+  }, config.sweepIntervalSeconds * 1000);
+  timer.unref();
+
+  return {
+    app,
+    ctx,
+    sweep,
+    async listen() {
+      return app.listen({ host: config.host, port: config.port });
+    },
+    async close() {
+      clearInterval(timer);
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,159 @@
+// SQLite backend (better-sqlite3, WAL). Writes are group-committed: every transaction queued while
+// the previous commit ran shares the next one (each inside its own SAVEPOINT, so one failure rolls
+// back only itself), which turns one fsync per request into one fsync per batch.
+import Database from 'better-sqlite3';
+import type { RunResult, SqlValue, Store, Tx } from './store.ts';
+import { applyMigrations } from './migrations.ts';
+
+export interface SqliteOptions {
+  /** File path, or ':memory:' (only for throwaway tools; tests use real files). */
+  path: string;
+  /** FULL (default) fsyncs every commit; NORMAL may lose the last commits on power loss. */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** Most transactions per commit. */
+  maxBatch?: number;
+}
+
+interface Job {
+  work: (tx: Tx) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Statement = Database.Statement<SqlValue[]>;
+
+function makeTx(db: Database.Database, cache: Map<string, Statement>): Tx {
+  const prepare = (sql: string): Statement => {
+    let stmt = cache.get(sql);
+    if (!stmt) {
+      stmt = db.prepare<SqlValue[]>(sql);
+      cache.set(sql, stmt);
+    }
+    return stmt;
+  };
+  return {
+    forUpdate: '',
+    one: async <T>(sql: string, params: readonly SqlValue[] = []) => prepare(sql).get(...params) as T | undefined,
+    all: async <T>(sql: string, params: readonly SqlValue[] = []) => prepare(sql).all(...params) as T[],
+    run: async (sql: string, params: readonly SqlValue[] = []): Promise<RunResult> => ({
+      changes: prepare(sql).run(...params).changes,
+    }),
+  };
+}
+
+function open(path: string, synchronous: 'FULL' | 'NORMAL', readonly: boolean): Database.Database {
+  const db = new Database(path, { readonly });
+  db.pragma('busy_timeout = 5000');
+  if (!readonly) db.pragma('journal_mode = WAL');
+  // better-sqlite3 reopens WAL databases with synchronous=NORMAL: set it on every open.
+  db.pragma(`synchronous = ${synchronous}`);
+  db.pragma('foreign_keys = ON');
+  db.defaultSafeIntegers(false);
+  return db;
+}
+
+export async function openSqliteStore(options: SqliteOptions): Promise<Store & { readonly path: string }> {
+  const synchronous = options.synchronous ?? 'FULL';
+  const maxBatch = options.maxBatch ?? 256;
+  const writer = open(options.path, synchronous, false);
+  const writeTx = makeTx(writer, new Map());
+  await applyMigrations('sqlite', writeTx, (sql) => {
+    writer.exec(sql);
+  });
+  // Reads use their own connection: in WAL mode it sees the last commit, never a batch in progress.
+  const reader = options.path === ':memory:' ? writer : open(options.path, synchronous, true);
+  const readTx = makeTx(reader, new Map());
+
+  const writes: Job[] = [];
+  const reads: Job[] = [];
+  let writing = false;
+  let reading = false;
+  let closed = false;
+
+  async function drainWrites(): Promise<void> {
+    writing = true;
+    while (writes.length > 0) {
+      const batch = writes.splice(0, maxBatch);
+      const outcomes: { ok: boolean; value: unknown }[] = [];
+      writer.exec('BEGIN IMMEDIATE');
+      for (const job of batch) {
+        writer.exec('SAVEPOINT job');
+        try {
+          const value = await job.work(writeTx);
+          writer.exec('RELEASE job');
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          writer.exec('ROLLBACK TO job');
+          writer.exec('RELEASE job');
+          outcomes.push({ ok: false, value: error });
+        }
+      }
+      let commitError: unknown;
+      try {
+        writer.exec('COMMIT');
+      } catch (error) {
+        commitError = error;
+        if (writer.inTransaction) writer.exec('ROLLBACK');
+      }
+      batch.forEach((job, i) => {
+        const outcome = outcomes[i]!;
+        if (commitError !== undefined) job.reject(commitError);
+        else if (outcome.ok) job.resolve(outcome.value);
+        else job.reject(outcome.value);
+      });
+    }
+    writing = false;
+  }
+
+  async function drainReads(): Promise<void> {
+    reading = true;
+    while (reads.length > 0) {
+      const job = reads.shift()!;
+      reader.exec('BEGIN');
+      try {
+        job.resolve(await job.work(readTx));
+      } catch (error) {
+        job.reject(error);
+      } finally {
+        reader.exec('COMMIT');
+      }
+    }
+    reading = false;
+  }
+
+  function enqueue<T>(queue: Job[], work: (tx: Tx) => Promise<T>, start: () => void, busy: () => boolean) {
+    if (closed) return Promise.reject(new Error('store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      // setImmediate lets every request already read from the network join this batch.
+      if (!busy() && queue.length === 1) setImmediate(start);
+    });
+  }
+
+  return {
+    dialect: 'sqlite',
+    path: options.path,
+    transact: (work) =>
+      enqueue(
+        writes,
+        work,
+        () => void drainWrites(),
+        () => writing,
+      ),
+    read: (work) =>
+      enqueue(
+        reads,
+        work,
+        () => void drainReads(),
+        () => reading,
+      ),
+    async close() {
+      closed = true;
+      while (writing || reading || writes.length > 0 || reads.length > 0) {
+        await new Promise((r) => setImmediate(r));
+      }
+      if (reader !== writer) reader.close();
+      writer.close();
+    },
+  };
+}

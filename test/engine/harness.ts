@@ -1,0 +1,108 @@
+// Test harness: a real engine on a real SQLite file in a temporary directory, with a movable
+// clock, a notifier that records what it sends, and helpers to create apps and programs.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadEngineConfig, type EngineConfigInput } from '../../engine/config.ts';
+import { createApp, type Scope } from '../../engine/domain/apps.ts';
+import { createProgram, type NewProgram } from '../../engine/domain/programs.ts';
+import { verifyLedger } from '../../engine/domain/ledger.ts';
+import { createEngine, type Engine } from '../../engine/server.ts';
+import { openSqliteStore } from '../../engine/store/sqlite.ts';
+import type { Store } from '../../engine/store/store.ts';
+import { parseJson } from '../../engine/http/json.ts';
+
+export interface Harness {
+  engine: Engine;
+  store: Store & { path: string };
+  dir: string;
+  clock: { now: number; advanceDays(days: number): void };
+  sent: { to: string; kind: string; code: string }[];
+  app(scopes: Scope[], opts?: { rateLimitPerMinute?: number; appId?: string }): Promise<{ appId: string; secret: string; headers: Record<string, string> }>;
+  program(p?: Partial<NewProgram>): Promise<number>;
+  /** fastify.inject with JSON in and lossless JSON out (decimals keep their text). */
+  request(opts: {
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+    url: string;
+    headers?: Record<string, string>;
+    body?: unknown;
+    rawBody?: string;
+  }): Promise<{ status: number; body: any; text: string }>;
+  ledgerProblems(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(config: EngineConfigInput = {}): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), 'tillback-test-'));
+  const store = await openSqliteStore({ path: join(dir, 'engine.sqlite') });
+  const clock = {
+    now: Date.UTC(2026, 0, 15, 10, 30),
+    advanceDays(days: number) {
+      clock.now += days * 86_400_000;
+    },
+  };
+  const sent: Harness['sent'] = [];
+  const engine = await createEngine({
+    store,
+    config: loadEngineConfig({
+      environment: {},
+      overrides: { secretsFile: join(dir, 'secrets.json'), logLevel: 'silent', ...config },
+    }),
+    now: () => clock.now,
+    notifier: { send: async (m) => void sent.push(m) },
+  });
+  return {
+    engine,
+    store,
+    dir,
+    clock,
+    sent,
+    async app(scopes, opts = {}) {
+      const { app, secret } = await store.transact((tx) =>
+        createApp(tx, { name: 'test app', scopes, ...opts }, clock.now),
+      );
+      return { appId: app.appId, secret, headers: { 'x-app-id': app.appId, 'x-api-key': secret } };
+    },
+    async program(p = {}) {
+      const program = await store.transact((tx) =>
+        createProgram(
+          tx,
+          {
+            uniqueIdentifier: `CASH-${Math.random().toString(36).slice(2, 8)}`,
+            name: 'Premium Cashback Card',
+            description: '5% cashback on all purchases',
+            currency: 'TND',
+            cashbackBps: 500,
+            ...p,
+          },
+          clock.now,
+        ),
+      );
+      return program.id;
+    },
+    async request(opts) {
+      const res = await engine.app.inject({
+        method: opts.method,
+        url: opts.url,
+        headers: { ...(opts.body !== undefined || opts.rawBody !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
+        ...(opts.rawBody !== undefined ? { payload: opts.rawBody } : opts.body !== undefined ? { payload: JSON.stringify(opts.body) } : {}),
+      });
+      let body: unknown = undefined;
+      try {
+        body = parseJson(res.body);
+      } catch {
+        body = res.body;
+      }
+      return { status: res.statusCode, body, text: res.body };
+    },
+    async ledgerProblems() {
+      const report = await store.read((tx) => verifyLedger(tx));
+      return report.problems.map((p) => p.message);
+    },
+    async close() {
+      await engine.close();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
