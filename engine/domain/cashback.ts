@@ -6,7 +6,7 @@ import { accountId } from './accounts.ts';
 import { amountOf, describeAmount, type AmountInput } from './amounts.ts';
 import { DAY_MS, type DomainContext } from './context.ts';
 import { DomainError } from './errors.ts';
-import { idempotent, type IdempotencyKey, type Replayable } from './idempotency.ts';
+import { idempotent, storedResult, type IdempotencyKey, type Replayable } from './idempotency.ts';
 import { balanceOf, findAccount, transfer } from './ledger.ts';
 import { addLot, consumeLots, processDueLots } from './lots.ts';
 import { checkPin } from './member-auth.ts';
@@ -174,6 +174,10 @@ export async function redeem(ctx: DomainContext, input: RedeemInput): Promise<Re
       'Redemption needs the member: send a member token (X-Member-Token) or the member PIN',
     );
   }
+  // The PIN is not part of the request identity: a repeat with the same key gets the first result.
+  const request = withoutKey({ ...input, pin: undefined });
+  const replay = await ctx.store.read((tx) => storedResult<RedeemResult>(tx, input.idempotency, request));
+  if (replay) return replay;
   const { program, memberId } = await ctx.store.read(async (tx) => {
     const p = await getProgram(tx, input.programId);
     const selector = input.member ?? (input.tokenMemberId !== undefined ? { id: input.tokenMemberId } : undefined);
@@ -194,7 +198,6 @@ export async function redeem(ctx: DomainContext, input: RedeemInput): Promise<Re
 
   return ctx.store.transact(async (tx) => {
     const now = ctx.now();
-    const request = withoutKey({ ...input, pin: undefined });
     return idempotent(tx, input.idempotency, request, now, async () => {
       const amount = amountOf(input.amount, program.currency, 'amount');
       if (pinOk) await pinOk(tx);

@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'pin_not_set'
   | 'pin_redemption_disabled'
   | 'otp_invalid'
-  | 'rate_limited';
+  | 'rate_limited'
+  | 'delivery_failed';
 
 const statusOf: Record<ErrorCode, number> = {
   validation_error: 400,
@@ -49,6 +50,7 @@ const statusOf: Record<ErrorCode, number> = {
   pin_not_set: 422,
   pin_locked: 423,
   rate_limited: 429,
+  delivery_failed: 503,
 };
 
 export class DomainError extends Error {

@@ -31,6 +31,30 @@ export function requestHash(value: unknown): string {
     .digest('hex');
 }
 
+/**
+ * Looks a key up before an operation does work outside its transaction (a PIN check, say), so a
+ * repeat gets its stored result even if that work would now fail. Returns undefined for a new key.
+ */
+export async function storedResult<T extends object>(
+  tx: Tx,
+  key: IdempotencyKey | undefined,
+  request: unknown,
+): Promise<Replayable<T> | undefined> {
+  if (!key) return undefined;
+  const stored = await tx.one<{ request_hash: string; result: string }>(
+    'SELECT request_hash, result FROM idempotency_keys WHERE app_id = ? AND scope = ? AND key = ?',
+    [key.appId, key.scope, key.key],
+  );
+  if (!stored) return undefined;
+  if (stored.request_hash !== requestHash(request)) {
+    throw new DomainError(
+      'idempotency_conflict',
+      `Key "${key.key}" was already used for a different request; use a new key for a new operation`,
+    );
+  }
+  return { ...(JSON.parse(stored.result) as T), replayed: true };
+}
+
 export async function idempotent<T extends object>(
   tx: Tx,
   key: IdempotencyKey | undefined,
@@ -39,20 +63,9 @@ export async function idempotent<T extends object>(
   run: () => Promise<T>,
 ): Promise<Replayable<T>> {
   if (!key) return { ...(await run()), replayed: false };
+  const stored = await storedResult<T>(tx, key, request);
+  if (stored) return stored;
   const hash = requestHash(request);
-  const stored = await tx.one<{ request_hash: string; result: string }>(
-    'SELECT request_hash, result FROM idempotency_keys WHERE app_id = ? AND scope = ? AND key = ?',
-    [key.appId, key.scope, key.key],
-  );
-  if (stored) {
-    if (stored.request_hash !== hash) {
-      throw new DomainError(
-        'idempotency_conflict',
-        `Key "${key.key}" was already used for a different request; use a new key for a new operation`,
-      );
-    }
-    return { ...(JSON.parse(stored.result) as T), replayed: true };
-  }
   const result = await run();
   await tx.run(
     'INSERT INTO idempotency_keys (app_id, scope, key, request_hash, result, created_at) VALUES (?, ?, ?, ?, ?, ?)',

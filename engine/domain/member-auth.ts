@@ -133,7 +133,11 @@ export async function requestOtp(
     return { challengeId: row!.id, member: m };
   });
   const to = (member.phone ?? member.email)!;
-  await ctx.notifier.send({ to, kind: 'otp', code });
+  try {
+    await ctx.notifier.send({ to, kind: 'otp', code });
+  } catch {
+    throw new DomainError('delivery_failed', 'The one-time code could not be sent; try again shortly');
+  }
   const masked = to.includes('@') ? to.replace(/^(.).*(@.*)$/, '$1***$2') : `***${to.slice(-3)}`;
   return { challengeId, memberId: member.id, expiresAt, sentTo: masked };
 }

@@ -122,6 +122,7 @@ export async function linkCard(
   card: { hash: string; first6: string; last4: string },
   now: number,
 ): Promise<LinkedCard> {
+  await getMember(tx, { id: memberId });
   const existing = await tx.one<{ id: number; member_id: number }>(
     'SELECT id, member_id FROM member_cards WHERE card_hash = ?',
     [card.hash],

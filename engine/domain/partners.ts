@@ -93,7 +93,8 @@ export async function createPartner(
     'SELECT scopes, revoked_at FROM apps WHERE app_id = ?',
     [p.appId],
   );
-  if (!app) throw new DomainError('not_found', `No app "${p.appId}": create the app first, with the "partner" scope`);
+  if (!app)
+    throw new DomainError('not_found', `No app "${p.appId}": create the app first, with the "partner" scope`);
   if (app.revoked_at !== null) throw new DomainError('validation_error', `App "${p.appId}" has been revoked`);
   if (!app.scopes.split(' ').includes('partner')) {
     throw new DomainError(
@@ -156,7 +157,14 @@ export async function depositToPartner(
       );
       const from = await accountId(tx, now, 'partnerFunding', partner.id, partner.unit);
       const to = await accountId(tx, now, 'partnerDeposit', partner.id, partner.unit);
-      await transfer(tx, { transactionId: txId, debit: from, credit: to, amount, currency: partner.unit, now });
+      await transfer(tx, {
+        transactionId: txId,
+        debit: from,
+        credit: to,
+        amount,
+        currency: partner.unit,
+        now,
+      });
       return { transactionId: txId, deposit: await depositOf(tx, partner), unit: partner.unit };
     });
   });
@@ -197,7 +205,8 @@ export interface PartnerCashbackResult {
 }
 
 const WALLET = /^[A-Z2-7]{32}$/;
-const EMAIL = /^[^\s@"<>(),;:\\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+const EMAIL =
+  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
 
 function recipientOf(address: unknown): { kind: 'wallet' | 'email'; address: string } {
   if (typeof address === 'string') {
@@ -216,7 +225,8 @@ function recipientOf(address: unknown): { kind: 'wallet' | 'email'; address: str
 
 function checkText(value: unknown, field: string, max: number, allowEmpty: boolean): string {
   if (value === undefined || value === null) throw invalid(field, 'is required', 'required');
-  if (typeof value !== 'string') throw invalid(field, `must be a string, got ${typeof value}`, 'invalid_type');
+  if (typeof value !== 'string')
+    throw invalid(field, `must be a string, got ${typeof value}`, 'invalid_type');
   if (value === '' && !allowEmpty) throw invalid(field, 'must not be empty', 'required');
   if (value.length > max) throw invalid(field, `must be at most ${max} characters`, 'too_long');
   return value;
@@ -249,14 +259,22 @@ function amountInUnit(ctx: DomainContext, amount: number, from: string, unit: st
   try {
     return convertAmount(amount, from, unit, rate);
   } catch (error) {
-    if (error instanceof MoneyError) throw invalid('currency_amount', error.message, error.code);
-    throw error;
+    if (error instanceof MoneyError && error.code === 'amount_too_large') {
+      throw invalid('currency_amount', error.message, error.code);
+    }
+    // Anything else is a bad rate in the configuration: a server fault, not the caller's.
+    throw new Error(`The exchange rate ${key} is misconfigured: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
 const hashCode = (code: string) => createHash('sha256').update(code).digest('hex');
 
-export async function partnerCashback(ctx: DomainContext, input: PartnerCashbackInput): Promise<PartnerCashbackResult> {
+export async function partnerCashback(
+  ctx: DomainContext,
+  input: PartnerCashbackInput,
+): Promise<PartnerCashbackResult> {
   // Stateless checks first: bad input changes nothing and costs no write transaction.
   const customer = checkText(input.customer, 'customer', 256, false);
   const orderId = checkText(input.orderId, 'order_id', 256, false);
@@ -279,7 +297,7 @@ export async function partnerCashback(ctx: DomainContext, input: PartnerCashback
     if (partnerBps > partner.maxPartnerBps) {
       throw invalid(
         'partner_cashback_percentage',
-        `must be at most ${formatPercent(partner.maxPartnerBps)} for this partner, got ${formatPercent(partnerBps)}`,
+        `must be at most ${formatPercent(partner.maxPartnerBps)}% for this partner, got ${formatPercent(partnerBps)}%`,
         'percentage_too_high',
       );
     }
@@ -288,7 +306,12 @@ export async function partnerCashback(ctx: DomainContext, input: PartnerCashback
       new DomainError('duplicate_order', `Cashback for order "${orderId}" was already requested`, {
         order_id: orderId,
       });
-    if (await tx.one('SELECT id FROM partner_orders WHERE partner_id = ? AND order_id = ?', [partner.id, orderId])) {
+    if (
+      await tx.one('SELECT id FROM partner_orders WHERE partner_id = ? AND order_id = ?', [
+        partner.id,
+        orderId,
+      ])
+    ) {
       throw duplicate();
     }
 
@@ -360,7 +383,15 @@ export async function partnerCashback(ctx: DomainContext, input: PartnerCashback
       }
       for (const amount of [baseAmount, matchAmount]) {
         if (amount > 0) {
-          await transfer(tx, { transactionId: txId, debit: fund, credit: to, amount, currency: unit, now, pending });
+          await transfer(tx, {
+            transactionId: txId,
+            debit: fund,
+            credit: to,
+            amount,
+            currency: unit,
+            now,
+            pending,
+          });
         }
       }
       if (claimCode !== null) {
@@ -433,7 +464,7 @@ export async function claimTextcoin(
     const now = ctx.now();
     const coin = await tx.one<TextcoinRow>(
       `SELECT c.id, c.transaction_id, c.email, t.currency FROM textcoins c JOIN transactions t ON t.id = c.transaction_id
-        WHERE c.claim_hash = ? AND c.state = 'waiting' AND c.claim_deadline >= ?${tx.forUpdate}`,
+        WHERE c.claim_hash = ? AND c.state = 'waiting' AND c.claim_deadline >= ?`,
       [claimHash, now],
     );
     if (!coin) throw noClaim();
@@ -459,7 +490,8 @@ export async function claimTextcoin(
     for (const t of held) await postPending(tx, t.id, txId, now);
     const from = await accountId(tx, now, 'textcoin', coin.email, unit);
     const to = await accountId(tx, now, 'wallet', address, unit);
-    if (amount > 0) await transfer(tx, { transactionId: txId, debit: from, credit: to, amount, currency: unit, now });
+    if (amount > 0)
+      await transfer(tx, { transactionId: txId, debit: from, credit: to, amount, currency: unit, now });
     return { transactionId: txId, amount, unit, address };
   });
 }

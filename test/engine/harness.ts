@@ -10,7 +10,6 @@ import { verifyLedger } from '../../engine/domain/ledger.ts';
 import { createEngine, type Engine } from '../../engine/server.ts';
 import { openSqliteStore } from '../../engine/store/sqlite.ts';
 import type { Store } from '../../engine/store/store.ts';
-import { parseJson } from '../../engine/http/json.ts';
 
 export interface Harness {
   engine: Engine;
@@ -20,7 +19,7 @@ export interface Harness {
   sent: { to: string; kind: string; code: string }[];
   app(scopes: Scope[], opts?: { rateLimitPerMinute?: number; appId?: string }): Promise<{ appId: string; secret: string; headers: Record<string, string> }>;
   program(p?: Partial<NewProgram>): Promise<number>;
-  /** fastify.inject with JSON in and lossless JSON out (decimals keep their text). */
+  /** fastify.inject with JSON in; `body` is parsed as any client would (JSON.parse), `text` keeps exact digits. */
   request(opts: {
     method: 'GET' | 'POST' | 'PUT' | 'DELETE';
     url: string;
@@ -32,9 +31,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(config: EngineConfigInput = {}): Promise<Harness> {
+export async function startHarness(
+  config: EngineConfigInput = {},
+  storeOptions: { synchronous?: 'FULL' | 'NORMAL' } = {},
+): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'tillback-test-'));
-  const store = await openSqliteStore({ path: join(dir, 'engine.sqlite') });
+  const store = await openSqliteStore({ path: join(dir, 'engine.sqlite'), ...storeOptions });
   const clock = {
     now: Date.UTC(2026, 0, 15, 10, 30),
     advanceDays(days: number) {
@@ -89,7 +91,7 @@ export async function startHarness(config: EngineConfigInput = {}): Promise<Harn
       });
       let body: unknown = undefined;
       try {
-        body = parseJson(res.body);
+        body = JSON.parse(res.body);
       } catch {
         body = res.body;
       }

@@ -1,0 +1,192 @@
+// `npm run bench`: runs every benchmark in turn and prints one table (stdout), with the same rows as
+// JSON in bench/results/latest.json. Progress goes to stderr. The bench reports; it never fails
+// the build on a figure (PASS/MISS is printed, the exit code is 0 unless a benchmark crashed).
+//
+//   npm run bench                       full run (about 3 minutes)
+//   npm run bench -- --quick            short run with small sizes (the smoke test uses it)
+//   npm run bench -- --only http,domain --http-seconds 20
+//   npm run bench -- --profile          also writes a CPU profile of the HTTP engine process
+//
+// Options: --quick, --only fsync,lowdb,domain,http,ledger, --seconds N (domain and ledger runs),
+// --http-seconds N, --fsync-seconds N, --lowdb-seconds N, --large N (ledger size to grow to),
+// --dir DIR (where temporary databases go; default the OS temp dir), --json PATH, --profile,
+// --trace (the HTTP engine times every SQL statement and logs the split to stderr; slows it a little).
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mkdirSync } from 'node:fs';
+import { benchDomainEarn } from './domain-earn.ts';
+import { benchFsync } from './fsync.ts';
+import { benchHttpEarn, TARGET } from './http-earn.ts';
+import { benchLedgerSize } from './ledger-size.ts';
+import { benchLowdb } from './lowdb.ts';
+import { log } from './setup.ts';
+import { renderTable, writeJson, type Row } from './table.ts';
+
+const BENCHES = ['fsync', 'lowdb', 'domain', 'http', 'ledger'] as const;
+type BenchName = (typeof BENCHES)[number];
+
+export interface RunOptions {
+  quick: boolean;
+  only: BenchName[];
+  seconds: number;
+  warmupSeconds: number;
+  httpSeconds: number;
+  fsyncSeconds: number;
+  lowdbSeconds: number;
+  large: number;
+  small: number;
+  dir: string | undefined;
+  json: string;
+  profile: boolean;
+  trace: boolean;
+}
+
+export function parseArgs(argv: string[]): RunOptions {
+  const value = (name: string) => {
+    const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+    if (i < 0) return undefined;
+    const a = argv[i] ?? '';
+    return a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1];
+  };
+  const number = (name: string, fallback: number) => {
+    const v = value(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, not ${v}`);
+    return n;
+  };
+  const quick = argv.includes('--quick');
+  const only = (value('only')
+    ?.split(',')
+    .map((s) => s.trim()) ?? [...BENCHES]) as BenchName[];
+  for (const name of only) {
+    if (!BENCHES.includes(name)) throw new Error(`--only takes ${BENCHES.join(', ')}; got "${name}"`);
+  }
+  return {
+    quick,
+    only,
+    seconds: number('seconds', quick ? 1 : 5),
+    warmupSeconds: quick ? 0.3 : 1,
+    httpSeconds: number('http-seconds', quick ? 1 : 10),
+    fsyncSeconds: number('fsync-seconds', quick ? 0.5 : 3),
+    lowdbSeconds: number('lowdb-seconds', quick ? 0.3 : 2),
+    large: number('large', quick ? 20_000 : 1_000_000),
+    small: quick ? 2_000 : 10_000,
+    dir: value('dir'),
+    json: value('json') ?? fileURLToPath(new URL('./results/latest.json', import.meta.url)),
+    profile: argv.includes('--profile'),
+    trace: argv.includes('--trace'),
+  };
+}
+
+/** Adds the cross-row comparisons: FULL against the fsync rate, NORMAL against FULL, lowdb against the engine. */
+function compare(rows: Row[]): void {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  const fsync = byId.get('fsync');
+  const times = (a: number, b: number) => `${(a / b).toFixed(a / b >= 10 ? 0 : 2)}x`;
+  for (const r of rows) {
+    if (r.unit !== 'earns/s') continue;
+    if (/-full(-|$)/.test(r.id) && fsync) {
+      r.against += `; ${times(r.figure, fsync.figure)} the fsync rate`;
+    }
+    const full = byId.get(r.id.replace('-normal', '-full'));
+    if (r.id.includes('-normal') && full) r.against += `; ${times(r.figure, full.figure)} FULL`;
+  }
+  const engine = byId.get('domain-full');
+  for (const r of rows.filter((x) => x.group === 2)) {
+    if (engine) r.against += `; engine FULL does ${times(engine.figure, r.figure)} this, fsync'd`;
+  }
+}
+
+export async function runAll(opts: RunOptions): Promise<{ text: string; rows: Row[] }> {
+  const started = Date.now();
+  const loadBefore = loadavg()[0] ?? 0;
+  const rows: Row[] = [];
+  const baseDir = opts.dir;
+  const want = (name: BenchName) => opts.only.includes(name);
+  if (want('fsync')) {
+    log(`fsync: ${opts.fsyncSeconds} s`);
+    rows.push(...(await benchFsync({ seconds: opts.fsyncSeconds, baseDir })));
+  }
+  if (want('lowdb')) {
+    log(`lowdb: 1k and 10k records, ${opts.lowdbSeconds} s each`);
+    rows.push(...(await benchLowdb({ sizes: [1_000, 10_000], seconds: opts.lowdbSeconds, baseDir })));
+  }
+  if (want('domain')) {
+    log(`domain earn: FULL and NORMAL, ${opts.seconds} s each`);
+    rows.push(
+      ...(await benchDomainEarn({
+        seconds: opts.seconds,
+        warmupSeconds: opts.warmupSeconds,
+        inFlight: 64,
+        modes: ['FULL', 'NORMAL'],
+        baseDir,
+      })),
+    );
+  }
+  if (want('http')) {
+    log(`http earn: FULL and NORMAL at 1, 16, 64 clients, ${opts.httpSeconds} s each`);
+    let nodeArgs: string[] = [];
+    if (opts.profile) {
+      const profiles = fileURLToPath(new URL('./results/profiles/', import.meta.url));
+      mkdirSync(profiles, { recursive: true });
+      nodeArgs = ['--cpu-prof', `--cpu-prof-dir=${profiles}`];
+      log(
+        `profiling the engine process into ${profiles} (summarise with: npx tsx bench/profile-summary.ts <file>)`,
+      );
+    }
+    rows.push(
+      ...(await benchHttpEarn({
+        seconds: opts.httpSeconds,
+        warmupSeconds: opts.quick ? 0.5 : 2,
+        clients: [1, 16, 64],
+        modes: ['FULL', 'NORMAL'],
+        baseDir,
+        nodeArgs,
+        trace: opts.trace,
+      })),
+    );
+  }
+  if (want('ledger')) {
+    log(
+      `ledger size: ${opts.small.toLocaleString('en-US')} then ${opts.large.toLocaleString('en-US')} transfers`,
+    );
+    rows.push(
+      ...(await benchLedgerSize({
+        seconds: opts.seconds,
+        warmupSeconds: opts.warmupSeconds,
+        inFlight: 64,
+        small: opts.small,
+        large: opts.large,
+        baseDir,
+      })),
+    );
+  }
+  compare(rows);
+  const seconds = (Date.now() - started) / 1000;
+  const title =
+    `Tillback engine benchmark${opts.quick ? ' (--quick: short runs, small sizes)' : ''} -- target: >= ` +
+    `${TARGET.earnsPerSecond.toLocaleString('en-US')} durable earns/s over HTTP at ${TARGET.clients} clients ` +
+    `with p99 < ${TARGET.p99Ms} ms (sync=FULL), no slowdown from 10k to 1M transfers`;
+  const notes = [
+    `node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), load average ` +
+      `${loadBefore.toFixed(2)} at start and ${(loadavg()[0] ?? 0).toFixed(2)} at end; other processes on the machine skew figures.`,
+    `Files in ${baseDir ?? tmpdir()}; ${seconds.toFixed(0)} s in all. earns/s count 2xx responses (HTTP) or resolved earn() ` +
+      `calls; latencies are per operation. JSON: ${opts.json}`,
+  ];
+  const report = { title, notes, rows };
+  await writeJson(opts.json, {
+    ...report,
+    options: opts,
+    startedAt: new Date(started).toISOString(),
+    seconds,
+  });
+  return { text: renderTable(report), rows };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  const opts = parseArgs(process.argv.slice(2));
+  const { text } = await runAll(opts);
+  process.stdout.write(text);
+}

@@ -1,0 +1,237 @@
+// What every CLI command shares: the --db/--config/--json options, loading the configuration with
+// the flags on top, opening the store, exit codes, and plain-text tables.
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { MoneyError } from '../../contract/money.ts';
+import {
+  ConfigError,
+  EngineConfigSchema,
+  loadEngineConfig,
+  resolveSecrets,
+  type EngineConfig,
+  type EngineConfigInput,
+} from '../config.ts';
+import type { DomainContext, Notifier } from '../domain/context.ts';
+import { DomainError } from '../domain/errors.ts';
+import { openSqliteStore } from '../store/sqlite.ts';
+import type { Store } from '../store/store.ts';
+
+/** Exit codes: 0 done, 1 refused or failed (domain error, ledger problems), 2 bad configuration or usage. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+/** An error the CLI reports as its message alone, with the given exit code. */
+export class CliError extends Error {
+  override name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.failed,
+  ) {
+    super(message);
+  }
+}
+
+export interface StoreFlags {
+  db?: string;
+  config?: string;
+}
+
+export interface JsonFlag {
+  json?: boolean;
+}
+
+/** Adds --db and --config, which every command accepts. */
+export function storeOptions(cmd: Command): Command {
+  return cmd
+    .option('--db <path>', 'SQLite database file (default: the db.path setting, data/engine.sqlite)')
+    .option('--config <file>', 'JSON config file (default: $TILLBACK_ENGINE_CONFIG)');
+}
+
+/** Adds --json: machine-readable output instead of the text table. */
+export function jsonOption(cmd: Command): Command {
+  return cmd.option('--json', 'print JSON instead of text');
+}
+
+const defaults = EngineConfigSchema.parse({});
+
+/** The configuration: defaults, then the file, then the environment, then the command-line flags. */
+export function loadCliConfig(flags: StoreFlags & { port?: string; host?: string }): EngineConfig {
+  const base = loadEngineConfig({ file: flags.config });
+  const overrides: EngineConfigInput = {};
+  if (flags.db !== undefined) {
+    overrides.db = { ...base.db, path: flags.db };
+    // The card hash key belongs with the database it protects: with --db and no configured secrets
+    // file, keep the generated secrets beside that database rather than in ./data.
+    if (base.secretsFile === defaults.secretsFile && flags.db !== ':memory:') {
+      overrides.secretsFile = join(dirname(flags.db), 'engine-secrets.json');
+    }
+  }
+  if (flags.port !== undefined) overrides.port = flags.port;
+  if (flags.host !== undefined) overrides.host = flags.host;
+  if (Object.keys(overrides).length === 0) return base;
+  return loadEngineConfig({ file: flags.config, overrides });
+}
+
+export type OpenedStore = Store & { readonly path: string };
+
+/**
+ * Opens the configured SQLite store. Commands that create things create the database (and its
+ * folder); commands that only read refuse a missing one, so a mistyped path does not leave an empty
+ * database behind.
+ */
+export async function openStore(config: EngineConfig, mode: 'create' | 'existing'): Promise<OpenedStore> {
+  const path = config.db.path;
+  if (path !== ':memory:' && !existsSync(path)) {
+    if (mode === 'existing') {
+      throw new ConfigError(
+        `No database at ${path}: start the engine once (npm start), create something first, or pass --db`,
+      );
+    }
+    mkdirSync(dirname(path), { recursive: true });
+  }
+  return openSqliteStore({ path, synchronous: config.db.synchronous });
+}
+
+/** Loads the configuration, opens the store, runs the work and closes the store, whatever happens. */
+export async function withStore<T>(
+  flags: StoreFlags,
+  mode: 'create' | 'existing',
+  work: (store: OpenedStore, config: EngineConfig) => Promise<T>,
+): Promise<T> {
+  const config = loadCliConfig(flags);
+  const store = await openStore(config, mode);
+  try {
+    return await work(store, config);
+  } finally {
+    await store.close();
+  }
+}
+
+const refusingNotifier: Notifier = {
+  async send() {
+    throw new Error('The CLI does not deliver one-time codes');
+  },
+};
+
+/** A domain context for the operations that take one (deposits), with the engine's own settings. */
+export function domainContext(
+  store: Store,
+  config: EngineConfig,
+  notifier = refusingNotifier,
+): DomainContext {
+  const secrets = resolveSecrets(config);
+  return {
+    store,
+    now: Date.now,
+    notifier,
+    settings: {
+      cardHashKey: secrets.cardHashKey,
+      memberTokenKey: secrets.memberTokenKey,
+      memberTokenTtlSeconds: config.memberTokenTtlSeconds,
+      otpTtlSeconds: config.otpTtlSeconds,
+      pinMaxFailures: config.pinMaxFailures,
+      pinLockSeconds: config.pinLockSeconds,
+      idempotencyRetentionDays: config.idempotencyRetentionDays,
+      textcoinClaimDays: config.textcoinClaimDays,
+      rates: config.rates,
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------ errors
+
+/** Prints an error the way the CLI reports it and returns the exit code. */
+export function reportError(
+  error: unknown,
+  write: (text: string) => void = (t) => process.stderr.write(t),
+): number {
+  if (error instanceof ConfigError) {
+    write(`${error.message}\n`);
+    return EXIT.usage;
+  }
+  if (error instanceof CliError) {
+    write(`error: ${error.message}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof DomainError || error instanceof MoneyError) {
+    write(`error: ${error.message}\n`);
+    return EXIT.failed;
+  }
+  if (error instanceof Error && error.name === 'SqliteError') {
+    write(`error: database: ${error.message}\n`);
+    return EXIT.failed;
+  }
+  // Anything else is a bug: keep the stack.
+  write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  return EXIT.failed;
+}
+
+// ---------------------------------------------------------------------------------- parsing
+
+/** A commander option parser for whole numbers of at least `min`. */
+export function wholeNumber(min: number) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < min) {
+      throw new InvalidArgumentError(`Expected a whole number of at least ${min}.`);
+    }
+    return Number(value);
+  };
+}
+
+/** Parses one option's value; a money or percentage error names the option. */
+export function parseOption<T>(flag: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof MoneyError) throw new CliError(`${flag}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** "a,b c" -> ["a", "b", "c"]. */
+export const splitList = (value: string): string[] =>
+  value
+    .split(/[\s,]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+// ----------------------------------------------------------------------------------- output
+
+export const print = (text = ''): void => {
+  process.stdout.write(`${text}\n`);
+};
+
+export const printJson = (value: unknown): void => print(JSON.stringify(value, null, 2));
+
+/** "2026-01-15 10:30" in UTC: short, sortable, unambiguous. */
+export const shortTime = (ms: number): string => new Date(ms).toISOString().slice(0, 16).replace('T', ' ');
+
+export const isoTime = (ms: number | null): string | null =>
+  ms === null ? null : new Date(ms).toISOString();
+
+export interface Column {
+  header: string;
+  align?: 'left' | 'right';
+}
+
+/** An aligned plain-text table: a header row, then one line per row, columns two spaces apart. */
+export function table(columns: (Column | string)[], rows: string[][]): string {
+  const cols = columns.map((c) => (typeof c === 'string' ? { header: c } : c));
+  const widths = cols.map((c, i) => Math.max(c.header.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cols
+      .map((c, i) => {
+        const cell = cells[i] ?? '';
+        const width = widths[i] ?? 0;
+        return c.align === 'right' ? cell.padStart(width) : cell.padEnd(width);
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(cols.map((c) => c.header)), ...rows.map(line)].join('\n');
+}
+
+/** Labelled lines ("Label:  value") with the values aligned. */
+export function fields(pairs: [string, string][], indent = '  '): string {
+  const width = Math.max(...pairs.map(([label]) => label.length)) + 1;
+  return pairs.map(([label, value]) => `${indent}${`${label}:`.padEnd(width)}  ${value}`).join('\n');
+}

@@ -1,0 +1,137 @@
+// `serve`: runs the engine over its SQLite store until SIGINT or SIGTERM, then closes the engine
+// (finishing requests in flight) and the store. `--demo` is what `npm start` runs.
+import type { Command } from 'commander';
+import { EngineConfigSchema, type EngineConfig } from '../config.ts';
+import { demoNotifier, describeDemo, ensureDemoData, type DemoState } from '../demo.ts';
+import type { Engine } from '../server.ts';
+import {
+  CliError,
+  EXIT,
+  loadCliConfig,
+  openStore,
+  print,
+  storeOptions,
+  type OpenedStore,
+  type StoreFlags,
+} from './common.ts';
+
+interface ServeFlags extends StoreFlags {
+  port?: string;
+  host?: string;
+  demo?: boolean;
+}
+
+/** How long shutdown may take before the process gives up waiting. */
+const SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/** The URL people should use: the configured public URL, else where we listen (wildcards as localhost). */
+export function baseUrl(config: EngineConfig, listening: string): string {
+  if (config.publicUrl) return config.publicUrl.replace(/\/+$/, '');
+  const url = new URL(listening);
+  if (url.hostname === '[::]' || url.hostname === '0.0.0.0') url.hostname = 'localhost';
+  return url.origin;
+}
+
+/** How to run the CLI the way this process was started, for the hints we print. */
+function cliCommand(config: EngineConfig): string {
+  const viaNpm = process.env['npm_lifecycle_event'] !== undefined;
+  const db = config.db.path === EngineConfigSchema.parse({}).db.path ? '' : ` --db ${config.db.path}`;
+  return `${viaNpm ? 'npm run engine --' : 'npx tsx engine/cli.ts'}${db}`;
+}
+
+function banner(config: EngineConfig, url: string): string {
+  const row = (label: string, value: string) => `  ${label.padEnd(11)}${value}`;
+  return [
+    'Tillback cashback engine is running',
+    row('API:', `${url}/v1`),
+    row('Docs:', `${url}/docs`),
+    row('Seed APIs:', `${url}/api/v1/cashback (loyalty cashback, seed 002)`),
+    row('', `${url}/new_purchase (partner cashback, seed 004)`),
+    row('Health:', `${url}/health`),
+    row('Database:', `${config.db.path} (synchronous=${config.db.synchronous})`),
+  ].join('\n');
+}
+
+async function closeAll(engine: Engine | undefined, store: OpenedStore): Promise<void> {
+  try {
+    await engine?.close();
+  } finally {
+    await store.close();
+  }
+}
+
+export function registerServe(program: Command): void {
+  storeOptions(
+    program
+      .command('serve')
+      .description('run the engine: HTTP API, docs and the seed APIs')
+      .option('--port <n>', 'port to listen on; 0 picks a free one (default 8080)')
+      .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+      .option(
+        '--demo',
+        'on an empty database create a demo app and program, and print codes instead of sending them',
+      ),
+  ).action(async (opts: ServeFlags) => {
+    const config = loadCliConfig(opts);
+    const store = await openStore(config, 'create');
+    let engine: Engine | undefined;
+    let demo: DemoState | undefined;
+    let address: string;
+    try {
+      // Loaded here: Fastify and its plugins are most of the CLI's start-up time.
+      const { createEngine } = await import('../server.ts');
+      engine = await createEngine({ store, config, ...(opts.demo ? { notifier: demoNotifier() } : {}) });
+      if (opts.demo) demo = await ensureDemoData(store, Date.now());
+      address = await engine.listen();
+    } catch (error) {
+      await closeAll(engine, store);
+      const code = (error as { code?: unknown }).code;
+      if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
+        throw new CliError(
+          `Cannot listen on ${config.host}:${config.port} (${String(code)}): pass another --port or --host, or stop what holds it`,
+        );
+      }
+      throw error;
+    }
+    const running = engine;
+
+    // Handlers first, then the banner: whoever reads the banner may signal at once.
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        process.stderr.write(`${signal} again: exiting without waiting\n`);
+        process.exit(EXIT.failed);
+      }
+      stopping = true;
+      print(`${signal}: stopping the engine...`);
+      const timer = setTimeout(() => {
+        process.stderr.write(`Shutdown took over ${SHUTDOWN_TIMEOUT_MS / 1000} s: exiting\n`);
+        process.exit(EXIT.failed);
+      }, SHUTDOWN_TIMEOUT_MS);
+      timer.unref();
+      closeAll(running, store).then(
+        () => {
+          print('Stopped.');
+          process.exitCode = EXIT.ok;
+        },
+        (error: unknown) => {
+          process.stderr.write(
+            `Shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`,
+          );
+          process.exitCode = EXIT.failed;
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+
+    const url = baseUrl(config, address);
+    print(banner(config, url));
+    if (demo) {
+      print();
+      for (const line of describeDemo(demo, url, cliCommand(config))) print(line);
+    }
+    print();
+    print('Stop with Ctrl+C.');
+  });
+}

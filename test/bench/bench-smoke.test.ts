@@ -1,0 +1,96 @@
+// Smoke test of `npm run bench`: runs bench/run.ts --quick in a child process and checks that the
+// table has every row with a positive figure, and that the JSON file holds the same rows. It checks
+// that the bench works, not what the figures are (a short run on a busy machine says little).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TIMEOUT_MS = 240_000;
+
+/** [row id, text in the benchmark column, text in the setting column, unit] */
+const EXPECTED: [string, string, string, string][] = [
+  ['fsync', 'raw fsync', '1 writer', 'fsyncs/s'],
+  ['lowdb-1000', 'lowdb 7 append', '1,000 records', 'appends/s'],
+  ['lowdb-10000', 'lowdb 7 append', '10,000 records', 'appends/s'],
+  ['domain-full', 'direct domain call', 'sync=FULL', 'earns/s'],
+  ['domain-normal', 'direct domain call', 'sync=NORMAL', 'earns/s'],
+  ['http-full-1', 'HTTP seed 002 earn', '1 client, sync=FULL', 'earns/s'],
+  ['http-full-16', 'HTTP seed 002 earn', '16 clients, sync=FULL', 'earns/s'],
+  ['http-full-64', 'HTTP seed 002 earn', '64 clients, sync=FULL', 'earns/s'],
+  ['http-normal-1', 'HTTP seed 002 earn', '1 client, sync=NORMAL', 'earns/s'],
+  ['http-normal-16', 'HTTP seed 002 earn', '16 clients, sync=NORMAL', 'earns/s'],
+  ['http-normal-64', 'HTTP seed 002 earn', '64 clients, sync=NORMAL', 'earns/s'],
+  ['ledger-small', 'vs ledger size', 'k transfers', 'earns/s'],
+  ['ledger-large', 'vs ledger size', 'k transfers', 'earns/s'],
+];
+
+function runQuickBench(jsonPath: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'bench/run.ts', '--quick', '--json', jsonPath],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`bench --quick did not finish in ${TIMEOUT_MS / 1000} s\n${stderr}`));
+    }, TIMEOUT_MS - 10_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('npm run bench -- --quick', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tillback-bench-smoke-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it(
+    'prints one table with every row and a positive figure, and writes the same rows as JSON',
+    async () => {
+      const jsonPath = join(dir, 'latest.json');
+      const { code, stdout, stderr } = await runQuickBench(jsonPath);
+      expect(code, stderr).toBe(0);
+
+      const lines = stdout.split('\n');
+      expect(lines[0]).toMatch(/target: >= 5,000 durable earns\/s over HTTP at 64 clients with p99 < 25 ms/);
+      const header = lines.find((l) => l.startsWith('#'));
+      expect(header).toMatch(/figure\s+unit\s+p50 ms\s+p99 ms\s+verdict\s+judged against/);
+
+      const rowLines = lines.filter((l) => /^[1-5]\s/.test(l));
+      expect(rowLines).toHaveLength(EXPECTED.length);
+      const report = JSON.parse(readFileSync(jsonPath, 'utf8')) as {
+        rows: { id: string; figure: number; unit: string; verdict?: string }[];
+      };
+      expect(report.rows.map((r) => r.id)).toEqual(EXPECTED.map(([id]) => id));
+
+      EXPECTED.forEach(([id, name, setting, unit], i) => {
+        const line = rowLines[i] ?? '';
+        expect(line, id).toContain(name);
+        expect(line, id).toContain(setting);
+        const figure = new RegExp(`\\s([\\d,]+(?:\\.\\d+)?)\\s+${unit.replace('/', '\\/')}\\s`).exec(line);
+        expect(figure, `${id}: no figure in "${line}"`).not.toBeNull();
+        expect(Number(figure?.[1]?.replace(/,/g, '')), `${id}: ${line}`).toBeGreaterThan(0);
+        expect(report.rows[i]?.figure, id).toBeGreaterThan(0);
+        expect(report.rows[i]?.unit, id).toBe(unit);
+      });
+
+      const target = rowLines[EXPECTED.findIndex(([id]) => id === 'http-full-64')] ?? '';
+      expect(target).toMatch(/\s(PASS|MISS)\s/);
+      expect(rowLines.join('\n')).not.toMatch(/LEDGER:/);
+    },
+    TIMEOUT_MS,
+  );
+});
