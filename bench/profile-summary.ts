@@ -36,6 +36,51 @@ const label = (f: CallFrame) => {
   return `${f.functionName || '(anonymous)'} ${file ? `${file}:${f.lineNumber + 1}` : ''}`.trim();
 };
 
+/** Where a sample's self time goes, by the file of the function it was taken in. */
+const AREAS: [string, RegExp][] = [
+  ['SQLite statements (get/run/all, native)', /engine\/store\/sqlite\.ts/],
+  ['SQLite exec (BEGIN/SAVEPOINT/RELEASE/COMMIT incl. fsync)', /better-sqlite3\/lib\/methods\/wrappers/],
+  ['engine domain JS', /engine\/domain\//],
+  ['engine HTTP layer JS (routes, api, json, server)', /engine\/(routes|http|server)/],
+  ['contract (money parsing)', /contract\//],
+  ['zod', /node_modules\/zod\//],
+  ['lossless-json', /node_modules\/lossless-json\//],
+  [
+    'fastify + plugins',
+    /node_modules\/(fastify|@fastify|find-my-way|avvio|light-my-request|fast-json-stringify|toad-cache)/,
+  ],
+  [
+    'node http/net/streams',
+    /node:(_http|http|net|internal\/streams|internal\/stream_base|events|internal\/http)/,
+  ],
+  ['node crypto', /node:internal\/crypto/],
+  ['node http/net/streams', /^(writev|writeUtf8String|writeBuffer|writeLatin1String|shutdown)$/],
+  [
+    'module loading (startup)',
+    /node:internal\/modules|tsx\/dist|cjs-module-lexer|esm\/|node:internal\/bootstrap/,
+  ],
+  ['garbage collector', /^\(garbage collector\)/],
+  ['idle', /^\(idle\)/],
+];
+
+export function byArea(profile: Profile): { area: string; ms: number; share: number }[] {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const totals = new Map<string, number>();
+  let sampled = 0;
+  profile.samples.forEach((id, i) => {
+    const us = profile.timeDeltas[i] ?? 0;
+    sampled += us;
+    const f = byId.get(id)?.callFrame;
+    const key = f ? `${f.url} ${f.functionName}` : '';
+    const name = f && !f.url ? f.functionName : key;
+    const area = AREAS.find(([, re]) => re.test(name) || re.test(key))?.[0] ?? 'other';
+    totals.set(area, (totals.get(area) ?? 0) + us);
+  });
+  return [...totals]
+    .map(([area, us]) => ({ area, ms: us / 1000, share: us / sampled }))
+    .sort((a, b) => b.ms - a.ms);
+}
+
 export function summarise(profile: Profile): { sampledMs: number; functions: FunctionCost[] } {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -81,7 +126,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
   }
   const top = Number(args[args.indexOf('--top') + 1] ?? 30) || 30;
   const filter = args.includes('--filter') ? args[args.indexOf('--filter') + 1] : undefined;
-  const { sampledMs, functions } = summarise(JSON.parse(readFileSync(file, 'utf8')) as Profile);
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const { sampledMs, functions } = summarise(profile);
   const pct = (x: number) => `${(x * 100).toFixed(1).padStart(5)}%`;
   const show = (title: string, key: 'selfMs' | 'totalMs') => {
     console.log(`\n${title} (of ${sampledMs.toFixed(0)} ms sampled)`);
@@ -91,6 +137,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
       .slice(0, top)
       .forEach((f) => console.log(`${pct(f.selfShare)} self ${pct(f.totalShare)} total  ${f.name}`));
   };
+  console.log(`by area (of ${sampledMs.toFixed(0)} ms sampled)`);
+  for (const a of byArea(profile))
+    console.log(`${pct(a.share)}  ${a.ms.toFixed(0).padStart(7)} ms  ${a.area}`);
   show('by self time', 'selfMs');
   show('by inclusive time', 'totalMs');
 }

@@ -10,7 +10,8 @@
 // Options: --quick, --only fsync,lowdb,domain,http,ledger, --seconds N (domain and ledger runs),
 // --http-seconds N, --fsync-seconds N, --lowdb-seconds N, --large N (ledger size to grow to),
 // --dir DIR (where temporary databases go; default the OS temp dir), --json PATH, --profile,
-// --trace (the HTTP engine times every SQL statement and logs the split to stderr; slows it a little).
+// --trace (the HTTP engine times every SQL statement and logs the split to stderr; slows it a little),
+// --clients 1,16,64 and --sync FULL,NORMAL (narrow the HTTP and domain runs, e.g. for a profile).
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,8 @@ export interface RunOptions {
   json: string;
   profile: boolean;
   trace: boolean;
+  clients: number[];
+  modes: ('FULL' | 'NORMAL')[];
 }
 
 export function parseArgs(argv: string[]): RunOptions {
@@ -77,6 +80,18 @@ export function parseArgs(argv: string[]): RunOptions {
     json: value('json') ?? fileURLToPath(new URL('./results/latest.json', import.meta.url)),
     profile: argv.includes('--profile'),
     trace: argv.includes('--trace'),
+    clients: (value('clients') ?? '1,16,64').split(',').map((c) => {
+      const n = Number(c);
+      if (!Number.isInteger(n) || n < 1)
+        throw new Error(`--clients takes client counts such as 1,16,64; got "${c}"`);
+      return n;
+    }),
+    modes: (value('sync') ?? 'FULL,NORMAL').split(',').map((m) => {
+      const mode = m.trim().toUpperCase();
+      if (mode !== 'FULL' && mode !== 'NORMAL')
+        throw new Error(`--sync takes FULL and/or NORMAL; got "${m}"`);
+      return mode;
+    }),
   };
 }
 
@@ -114,19 +129,21 @@ export async function runAll(opts: RunOptions): Promise<{ text: string; rows: Ro
     rows.push(...(await benchLowdb({ sizes: [1_000, 10_000], seconds: opts.lowdbSeconds, baseDir })));
   }
   if (want('domain')) {
-    log(`domain earn: FULL and NORMAL, ${opts.seconds} s each`);
+    log(`domain earn: ${opts.modes.join(' and ')}, ${opts.seconds} s each`);
     rows.push(
       ...(await benchDomainEarn({
         seconds: opts.seconds,
         warmupSeconds: opts.warmupSeconds,
         inFlight: 64,
-        modes: ['FULL', 'NORMAL'],
+        modes: opts.modes,
         baseDir,
       })),
     );
   }
   if (want('http')) {
-    log(`http earn: FULL and NORMAL at 1, 16, 64 clients, ${opts.httpSeconds} s each`);
+    log(
+      `http earn: ${opts.modes.join(' and ')} at ${opts.clients.join(', ')} clients, ${opts.httpSeconds} s each`,
+    );
     let nodeArgs: string[] = [];
     if (opts.profile) {
       const profiles = fileURLToPath(new URL('./results/profiles/', import.meta.url));
@@ -140,8 +157,8 @@ export async function runAll(opts: RunOptions): Promise<{ text: string; rows: Ro
       ...(await benchHttpEarn({
         seconds: opts.httpSeconds,
         warmupSeconds: opts.quick ? 0.5 : 2,
-        clients: [1, 16, 64],
-        modes: ['FULL', 'NORMAL'],
+        clients: opts.clients,
+        modes: opts.modes,
         baseDir,
         nodeArgs,
         trace: opts.trace,

@@ -64,9 +64,10 @@ const env: Record<string, (v: string) => [string[], unknown]> = {
 };
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown) {
+  const last = path.at(-1) ?? '';
   let node = target;
   for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
-  node[path[path.length - 1]!] = value;
+  node[last] = value;
 }
 
 /** Reads the configuration; throws ConfigError with every problem listed. */
@@ -107,7 +108,8 @@ export function resolveSecrets(config: EngineConfig): EngineSecrets {
   const { cardHashKey, memberTokenKey } = config.secrets;
   if (cardHashKey && memberTokenKey) return { cardHashKey, memberTokenKey };
   let stored: Partial<EngineSecrets> = {};
-  if (existsSync(config.secretsFile)) stored = JSON.parse(readFileSync(config.secretsFile, 'utf8')) as EngineSecrets;
+  if (existsSync(config.secretsFile))
+    stored = JSON.parse(readFileSync(config.secretsFile, 'utf8')) as EngineSecrets;
   const secrets = {
     cardHashKey: cardHashKey ?? stored.cardHashKey ?? randomBytes(32).toString('base64url'),
     memberTokenKey: memberTokenKey ?? stored.memberTokenKey ?? randomBytes(32).toString('base64url'),

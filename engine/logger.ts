@@ -21,7 +21,14 @@ const secretFields = [
   'password',
   'token',
 ];
-const secretHeaders = ['x-api-key', 'secret-key', 'authorization', 'x-member-token', 'cookie', 'idempotency-key'];
+const secretHeaders = [
+  'x-api-key',
+  'secret-key',
+  'authorization',
+  'x-member-token',
+  'cookie',
+  'idempotency-key',
+];
 
 export const redactPaths = [
   ...secretFields.flatMap((f) => [f, `*.${f}`, `*.*.${f}`]),

@@ -71,14 +71,21 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     logger: options.logger === false ? false : loggerOptions(config.logLevel),
     bodyLimit: config.bodyLimitBytes,
     // Per-request lines only when debugging: at thousands of requests a second they are the cost.
-    logController: new LogController({ disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace' }),
+    logController: new LogController({
+      disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+    }),
   });
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, parseJson(body as string));
     } catch (error) {
-      done(Object.assign(new Error(`Malformed JSON: ${(error as Error).message}`), { statusCode: 400, code: 'malformed_json' }));
+      done(
+        Object.assign(new Error(`Malformed JSON: ${(error as Error).message}`), {
+          statusCode: 400,
+          code: 'malformed_json',
+        }),
+      );
     }
   });
   // Validation is done by zod in each route (http/api.ts); the JSON Schemas are for the document.

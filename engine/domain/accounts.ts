@@ -24,9 +24,11 @@ export const chart = {
   programExpired: (programId: number, currency: string) =>
     credit(`program:${programId}:expired`, 'program_expired', currency),
   /** A partner's prepaid deposit; never below zero. */
-  partnerDeposit: (partnerId: number, unit: string) => credit(`partner:${partnerId}:deposit`, 'partner_deposit', unit),
+  partnerDeposit: (partnerId: number, unit: string) =>
+    credit(`partner:${partnerId}:deposit`, 'partner_deposit', unit),
   /** Money a partner paid in from outside (the other side of deposits). */
-  partnerFunding: (partnerId: number, unit: string) => debit(`partner:${partnerId}:funding`, 'partner_funding', unit),
+  partnerFunding: (partnerId: number, unit: string) =>
+    debit(`partner:${partnerId}:funding`, 'partner_funding', unit),
   /** The distribution fund paying base cashback and matching partner cashback. */
   fund: (unit: string) => debit(`fund:${unit}`, 'fund', unit),
   /** A customer's wallet address. */

@@ -1,6 +1,12 @@
 // Amounts as the APIs send them: integer minor units (native API) or exact decimal text of major
 // units (seed APIs, whose JSON numbers reach us as their original text).
-import { MAX_MINOR, MoneyError, currency as currencyOf, formatAmount, parseAmount } from '../../contract/money.ts';
+import {
+  MAX_MINOR,
+  MoneyError,
+  currency as currencyOf,
+  formatAmount,
+  parseAmount,
+} from '../../contract/money.ts';
 import { DomainError } from './errors.ts';
 
 export type AmountInput = { minor: number } | { decimal: string | number };
@@ -17,7 +23,8 @@ export function amountOf(
   if ('minor' in input) {
     const v = input.minor;
     currencyOf(currency);
-    if (!Number.isSafeInteger(v)) throw fail(`must be an integer number of minor units, got ${v}`, 'invalid_amount');
+    if (!Number.isSafeInteger(v))
+      throw fail(`must be an integer number of minor units, got ${v}`, 'invalid_amount');
     if (Math.abs(v) > MAX_MINOR) throw fail(`must be at most ${MAX_MINOR} minor units`, 'amount_too_large');
     if (v === 0 && !opts.allowZero) throw fail('must not be zero', 'amount_not_positive');
     if (v < 0 && !opts.allowNegative) throw fail(`must be positive, got ${v}`, 'amount_not_positive');
@@ -32,4 +39,5 @@ export function amountOf(
 }
 
 /** "12.50 AUD": for messages a person reads. */
-export const describeAmount = (minor: number, currency: string) => `${formatAmount(minor, currency)} ${currency}`;
+export const describeAmount = (minor: number, currency: string) =>
+  `${formatAmount(minor, currency)} ${currency}`;

@@ -45,22 +45,26 @@ export async function createApp(
   now: number,
 ): Promise<{ app: App; secret: string }> {
   for (const s of a.scopes) {
-    if (!SCOPES.includes(s)) throw new DomainError('validation_error', `Unknown scope "${s}"; scopes are ${SCOPES.join(', ')}`);
+    if (!SCOPES.includes(s))
+      throw new DomainError('validation_error', `Unknown scope "${s}"; scopes are ${SCOPES.join(', ')}`);
   }
   const appId = a.appId ?? `app_${randomBytes(9).toString('base64url')}`;
   if (!/^[A-Za-z0-9_.-]{3,64}$/.test(appId)) {
-    throw new DomainError('validation_error', 'An app id is 3 to 64 letters, digits, dots, dashes or underscores');
+    throw new DomainError(
+      'validation_error',
+      'An app id is 3 to 64 letters, digits, dots, dashes or underscores',
+    );
   }
   if (await tx.one('SELECT id FROM apps WHERE app_id = ?', [appId])) {
     throw new DomainError('conflict', `An app "${appId}" already exists`);
   }
   const secret = `sk_${randomBytes(32).toString('base64url')}`;
-  const row = await tx.one<AppRow>(
+  const row = await tx.row<AppRow>(
     `INSERT INTO apps (app_id, name, secret_hash, scopes, rate_limit_per_minute, created_at)
      VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
     [appId, a.name, hashSecret(secret).toString('hex'), a.scopes.join(' '), a.rateLimitPerMinute ?? 600, now],
   );
-  return { app: fromRow(row!), secret };
+  return { app: fromRow(row), secret };
 }
 
 export async function listApps(tx: Tx): Promise<App[]> {
@@ -68,7 +72,10 @@ export async function listApps(tx: Tx): Promise<App[]> {
 }
 
 export async function revokeApp(tx: Tx, appId: string, now: number): Promise<App> {
-  const row = await tx.one<AppRow>('UPDATE apps SET revoked_at = ? WHERE app_id = ? RETURNING *', [now, appId]);
+  const row = await tx.one<AppRow>('UPDATE apps SET revoked_at = ? WHERE app_id = ? RETURNING *', [
+    now,
+    appId,
+  ]);
   if (!row) throw new DomainError('not_found', `No app "${appId}"`);
   return fromRow(row);
 }

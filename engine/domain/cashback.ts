@@ -111,7 +111,14 @@ export async function earn(ctx: DomainContext, input: EarnInput): Promise<Replay
           program.currency,
         );
         const from = await accountId(tx, now, 'programFunding', program.id, program.currency);
-        await transfer(tx, { transactionId: txId, debit: from, credit: to, amount: cashback, currency: program.currency, now });
+        await transfer(tx, {
+          transactionId: txId,
+          debit: from,
+          credit: to,
+          amount: cashback,
+          currency: program.currency,
+          now,
+        });
         const balance = await memberBalance(tx, member.id, program);
         await addLot(
           tx,
@@ -180,8 +187,10 @@ export async function redeem(ctx: DomainContext, input: RedeemInput): Promise<Re
   if (replay) return replay;
   const { program, memberId } = await ctx.store.read(async (tx) => {
     const p = await getProgram(tx, input.programId);
-    const selector = input.member ?? (input.tokenMemberId !== undefined ? { id: input.tokenMemberId } : undefined);
-    if (!selector) throw new DomainError('validation_error', 'Name the member: member_id, email, phone or card');
+    const selector =
+      input.member ?? (input.tokenMemberId !== undefined ? { id: input.tokenMemberId } : undefined);
+    if (!selector)
+      throw new DomainError('validation_error', 'Name the member: member_id, email, phone or card');
     const m = await getMember(tx, selector);
     if (input.tokenMemberId !== undefined && m.id !== input.tokenMemberId) {
       throw new DomainError('member_token_invalid', 'The member token belongs to another member');
@@ -294,15 +303,20 @@ export async function refund(ctx: DomainContext, input: RefundInput): Promise<Re
           ],
         );
         if (!original) {
-          throw new DomainError('transaction_not_found', 'The original purchase was not found for this member and card');
+          throw new DomainError(
+            'transaction_not_found',
+            'The original purchase was not found for this member and card',
+          );
         }
       }
 
       let clawback: number;
       if (input.cashbackToDeduct) {
-        clawback = amountOf(input.cashbackToDeduct, program.currency, 'cashback_to_deduct', { allowZero: true });
+        clawback = amountOf(input.cashbackToDeduct, program.currency, 'cashback_to_deduct', {
+          allowZero: true,
+        });
       } else if (original) {
-        const purchase = original.purchase_amount!;
+        const purchase = original.purchase_amount ?? 0;
         const before = await tx.one<{ refunded: number | null }>(
           `SELECT SUM(purchase_amount) AS refunded FROM transactions WHERE type = 'refund' AND related_id = ?`,
           [original.id],
@@ -345,7 +359,14 @@ export async function refund(ctx: DomainContext, input: RefundInput): Promise<Re
       const fromAvailable = clawback - fromMaturing;
       const funding = await accountId(tx, now, 'programFunding', program.id, program.currency);
       if (fromMaturing > 0) {
-        const maturingId = await accountId(tx, now, 'memberMaturing', member.id, program.id, program.currency);
+        const maturingId = await accountId(
+          tx,
+          now,
+          'memberMaturing',
+          member.id,
+          program.id,
+          program.currency,
+        );
         await transfer(tx, {
           transactionId: txId,
           debit: maturingId,
@@ -357,7 +378,14 @@ export async function refund(ctx: DomainContext, input: RefundInput): Promise<Re
         await consumeLots(tx, member.id, program.id, 'maturing', fromMaturing, original?.id);
       }
       if (fromAvailable > 0) {
-        const availableId = await accountId(tx, now, 'memberAvailable', member.id, program.id, program.currency);
+        const availableId = await accountId(
+          tx,
+          now,
+          'memberAvailable',
+          member.id,
+          program.id,
+          program.currency,
+        );
         await transfer(tx, {
           transactionId: txId,
           debit: availableId,
@@ -367,7 +395,13 @@ export async function refund(ctx: DomainContext, input: RefundInput): Promise<Re
           now,
           allowNegative: true,
         });
-        await consumeLots(tx, member.id, program.id, 'available', Math.min(fromAvailable, Math.max(0, before.available)));
+        await consumeLots(
+          tx,
+          member.id,
+          program.id,
+          'available',
+          Math.min(fromAvailable, Math.max(0, before.available)),
+        );
       }
       const after = await memberBalance(tx, member.id, program);
       return {
@@ -439,7 +473,14 @@ export async function adjust(ctx: DomainContext, input: AdjustInput): Promise<Re
         now,
       );
       if (amount > 0) {
-        await transfer(tx, { transactionId: txId, debit: funding, credit: available, amount, currency: program.currency, now });
+        await transfer(tx, {
+          transactionId: txId,
+          debit: funding,
+          credit: available,
+          amount,
+          currency: program.currency,
+          now,
+        });
         await addLot(
           tx,
           {
@@ -495,13 +536,22 @@ export async function balance(
         AND ((state = 'maturing' AND matures_at <= ?) OR (state = 'available' AND expires_at <= ?)) LIMIT 1`,
       [member.id, program.id, now, now],
     );
-    return { program, memberId: member.id, due: due !== undefined, balance: await memberBalance(tx, member.id, program) };
+    return {
+      program,
+      memberId: member.id,
+      due: due !== undefined,
+      balance: await memberBalance(tx, member.id, program),
+    };
   });
   if (!first.due) return first;
   // Lots matured or expired since the last operation: settle them first so the balance is true.
   return ctx.store.transact(async (tx) => {
     await processDueLots(tx, now, { memberId: first.memberId, programId });
-    return { program: first.program, memberId: first.memberId, balance: await memberBalance(tx, first.memberId, first.program) };
+    return {
+      program: first.program,
+      memberId: first.memberId,
+      balance: await memberBalance(tx, first.memberId, first.program),
+    };
   });
 }
 
@@ -533,7 +583,14 @@ export interface HistoryPage {
 
 export async function history(
   ctx: DomainContext,
-  q: { programId: number; member: MemberSelector; limit: number; offset?: number; before?: number; types?: TransactionType[] },
+  q: {
+    programId: number;
+    member: MemberSelector;
+    limit: number;
+    offset?: number;
+    before?: number;
+    types?: TransactionType[];
+  },
 ): Promise<HistoryPage> {
   return ctx.store.read(async (tx) => {
     const program = await getProgram(tx, q.programId);
@@ -542,7 +599,7 @@ export async function history(
     const typeList = types.map(() => '?').join(', ');
     const base = `FROM transactions WHERE member_id = ? AND program_id = ? AND type IN (${typeList})`;
     const args = [member.id, program.id, ...types];
-    const total = Number((await tx.one<{ n: number }>(`SELECT COUNT(*) AS n ${base}`, args))!.n);
+    const total = Number((await tx.row<{ n: number }>(`SELECT COUNT(*) AS n ${base}`, args)).n);
     const offset = q.before !== undefined ? 0 : (q.offset ?? 0);
     const rows = await tx.all<TransactionRow>(
       `SELECT * ${base}${q.before !== undefined ? ' AND id < ?' : ''} ORDER BY id DESC LIMIT ? OFFSET ?`,
@@ -569,7 +626,7 @@ export async function history(
       limit: q.limit,
       offset,
       hasMore,
-      nextCursor: hasMore ? page[page.length - 1]!.id : null,
+      nextCursor: hasMore ? (page.at(-1)?.id ?? null) : null,
     };
   });
 }

@@ -57,20 +57,21 @@ const accountColumns =
 
 /** Returns the account's id, creating it on first use. */
 export async function ensureAccount(tx: Tx, spec: AccountSpec, now: number): Promise<number> {
-  const found = await tx.one<{ id: number; currency: string }>('SELECT id, currency FROM accounts WHERE code = ?', [
-    spec.code,
-  ]);
+  const found = await tx.one<{ id: number; currency: string }>(
+    'SELECT id, currency FROM accounts WHERE code = ?',
+    [spec.code],
+  );
   if (found) {
     if (found.currency !== spec.currency) {
       throw new Error(`account ${spec.code} is in ${found.currency}, not ${spec.currency}`);
     }
     return found.id;
   }
-  const row = await tx.one<{ id: number }>(
+  const row = await tx.row<{ id: number }>(
     'INSERT INTO accounts (code, kind, currency, normal_side, may_go_negative, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
     [spec.code, spec.kind, spec.currency, spec.normal, spec.mayGoNegative ? 1 : 0, now],
   );
-  return row!.id;
+  return row.id;
 }
 
 export async function getAccount(tx: Tx, id: number, lock = false): Promise<AccountRow> {
@@ -107,11 +108,13 @@ function outflowSide(a: AccountRow): 'debit' | 'credit' {
 
 /** Moves `amount` from the debit account to the credit account. Returns the transfer id. */
 export async function transfer(tx: Tx, t: TransferInput): Promise<number> {
-  if (!Number.isSafeInteger(t.amount) || t.amount <= 0) throw new Error(`transfer amount must be a positive integer`);
+  if (!Number.isSafeInteger(t.amount) || t.amount <= 0)
+    throw new Error(`transfer amount must be a positive integer`);
   const debit = await getAccount(tx, t.debit, true);
   const credit = await getAccount(tx, t.credit, true);
   for (const a of [debit, credit]) {
-    if (a.currency !== t.currency) throw new Error(`account ${a.code} is in ${a.currency}, transfer in ${t.currency}`);
+    if (a.currency !== t.currency)
+      throw new Error(`account ${a.code} is in ${a.currency}, transfer in ${t.currency}`);
   }
   // Whichever side this transfer takes money out of, check that account can afford it.
   for (const [account, side] of [
@@ -127,15 +130,21 @@ export async function transfer(tx: Tx, t: TransferInput): Promise<number> {
     }
   }
   const phase = t.pending ? 'pending' : 'posted';
-  const row = await tx.one<{ id: number }>(
+  const row = await tx.row<{ id: number }>(
     `INSERT INTO transfers (transaction_id, debit_account_id, credit_account_id, amount, currency, phase, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     [t.transactionId, t.debit, t.credit, t.amount, t.currency, phase, t.now],
   );
   const column = t.pending ? 'pending' : 'posted';
-  await tx.run(`UPDATE accounts SET debits_${column} = debits_${column} + ? WHERE id = ?`, [t.amount, t.debit]);
-  await tx.run(`UPDATE accounts SET credits_${column} = credits_${column} + ? WHERE id = ?`, [t.amount, t.credit]);
-  return row!.id;
+  await tx.run(`UPDATE accounts SET debits_${column} = debits_${column} + ? WHERE id = ?`, [
+    t.amount,
+    t.debit,
+  ]);
+  await tx.run(`UPDATE accounts SET credits_${column} = credits_${column} + ? WHERE id = ?`, [
+    t.amount,
+    t.credit,
+  ]);
+  return row.id;
 }
 
 interface TransferRow {
@@ -158,10 +167,11 @@ async function resolvePending(
     `SELECT id, debit_account_id, credit_account_id, amount, currency, phase FROM transfers WHERE id = ?`,
     [pendingId],
   );
-  if (!pending || pending.phase !== 'pending') throw new Error(`transfer ${pendingId} is not a pending transfer`);
+  if (!pending || pending.phase !== 'pending')
+    throw new Error(`transfer ${pendingId} is not a pending transfer`);
   const resolved = await tx.one<{ id: number }>('SELECT id FROM transfers WHERE pending_id = ?', [pendingId]);
   if (resolved) throw new DomainError('conflict', `Pending transfer ${pendingId} is already resolved`);
-  const row = await tx.one<{ id: number }>(
+  const row = await tx.row<{ id: number }>(
     `INSERT INTO transfers (transaction_id, debit_account_id, credit_account_id, amount, currency, phase, pending_id, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
     [
@@ -184,7 +194,7 @@ async function resolvePending(
     'UPDATE accounts SET credits_pending = credits_pending - ?, credits_posted = credits_posted + ? WHERE id = ?',
     [pending.amount, posted, pending.credit_account_id],
   );
-  return row!.id;
+  return row.id;
 }
 
 export const postPending = (tx: Tx, pendingId: number, transactionId: number, now: number) =>
@@ -253,13 +263,19 @@ export async function verifyLedger(tx: Tx): Promise<LedgerReport> {
         [a.id, a.id],
       );
       if (!clawed || Number(clawed.n) === 0) {
-        problems.push({ kind: 'negative_balance', message: `${a.code} is below zero with no refund clawback` });
+        problems.push({
+          kind: 'negative_balance',
+          message: `${a.code} is below zero with no refund clawback`,
+        });
       }
     }
   }
   for (const [code, c] of Object.entries(currencies)) {
     if (c.debits !== c.credits) {
-      problems.push({ kind: 'currency_imbalance', message: `${code}: debits ${c.debits} != credits ${c.credits}` });
+      problems.push({
+        kind: 'currency_imbalance',
+        message: `${code}: debits ${c.debits} != credits ${c.credits}`,
+      });
     }
   }
   const mismatched = await tx.all<{ id: number }>(
@@ -267,7 +283,10 @@ export async function verifyLedger(tx: Tx): Promise<LedgerReport> {
       WHERE d.currency <> t.currency OR c.currency <> t.currency`,
   );
   for (const m of mismatched) {
-    problems.push({ kind: 'currency_mismatch', message: `transfer ${m.id} joins accounts of another currency` });
+    problems.push({
+      kind: 'currency_mismatch',
+      message: `transfer ${m.id} joins accounts of another currency`,
+    });
   }
   const count = await tx.one<{ n: number }>('SELECT COUNT(*) AS n FROM transfers');
   return { accounts: accounts.length, transfers: Number(count?.n ?? 0), currencies, problems };

@@ -36,7 +36,9 @@ export async function addLot(
   now: number,
 ): Promise<void> {
   const remaining =
-    lot.state === 'available' ? Math.min(lot.amount, Math.max(0, lot.availableAfter ?? lot.amount)) : lot.amount;
+    lot.state === 'available'
+      ? Math.min(lot.amount, Math.max(0, lot.availableAfter ?? lot.amount))
+      : lot.amount;
   await tx.run(
     `INSERT INTO earn_lots (transaction_id, member_id, program_id, amount, remaining, state, matures_at, expires_at, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -99,7 +101,8 @@ export async function processDueLots(
   const programCurrency = async (programId: number) => {
     let c = currencyOf.get(programId);
     if (!c) {
-      c = (await tx.one<{ currency: string }>('SELECT currency FROM programs WHERE id = ?', [programId]))!.currency;
+      c = (await tx.row<{ currency: string }>('SELECT currency FROM programs WHERE id = ?', [programId]))
+        .currency;
       currencyOf.set(programId, c);
     }
     return c;
@@ -126,7 +129,14 @@ export async function processDueLots(
       },
       now,
     );
-    await transfer(tx, { transactionId: txId, debit: from, credit: to, amount: lot.remaining, currency, now });
+    await transfer(tx, {
+      transactionId: txId,
+      debit: from,
+      credit: to,
+      amount: lot.remaining,
+      currency,
+      now,
+    });
     const availableAfter = balanceOf(await getAccount(tx, to)).available;
     const remaining = Math.min(lot.remaining, Math.max(0, availableAfter));
     await tx.run('UPDATE earn_lots SET remaining = ?, state = ? WHERE id = ?', [
@@ -157,7 +167,14 @@ export async function processDueLots(
       },
       now,
     );
-    await transfer(tx, { transactionId: txId, debit: from, credit: to, amount: lot.remaining, currency, now });
+    await transfer(tx, {
+      transactionId: txId,
+      debit: from,
+      credit: to,
+      amount: lot.remaining,
+      currency,
+      now,
+    });
     await tx.run("UPDATE earn_lots SET remaining = 0, state = 'closed' WHERE id = ?", [lot.id]);
   }
   return { matured: maturing.length, expired: expiring.length };

@@ -23,7 +23,11 @@ export async function pinMatches(pin: string, stored: string): Promise<boolean> 
   const [tag, n, r, p, salt, hash] = stored.split('$');
   if (tag !== 'scrypt' || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64');
-  const actual = await scrypt(pin, Buffer.from(salt, 'base64'), expected.length, { N: Number(n), r: Number(r), p: Number(p) });
+  const actual = await scrypt(pin, Buffer.from(salt, 'base64'), expected.length, {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+  });
   return timingSafeEqual(actual, expected);
 }
 
@@ -86,13 +90,17 @@ export async function checkPin(
     const outcome = await ctx.store.transact(async (tx) => {
       const t = ctx.now();
       await logAttempt(tx, false, t);
-      const row = (await tx.one<PinState>(`SELECT pin_failures, pin_locked_until FROM members WHERE id = ?${tx.forUpdate}`, [
-        memberId,
-      ]))!;
+      const row = await tx.row<PinState>(
+        `SELECT pin_failures, pin_locked_until FROM members WHERE id = ?${tx.forUpdate}`,
+        [memberId],
+      );
       const failures = row.pin_failures + 1;
       if (failures >= ctx.settings.pinMaxFailures) {
         const until = t + ctx.settings.pinLockSeconds * 1000;
-        await tx.run('UPDATE members SET pin_failures = 0, pin_locked_until = ? WHERE id = ?', [until, memberId]);
+        await tx.run('UPDATE members SET pin_failures = 0, pin_locked_until = ? WHERE id = ?', [
+          until,
+          memberId,
+        ]);
         return { locked: until, left: 0 };
       }
       await tx.run('UPDATE members SET pin_failures = ? WHERE id = ?', [failures, memberId]);
@@ -105,7 +113,9 @@ export async function checkPin(
   }
   return async (tx) => {
     const t = ctx.now();
-    const row = await tx.one<PinState>(`SELECT pin_locked_until FROM members WHERE id = ?${tx.forUpdate}`, [memberId]);
+    const row = await tx.one<PinState>(`SELECT pin_locked_until FROM members WHERE id = ?${tx.forUpdate}`, [
+      memberId,
+    ]);
     if (row?.pin_locked_until && row.pin_locked_until > t) throw lockedError(row.pin_locked_until);
     await logAttempt(tx, true, t);
     await tx.run('UPDATE members SET pin_failures = 0, pin_locked_until = NULL WHERE id = ?', [memberId]);
@@ -123,16 +133,16 @@ export async function requestOtp(
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const now = ctx.now();
   const expiresAt = now + ctx.settings.otpTtlSeconds * 1000;
-  const { challengeId, member } = await ctx.store.transact(async (tx) => {
+  const { challengeId, to, member } = await ctx.store.transact(async (tx) => {
     const m = await getMember(tx, selector);
-    if (!m.phone && !m.email) throw new DomainError('validation_error', 'The member has no phone or email to send a code to');
-    const row = await tx.one<{ id: number }>(
+    if (!m.phone && !m.email)
+      throw new DomainError('validation_error', 'The member has no phone or email to send a code to');
+    const row = await tx.row<{ id: number }>(
       'INSERT INTO otp_challenges (member_id, code_hash, expires_at, created_at) VALUES (?, ?, ?, ?) RETURNING id',
       [m.id, sha256(`${m.id}:${code}`), expiresAt, now],
     );
-    return { challengeId: row!.id, member: m };
+    return { challengeId: row.id, to: m.phone ?? m.email ?? '', member: m };
   });
-  const to = (member.phone ?? member.email)!;
   try {
     await ctx.notifier.send({ to, kind: 'otp', code });
   } catch {
@@ -150,7 +160,13 @@ export async function verifyOtp(
 ): Promise<{ token: string; memberId: number; expiresAt: number }> {
   const now = ctx.now();
   const memberId = await ctx.store.transact(async (tx) => {
-    const c = await tx.one<{ member_id: number; code_hash: string; attempts: number; expires_at: number; used_at: number | null }>(
+    const c = await tx.one<{
+      member_id: number;
+      code_hash: string;
+      attempts: number;
+      expires_at: number;
+      used_at: number | null;
+    }>(
       `SELECT member_id, code_hash, attempts, expires_at, used_at FROM otp_challenges WHERE id = ?${tx.forUpdate}`,
       [challengeId],
     );
@@ -186,6 +202,9 @@ export async function verifyMemberToken(ctx: DomainContext, token: string): Prom
     if (payload['scope'] !== 'member' || !Number.isSafeInteger(id)) throw new Error('not a member token');
     return id;
   } catch {
-    throw new DomainError('member_token_invalid', 'The member token is invalid or expired; sign the member in again');
+    throw new DomainError(
+      'member_token_invalid',
+      'The member token is invalid or expired; sign the member in again',
+    );
   }
 }

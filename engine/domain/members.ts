@@ -80,13 +80,15 @@ export interface NewMember {
 export async function createMember(tx: Tx, m: NewMember, now: number): Promise<Member> {
   const email = m.email ? normalizeEmail(m.email) : null;
   const phone = m.phone ? normalizePhone(m.phone) : null;
-  if (email && (await findMember(tx, { email }))) throw new DomainError('conflict', `A member with email ${email} exists`);
-  if (phone && (await findMember(tx, { phone }))) throw new DomainError('conflict', `A member with phone ${phone} exists`);
-  const row = await tx.one<MemberRow>(
+  if (email && (await findMember(tx, { email })))
+    throw new DomainError('conflict', `A member with email ${email} exists`);
+  if (phone && (await findMember(tx, { phone })))
+    throw new DomainError('conflict', `A member with phone ${phone} exists`);
+  const row = await tx.row<MemberRow>(
     'INSERT INTO members (email, phone, name, created_at) VALUES (?, ?, ?, ?) RETURNING *',
     [email, phone, m.name ?? null, now],
   );
-  return fromRow(row!);
+  return fromRow(row);
 }
 
 /** Finds the member, or creates one when a name is given and the selector is an email or phone. */
@@ -131,9 +133,9 @@ export async function linkCard(
     throw new DomainError('conflict', `Card ${card.first6}******${card.last4} is linked to another member`);
   }
   if (existing) return { id: existing.id, memberId, first6: card.first6, last4: card.last4 };
-  const row = await tx.one<{ id: number }>(
+  const row = await tx.row<{ id: number }>(
     'INSERT INTO member_cards (member_id, card_hash, first6, last4, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id',
     [memberId, card.hash, card.first6, card.last4, now],
   );
-  return { id: row!.id, memberId, first6: card.first6, last4: card.last4 };
+  return { id: row.id, memberId, first6: card.first6, last4: card.last4 };
 }

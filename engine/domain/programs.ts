@@ -74,7 +74,7 @@ export async function createProgram(tx: Tx, p: NewProgram, now: number): Promise
   }
   const taken = await tx.one('SELECT id FROM programs WHERE unique_identifier = ?', [p.uniqueIdentifier]);
   if (taken) throw new DomainError('conflict', `A program "${p.uniqueIdentifier}" already exists`);
-  const row = await tx.one<ProgramRow>(
+  const row = await tx.row<ProgramRow>(
     `INSERT INTO programs (unique_identifier, name, description, currency, cashback_bps, min_purchase, max_cashback,
        allows_pin_redemption, maturation_days, expiry_days, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
@@ -92,7 +92,7 @@ export async function createProgram(tx: Tx, p: NewProgram, now: number): Promise
       now,
     ],
   );
-  return fromRow(row!);
+  return fromRow(row);
 }
 
 export async function getProgram(tx: Tx, id: number): Promise<Program> {

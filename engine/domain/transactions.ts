@@ -30,7 +30,7 @@ export interface NewTransaction {
 }
 
 export async function recordTransaction(tx: Tx, t: NewTransaction, now: number): Promise<number> {
-  const row = await tx.one<{ id: number }>(
+  const row = await tx.row<{ id: number }>(
     `INSERT INTO transactions (type, program_id, member_id, currency, amount, purchase_amount, related_id, reference,
        reason, metadata, app_id, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -49,7 +49,7 @@ export async function recordTransaction(tx: Tx, t: NewTransaction, now: number):
       now,
     ],
   );
-  return row!.id;
+  return row.id;
 }
 
 export interface TransactionRow {

@@ -31,7 +31,7 @@ function describeZod(error: ZodError, where: string): ApiError {
     const path = i.path.length ? i.path.join('.') : where;
     return { field: path, message: i.message };
   });
-  const first = issues[0]!;
+  const first = issues[0] ?? { field: where, message: 'is invalid' };
   return {
     status: 400,
     code: 'validation_error',
@@ -42,9 +42,15 @@ function describeZod(error: ZodError, where: string): ApiError {
 
 const fastifyErrors: Record<string, { code: string; message?: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { code: 'body_too_large', message: 'The request body is too large' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { code: 'unsupported_media_type', message: 'Send the body as application/json' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'unsupported_media_type',
+    message: 'Send the body as application/json',
+  },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'malformed_json', message: 'The JSON body is empty' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { code: 'malformed_request', message: 'Content-Length does not match the body' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: 'malformed_request',
+    message: 'Content-Length does not match the body',
+  },
 };
 
 /** Turns anything thrown while serving a request into an API error. */
@@ -59,9 +65,14 @@ export function toApiError(error: unknown): ApiError {
     return { status: 429, code: 'rate_limited', message: e.message ?? 'Too many requests; slow down' };
   }
   const known = e.code ? fastifyErrors[e.code] : undefined;
-  if (known) return { status: e.statusCode ?? 400, code: known.code, message: known.message ?? String(e.message) };
+  if (known)
+    return { status: e.statusCode ?? 400, code: known.code, message: known.message ?? String(e.message) };
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return { status: e.statusCode, code: e.code === 'malformed_json' ? 'malformed_json' : 'bad_request', message: String(e.message) };
+    return {
+      status: e.statusCode,
+      code: e.code === 'malformed_json' ? 'malformed_json' : 'bad_request',
+      message: String(e.message),
+    };
   }
   return { status: 500, code: 'internal_error', message: 'Internal error; it has been logged' };
 }
@@ -74,9 +85,13 @@ export function apiPlugin(app: FastifyInstance, style: ApiStyle): void {
     void reply.code(apiError.status).send(style.renderError(apiError));
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply
-      .code(404)
-      .send(style.renderError({ status: 404, code: 'not_found', message: `No route ${req.method} ${req.url.split('?')[0]}` }));
+    void reply.code(404).send(
+      style.renderError({
+        status: 404,
+        code: 'not_found',
+        message: `No route ${req.method} ${req.url.split('?')[0]}`,
+      }),
+    );
   });
 }
 
@@ -109,7 +124,11 @@ export interface RouteSpec<B, Q, P, H> {
 }
 
 function jsonSchema(schema: ZodType, io: 'input' | 'output'): Record<string, unknown> {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' });
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, {
+    io,
+    unrepresentable: 'any',
+    target: 'draft-2020-12',
+  });
   return rest;
 }
 

@@ -29,7 +29,14 @@ const errorSchema = z.object({
   success: z.literal(false),
   error: z.object({ code: z.string(), message: z.string() }),
 });
-const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema, 422: errorSchema };
+const errors = {
+  400: errorSchema,
+  401: errorSchema,
+  403: errorSchema,
+  404: errorSchema,
+  409: errorSchema,
+  422: errorSchema,
+};
 const money = z.number();
 const tags = ['Loyalty cashback API (seed 002)'];
 
@@ -43,7 +50,12 @@ const metadata = z.record(z.string(), z.unknown()).optional();
 const reference = z.string().min(1).max(128).optional();
 
 /** Idempotency-Key header, else the document's own `reference` field. */
-function idempotencyKey(req: FastifyRequest, appId: string, scope: string, ref: string | undefined): IdempotencyKey | undefined {
+function idempotencyKey(
+  req: FastifyRequest,
+  appId: string,
+  scope: string,
+  ref: string | undefined,
+): IdempotencyKey | undefined {
   const key = header(req, 'idempotency-key') ?? ref;
   return key ? { appId, scope: `seed002:${scope}`, key } : undefined;
 }
@@ -56,7 +68,8 @@ export function seed002Routes(ctx: DomainContext, authenticate: Authenticate) {
       method: 'POST',
       url: '/cashback/earn',
       summary: 'Earn cashback',
-      description: "Calculate and credit cashback to a member based on purchase amount. A repeated `reference` returns the first result.",
+      description:
+        'Calculate and credit cashback to a member based on purchase amount. A repeated `reference` returns the first result.',
       tags,
       scope: 'cashback_write',
       body: z.object({
@@ -120,7 +133,10 @@ export function seed002Routes(ctx: DomainContext, authenticate: Authenticate) {
       body: z.object({
         card_id: positiveId,
         amount: decimalAmount,
-        pin: z.string().regex(/^\d{4,12}$/, 'a PIN is 4 to 12 digits').optional(),
+        pin: z
+          .string()
+          .regex(/^\d{4,12}$/, 'a PIN is 4 to 12 digits')
+          .optional(),
         reference,
         metadata,
         ...memberFields,
@@ -327,7 +343,8 @@ export function seed002Routes(ctx: DomainContext, authenticate: Authenticate) {
           programId: body.card_id,
           member: memberFromFields(body),
           refundAmount: { decimal: body.refund_amount },
-          cashbackToDeduct: body.cashback_to_deduct === undefined ? undefined : { decimal: body.cashback_to_deduct },
+          cashbackToDeduct:
+            body.cashback_to_deduct === undefined ? undefined : { decimal: body.cashback_to_deduct },
           original:
             body.original_transaction_id !== undefined
               ? { transactionId: body.original_transaction_id }

@@ -8,12 +8,19 @@ export const decimalAmount = z
   .union([z.number(), z.string()], { error: 'must be a number' })
   .meta({ description: 'Decimal amount in major units, e.g. 50.00 (a JSON number, or a decimal string)' });
 
-export const positiveId = z.coerce.number({ error: 'must be an integer id' }).int('must be an integer id').positive('must be a positive id');
+export const positiveId = z.coerce
+  .number({ error: 'must be an integer id' })
+  .int('must be an integer id')
+  .positive('must be a positive id');
 
 export const isoTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** member_id, email or phone, in that order of preference, as seed 002 names them. */
-export function memberFromFields(f: { member_id?: number | undefined; email?: string | undefined; phone?: string | undefined }): MemberSelector {
+export function memberFromFields(f: {
+  member_id?: number | undefined;
+  email?: string | undefined;
+  phone?: string | undefined;
+}): MemberSelector {
   if (f.member_id !== undefined) return { id: f.member_id };
   if (f.email !== undefined) return { email: f.email };
   if (f.phone !== undefined) return { phone: f.phone };

@@ -31,7 +31,9 @@ export async function applyMigrations(
   await exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
   );
-  const done = new Set((await tx.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version));
+  const done = new Set(
+    (await tx.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version),
+  );
   const applied: Migration[] = [];
   for (const migration of loadMigrations(dialect)) {
     if (done.has(migration.version)) continue;
@@ -46,9 +48,12 @@ export async function applyMigrations(
       await exec('COMMIT');
     } catch (error) {
       await exec('ROLLBACK');
-      throw new Error(`migration ${migration.version}_${migration.name} failed: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new Error(
+        `migration ${migration.version}_${migration.name} failed: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
     applied.push(migration);
   }

@@ -33,7 +33,13 @@ function makeTx(db: Database.Database, cache: Map<string, Statement>): Tx {
   };
   return {
     forUpdate: '',
-    one: async <T>(sql: string, params: readonly SqlValue[] = []) => prepare(sql).get(...params) as T | undefined,
+    one: async <T>(sql: string, params: readonly SqlValue[] = []) =>
+      prepare(sql).get(...params) as T | undefined,
+    row: async <T>(sql: string, params: readonly SqlValue[] = []) => {
+      const row = prepare(sql).get(...params) as T | undefined;
+      if (row === undefined) throw new Error(`statement returned no row: ${sql.slice(0, 80)}`);
+      return row;
+    },
     all: async <T>(sql: string, params: readonly SqlValue[] = []) => prepare(sql).all(...params) as T[],
     run: async (sql: string, params: readonly SqlValue[] = []): Promise<RunResult> => ({
       changes: prepare(sql).run(...params).changes,
@@ -96,7 +102,7 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store & {
         if (writer.inTransaction) writer.exec('ROLLBACK');
       }
       batch.forEach((job, i) => {
-        const outcome = outcomes[i]!;
+        const outcome = outcomes[i] ?? { ok: false, value: new Error('transaction outcome missing') };
         if (commitError !== undefined) job.reject(commitError);
         else if (outcome.ok) job.resolve(outcome.value);
         else job.reject(outcome.value);
@@ -108,7 +114,8 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store & {
   async function drainReads(): Promise<void> {
     reading = true;
     while (reads.length > 0) {
-      const job = reads.shift()!;
+      const job = reads.shift();
+      if (!job) break;
       reader.exec('BEGIN');
       try {
         job.resolve(await job.work(readTx));

@@ -11,6 +11,8 @@ export interface Tx {
   /** ' FOR UPDATE' where the backend needs row locks before a balance check; '' where writers are serialized. */
   readonly forUpdate: string;
   one<T>(sql: string, params?: readonly SqlValue[]): Promise<T | undefined>;
+  /** Like `one`, for statements that always yield a row (INSERT ... RETURNING, COUNT). */
+  row<T>(sql: string, params?: readonly SqlValue[]): Promise<T>;
   all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   run(sql: string, params?: readonly SqlValue[]): Promise<RunResult>;
 }

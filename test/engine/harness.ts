@@ -17,7 +17,10 @@ export interface Harness {
   dir: string;
   clock: { now: number; advanceDays(days: number): void };
   sent: { to: string; kind: string; code: string }[];
-  app(scopes: Scope[], opts?: { rateLimitPerMinute?: number; appId?: string }): Promise<{ appId: string; secret: string; headers: Record<string, string> }>;
+  app(
+    scopes: Scope[],
+    opts?: { rateLimitPerMinute?: number; appId?: string },
+  ): Promise<{ appId: string; secret: string; headers: Record<string, string> }>;
   program(p?: Partial<NewProgram>): Promise<number>;
   /** fastify.inject with JSON in; `body` is parsed as any client would (JSON.parse), `text` keeps exact digits. */
   request(opts: {
@@ -86,8 +89,17 @@ export async function startHarness(
       const res = await engine.app.inject({
         method: opts.method,
         url: opts.url,
-        headers: { ...(opts.body !== undefined || opts.rawBody !== undefined ? { 'content-type': 'application/json' } : {}), ...opts.headers },
-        ...(opts.rawBody !== undefined ? { payload: opts.rawBody } : opts.body !== undefined ? { payload: JSON.stringify(opts.body) } : {}),
+        headers: {
+          ...(opts.body !== undefined || opts.rawBody !== undefined
+            ? { 'content-type': 'application/json' }
+            : {}),
+          ...opts.headers,
+        },
+        ...(opts.rawBody !== undefined
+          ? { payload: opts.rawBody }
+          : opts.body !== undefined
+            ? { payload: JSON.stringify(opts.body) }
+            : {}),
       });
       let body: unknown = undefined;
       try {

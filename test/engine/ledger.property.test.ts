@@ -20,11 +20,45 @@ type Op =
 
 const MEMBERS = 6;
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('earn' as const), member: fc.nat(MEMBERS - 1), program: fc.nat(1), amount: fc.integer({ min: 1, max: 500_000 }) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('redeem' as const), member: fc.nat(MEMBERS - 1), program: fc.nat(1), amount: fc.integer({ min: 1, max: 20_000 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('refund' as const), pick: fc.nat(), fraction: fc.integer({ min: 1, max: 100 }) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('adjust' as const), member: fc.nat(MEMBERS - 1), program: fc.nat(1), amount: fc.integer({ min: -5_000, max: 5_000 }).filter((n) => n !== 0) }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('advance' as const), days: fc.integer({ min: 1, max: 6 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('earn' as const),
+      member: fc.nat(MEMBERS - 1),
+      program: fc.nat(1),
+      amount: fc.integer({ min: 1, max: 500_000 }),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('redeem' as const),
+      member: fc.nat(MEMBERS - 1),
+      program: fc.nat(1),
+      amount: fc.integer({ min: 1, max: 20_000 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('refund' as const),
+      pick: fc.nat(),
+      fraction: fc.integer({ min: 1, max: 100 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('adjust' as const),
+      member: fc.nat(MEMBERS - 1),
+      program: fc.nat(1),
+      amount: fc.integer({ min: -5_000, max: 5_000 }).filter((n) => n !== 0),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('advance' as const), days: fc.integer({ min: 1, max: 6 }) }),
+  },
   { weight: 1, arbitrary: fc.constant({ kind: 'sweep' as const }) },
 );
 
@@ -51,16 +85,34 @@ describe('ledger invariants under random operations', () => {
         // A fresh set of programs and members per run: one instant, one maturing with expiry.
         const programs = [
           await h.program({ currency: 'USD', cashbackBps: 537, maxCashback: 2_000 }),
-          await h.program({ currency: 'TND', cashbackBps: 250, maturationDays: 3, expiryDays: 10, allowsPinRedemption: true }),
+          await h.program({
+            currency: 'TND',
+            cashbackBps: 250,
+            maturationDays: 3,
+            expiryDays: 10,
+            allowsPinRedemption: true,
+          }),
         ];
         const members: number[] = [];
         for (let i = 0; i < MEMBERS; i++) {
           members.push(
-            (await h.store.transact((tx) => createMember(tx, { email: `m${total + i}-${Math.random()}@example.com` }, h.clock.now))).id,
+            (
+              await h.store.transact((tx) =>
+                createMember(tx, { email: `m${total + i}-${Math.random()}@example.com` }, h.clock.now),
+              )
+            ).id,
           );
         }
         await setPin(ctx, members[0]!, '4321');
-        const earns: { id: number; member: number; program: number; purchase: number; earned: number; refunded: number; clawed: number }[] = [];
+        const earns: {
+          id: number;
+          member: number;
+          program: number;
+          purchase: number;
+          earned: number;
+          refunded: number;
+          clawed: number;
+        }[] = [];
 
         const balances = (member: number, program: number) =>
           h.store.read(async (tx) => {
@@ -90,8 +142,21 @@ describe('ledger invariants under random operations', () => {
           total++;
           const appId = 'property';
           if (o.kind === 'earn') {
-            const r = await earn(ctx, { appId, programId: programs[o.program]!, member: { id: members[o.member]! }, purchaseAmount: { minor: o.amount } });
-            earns.push({ id: r.transactionId, member: members[o.member]!, program: programs[o.program]!, purchase: o.amount, earned: r.cashbackEarned, refunded: 0, clawed: 0 });
+            const r = await earn(ctx, {
+              appId,
+              programId: programs[o.program]!,
+              member: { id: members[o.member]! },
+              purchaseAmount: { minor: o.amount },
+            });
+            earns.push({
+              id: r.transactionId,
+              member: members[o.member]!,
+              program: programs[o.program]!,
+              purchase: o.amount,
+              earned: r.cashbackEarned,
+              refunded: 0,
+              clawed: 0,
+            });
           } else if (o.kind === 'redeem') {
             const member = members[o.member]!;
             const program = programs[o.program]!;
@@ -99,7 +164,13 @@ describe('ledger invariants under random operations', () => {
             const before = await balances(member, program);
             const pin = o.program === 1 && o.member === 0;
             try {
-              await redeem(ctx, { appId, programId: program, member: { id: member }, amount: { minor: o.amount }, ...(pin ? { pin: '4321' } : { tokenMemberId: member }) });
+              await redeem(ctx, {
+                appId,
+                programId: program,
+                member: { id: member },
+                amount: { minor: o.amount },
+                ...(pin ? { pin: '4321' } : { tokenMemberId: member }),
+              });
               expect(o.amount).toBeLessThanOrEqual(before.available);
             } catch (error) {
               expect(error).toBeInstanceOf(DomainError);
@@ -113,7 +184,13 @@ describe('ledger invariants under random operations', () => {
             const e = earns[o.pick % earns.length]!;
             const amount = Math.floor(((e.purchase - e.refunded) * o.fraction) / 100);
             if (amount === 0) continue;
-            const r = await refund(ctx, { appId, programId: e.program, member: { id: e.member }, refundAmount: { minor: amount }, original: { transactionId: e.id } });
+            const r = await refund(ctx, {
+              appId,
+              programId: e.program,
+              member: { id: e.member },
+              refundAmount: { minor: amount },
+              original: { transactionId: e.id },
+            });
             e.refunded += amount;
             e.clawed += r.cashbackDeducted;
             expect(e.clawed).toBe(cumulativeClawback(e.earned, e.purchase, e.refunded));
@@ -124,7 +201,13 @@ describe('ledger invariants under random operations', () => {
             await balance(ctx, program, { id: member });
             const before = await balances(member, program);
             try {
-              await adjust(ctx, { appId, programId: program, member: { id: member }, amount: { minor: o.amount }, reason: 'property test' });
+              await adjust(ctx, {
+                appId,
+                programId: program,
+                member: { id: member },
+                amount: { minor: o.amount },
+                reason: 'property test',
+              });
               if (o.amount < 0) expect(-o.amount).toBeLessThanOrEqual(before.available);
             } catch (error) {
               expect((error as DomainError).code).toBe('insufficient_balance');

@@ -5,12 +5,16 @@ import { verifyOtp, requestOtp, setPin } from '../../engine/domain/member-auth.t
 import { startHarness, type Harness } from './harness.ts';
 
 /** The field types of the document's example responses: every one must be present with its type. */
-function expectShape(value: unknown, shape: Record<string, 'number' | 'string' | 'boolean' | 'null|string' | 'object' | 'array'>) {
+function expectShape(
+  value: unknown,
+  shape: Record<string, 'number' | 'string' | 'boolean' | 'null|string' | 'object' | 'array'>,
+) {
   const obj = value as Record<string, unknown>;
   for (const [field, type] of Object.entries(shape)) {
     expect(obj, `field ${field}`).toHaveProperty(field);
     const v = obj[field];
-    if (type === 'null|string') expect(v === null || typeof v === 'string', `${field} is null or string`).toBe(true);
+    if (type === 'null|string')
+      expect(v === null || typeof v === 'string', `${field} is null or string`).toBe(true);
     else if (type === 'array') expect(Array.isArray(v), `${field} is an array`).toBe(true);
     else expect(typeof v, `type of ${field}`).toBe(type);
   }
@@ -77,9 +81,10 @@ describe('seed 002: loyalty cashback API', () => {
     expect(res.text).toContain('"cashback_percentage":5');
     expect(res.body.data.earned_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     const meta = await h.store.read((tx) =>
-      tx.one<{ metadata: string; reference: string }>('SELECT metadata, reference FROM transactions WHERE id = ?', [
-        res.body.data.transaction_id,
-      ]),
+      tx.one<{ metadata: string; reference: string }>(
+        'SELECT metadata, reference FROM transactions WHERE id = ?',
+        [res.body.data.transaction_id],
+      ),
     );
     expect(JSON.parse(meta!.metadata)).toEqual({ store_location: 'Downtown', cashier_id: 'EMP-001' });
     expect(meta!.reference).toBe('ORDER-12345');
@@ -97,7 +102,10 @@ describe('seed 002: loyalty cashback API', () => {
       body: { ...body, purchase_amount: '31.00' },
     });
     expect(other.status).toBe(409);
-    expect(other.body).toEqual({ success: false, error: { code: 'idempotency_conflict', message: expect.stringContaining('ORDER-REPEAT') } });
+    expect(other.body).toEqual({
+      success: false,
+      error: { code: 'idempotency_conflict', message: expect.stringContaining('ORDER-REPEAT') },
+    });
     const n = await h.store.read((tx) =>
       tx.one<{ n: number }>("SELECT COUNT(*) AS n FROM transactions WHERE reference = 'ORDER-REPEAT'"),
     );
@@ -125,7 +133,12 @@ describe('seed 002: loyalty cashback API', () => {
       method: 'POST',
       url: '/api/v1/cashback/cashback/refund',
       headers,
-      body: { card_id: card, member_id: memberId, refund_amount: 50000, original_transaction_id: big.body.data.transaction_id },
+      body: {
+        card_id: card,
+        member_id: memberId,
+        refund_amount: 50000,
+        original_transaction_id: big.body.data.transaction_id,
+      },
     });
   });
 
@@ -191,11 +204,28 @@ describe('seed 002: loyalty cashback API', () => {
       headers,
     });
     expect(res.status).toBe(200);
-    expectShape(res.body.data, { card_id: 'number', member_id: 'number', transactions: 'array', pagination: 'object' });
+    expectShape(res.body.data, {
+      card_id: 'number',
+      member_id: 'number',
+      transactions: 'array',
+      pagination: 'object',
+    });
     for (const t of res.body.data.transactions) {
-      expectShape(t, { id: 'number', type: 'string', amount: 'number', points: 'number', event: 'string', created_at: 'string' });
+      expectShape(t, {
+        id: 'number',
+        type: 'string',
+        amount: 'number',
+        points: 'number',
+        event: 'string',
+        created_at: 'string',
+      });
     }
-    expectShape(res.body.data.pagination, { limit: 'number', offset: 'number', total: 'number', has_more: 'boolean' });
+    expectShape(res.body.data.pagination, {
+      limit: 'number',
+      offset: 'number',
+      total: 'number',
+      has_more: 'boolean',
+    });
     expect(res.body.data.pagination.has_more).toBe(true);
     const [newest] = res.body.data.transactions;
     expect(newest).toMatchObject({ type: 'redemption', event: 'cashback_redeemed', amount: -5 });
@@ -206,7 +236,9 @@ describe('seed 002: loyalty cashback API', () => {
     });
     const redemption = all.body.data.transactions.find((t: { type: string }) => t.type === 'redemption');
     expect(redemption).toMatchObject({ event: 'cashback_redeemed', amount: -5 });
-    expect(all.body.data.transactions.find((t: { type: string }) => t.type === 'earning').event).toBe('cashback_earned');
+    expect(all.body.data.transactions.find((t: { type: string }) => t.type === 'earning').event).toBe(
+      'cashback_earned',
+    );
     // The cursor pages through the same entries as offset.
     const next = await h.request({
       method: 'GET',
@@ -242,7 +274,11 @@ describe('seed 002: loyalty cashback API', () => {
     expect(res.text).toContain('"cashback_deducted":1.250');
     expect(res.text).toContain('"previous_balance":9.000');
     expect(res.text).toContain('"new_balance":7.750');
-    expect(res.body.data).toMatchObject({ currency: 'TND', reference: 'REFUND-ORDER-12345', balance_warning: null });
+    expect(res.body.data).toMatchObject({
+      currency: 'TND',
+      reference: 'REFUND-ORDER-12345',
+      balance_warning: null,
+    });
   });
 
   it('refund: partial refunds of one purchase claw back cumulatively to exactly what it earned', async () => {
@@ -269,7 +305,12 @@ describe('seed 002: loyalty cashback API', () => {
       method: 'POST',
       url: '/api/v1/cashback/cashback/refund',
       headers,
-      body: { card_id: card, member_id: memberId, refund_amount: '0.001', original_reference: 'ORDER-THIRDS' },
+      body: {
+        card_id: card,
+        member_id: memberId,
+        refund_amount: '0.001',
+        original_reference: 'ORDER-THIRDS',
+      },
     });
     expect(more.status).toBe(422);
     expect(more.body.error.code).toBe('refund_exceeds_purchase');
@@ -313,7 +354,10 @@ describe('seed 002: loyalty cashback API', () => {
   it('X-App-Id and X-Api-Key: missing, wrong and under-scoped are 401/403 in the document error shape', async () => {
     const none = await h.request({ method: 'GET', url: '/api/v1/cashback/cards' });
     expect(none.status).toBe(401);
-    expect(none.body).toEqual({ success: false, error: { code: 'unauthorized', message: expect.any(String) } });
+    expect(none.body).toEqual({
+      success: false,
+      error: { code: 'unauthorized', message: expect.any(String) },
+    });
     const wrong = await h.request({
       method: 'GET',
       url: '/api/v1/cashback/cards',
@@ -321,7 +365,11 @@ describe('seed 002: loyalty cashback API', () => {
     });
     expect(wrong.status).toBe(401);
     const reader = await h.app(['cashback_read']);
-    const forbidden = await h.request({ method: 'GET', url: '/api/v1/cashback/cards', headers: reader.headers });
+    const forbidden = await h.request({
+      method: 'GET',
+      url: '/api/v1/cashback/cards',
+      headers: reader.headers,
+    });
     expect(forbidden.status).toBe(403);
     expect(forbidden.body.error.message).toContain('card_read');
   });

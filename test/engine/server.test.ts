@@ -1,0 +1,104 @@
+// The engine server around the routes: health, the OpenAPI document and its UI, configuration
+// errors, and log redaction of card, PIN and key fields.
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadEngineConfig } from '../../engine/config.ts';
+import { loggerOptions } from '../../engine/logger.ts';
+import { startHarness, type Harness } from './harness.ts';
+
+describe('engine server', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.close());
+
+  it('answers GET /health with the store it runs on', async () => {
+    const res = await h.request({ method: 'GET', url: '/health' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'ok', store: 'sqlite' });
+  });
+
+  it('serves an OpenAPI 3.1 document generated from the zod schemas, and a browsable UI at /docs', async () => {
+    const doc = await h.request({ method: 'GET', url: '/docs/json' });
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toBe('3.1.0');
+    const paths = Object.keys(doc.body.paths);
+    for (const p of [
+      '/api/v1/cashback/cashback/earn',
+      '/api/v1/cashback/cards',
+      '/new_purchase',
+      '/v1/earn',
+      '/health',
+    ]) {
+      expect(paths).toContain(p);
+    }
+    const earn = doc.body.paths['/api/v1/cashback/cashback/earn'].post;
+    const body = earn.requestBody.content['application/json'].schema;
+    expect(body.required).toEqual(expect.arrayContaining(['card_id', 'purchase_amount']));
+    expect(Object.keys(earn.responses)).toEqual(expect.arrayContaining(['200', '400', '401']));
+    const ui = await h.request({ method: 'GET', url: '/docs/' });
+    expect(ui.status).toBe(200);
+    expect(ui.text).toContain('swagger');
+  });
+});
+
+describe('engine configuration', () => {
+  it('reads defaults, a file, then the environment, and names every bad setting', () => {
+    const config = loadEngineConfig({
+      environment: { TILLBACK_ENGINE_PORT: '9999', TILLBACK_DB_SYNCHRONOUS: 'NORMAL' },
+    });
+    expect(config.port).toBe(9999);
+    expect(config.db.synchronous).toBe('NORMAL');
+    expect(config.host).toBe('127.0.0.1');
+    let error: unknown;
+    try {
+      loadEngineConfig({
+        environment: { TILLBACK_ENGINE_PORT: 'eighty', TILLBACK_DB_SYNCHRONOUS: 'SOMETIMES' },
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/port/);
+    expect((error as Error).message).toMatch(/db\.synchronous/);
+    expect(() =>
+      loadEngineConfig({ environment: {}, overrides: { rates: { 'USD:GBYTE': '0.04x' } } }),
+    ).toThrow(/rates/);
+    expect(() => loadEngineConfig({ environment: {}, file: '/nonexistent/tillback.json' })).toThrow(
+      /does not exist/,
+    );
+  });
+});
+
+describe('log redaction', () => {
+  it('never writes a PAN, PIN, IPIN, track data or a key into a log line', () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const log = pino(loggerOptions('info'), sink);
+    const secrets = {
+      pan: '5350290149345177',
+      pin: '1234',
+      ipin: '0000',
+      track2: ';5350290149345177=16042010000056700100?',
+      partner_key: 'pk_live_secret',
+    };
+    log.info({ ...secrets, nested: { ...secrets, deeper: { ...secrets } } }, 'card read');
+    log.info({
+      req: {
+        headers: { 'x-api-key': 'sk_secret_value', 'x-member-token': 'eyJ.token', authorization: 'Bearer x' },
+      },
+    });
+    const output = lines.join('');
+    for (const value of [...Object.values(secrets), 'sk_secret_value', 'eyJ.token', 'Bearer x']) {
+      expect(output).not.toContain(value);
+    }
+    expect(output).toContain('[redacted]');
+  });
+});

@@ -1,0 +1,131 @@
+// The SQLite store: migrations, durability settings, group commit with per-transaction rollback,
+// immutable transfers, and no acknowledged write lost to kill -9.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../engine/store/sqlite.ts';
+
+const dirs: string[] = [];
+function tempDb() {
+  const dir = mkdtempSync(join(tmpdir(), 'tillback-store-'));
+  dirs.push(dir);
+  return join(dir, 'engine.sqlite');
+}
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('sqlite store', () => {
+  it('applies each migration once and reopens with WAL and synchronous=FULL', async () => {
+    const path = tempDb();
+    await (await openSqliteStore({ path })).close();
+    const store = await openSqliteStore({ path });
+    const versions = await store.read((tx) =>
+      tx.all<{ version: number }>('SELECT version FROM schema_migrations'),
+    );
+    expect(versions.map((v) => v.version)).toEqual([1]);
+    await store.close();
+    const raw = new Database(path);
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
+    raw.close();
+    // synchronous is per connection: the store sets FULL (2) itself on every open.
+    const s2 = await openSqliteStore({ path });
+    const sync = await s2.transact((tx) => tx.one<{ synchronous: number }>('PRAGMA synchronous'));
+    expect(sync!.synchronous).toBe(2);
+    await s2.close();
+  });
+
+  it('commits concurrent transactions together, rolling back only the one that failed', async () => {
+    const store = await openSqliteStore({ path: tempDb() });
+    const results = await Promise.allSettled(
+      Array.from({ length: 100 }, (_, i) =>
+        store.transact(async (tx) => {
+          await tx.run('INSERT INTO members (name, created_at) VALUES (?, ?)', [`m${i}`, i]);
+          if (i === 42) throw new Error('business rule says no');
+          return i;
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(99);
+    expect(results[42]).toMatchObject({ status: 'rejected', reason: { message: 'business rule says no' } });
+    const names = await store.read((tx) => tx.all<{ name: string }>('SELECT name FROM members ORDER BY id'));
+    expect(names).toHaveLength(99);
+    expect(names.map((n) => n.name)).not.toContain('m42');
+    await store.close();
+  });
+
+  it('reads see committed data only', async () => {
+    const store = await openSqliteStore({ path: tempDb() });
+    let seenInside = -1;
+    await store.transact(async (tx) => {
+      await tx.run('INSERT INTO members (name, created_at) VALUES (?, ?)', ['x', 1]);
+      // A read queued while this write is open runs after it commits, on the read connection.
+      void store
+        .read((r) => r.one<{ n: number }>('SELECT COUNT(*) AS n FROM members'))
+        .then((row) => {
+          seenInside = row!.n;
+        });
+    });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seenInside).toBe(1);
+    await store.close();
+  });
+
+  it('refuses to change or delete a transfer', async () => {
+    const store = await openSqliteStore({ path: tempDb() });
+    await store.transact(async (tx) => {
+      await tx.run(
+        "INSERT INTO accounts (code, kind, currency, normal_side, may_go_negative, created_at) VALUES ('a', 'k', 'USD', 'debit', 1, 0)",
+      );
+      await tx.run(
+        "INSERT INTO accounts (code, kind, currency, normal_side, may_go_negative, created_at) VALUES ('b', 'k', 'USD', 'credit', 0, 0)",
+      );
+      await tx.run(
+        "INSERT INTO transactions (type, currency, amount, created_at) VALUES ('adjust', 'USD', 1, 0)",
+      );
+      await tx.run(
+        "INSERT INTO transfers (transaction_id, debit_account_id, credit_account_id, amount, currency, phase, created_at) VALUES (1, 1, 2, 5, 'USD', 'posted', 0)",
+      );
+    });
+    await expect(store.transact((tx) => tx.run('UPDATE transfers SET amount = 6'))).rejects.toThrow(
+      /immutable/,
+    );
+    await expect(store.transact((tx) => tx.run('DELETE FROM transfers'))).rejects.toThrow(/immutable/);
+    await store.close();
+  });
+
+  it('loses no acknowledged write when the process is killed with SIGKILL', async () => {
+    const path = tempDb();
+    await (await openSqliteStore({ path })).close();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/engine/fixtures/store-writer.ts', path], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const acknowledged: number[] = [];
+    let buffer = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!;
+      for (const l of lines) acknowledged.push(Number(l));
+    });
+    await new Promise<void>((resolve) => {
+      const check = setInterval(() => {
+        if (acknowledged.length >= 2000) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 10);
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const db = new Database(path, { readonly: true });
+    const ids = new Set(db.prepare('SELECT id FROM members').pluck().all() as number[]);
+    db.close();
+    const lost = acknowledged.filter((id) => !ids.has(id));
+    expect(acknowledged.length).toBeGreaterThanOrEqual(2000);
+    expect(lost).toEqual([]);
+  }, 60_000);
+});
