@@ -6,7 +6,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { EngineConfig } from './config.ts';
 import { resolveSecrets } from './config.ts';
-import { appAuthenticator } from './domain/apps.ts';
+import { appDirectory } from './domain/apps.ts';
 import { DAY_MS, type DomainContext, type Notifier } from './domain/context.ts';
 import { pruneIdempotencyKeys } from './domain/idempotency.ts';
 import { processDueLots } from './domain/lots.ts';
@@ -65,7 +65,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       rates: config.rates,
     },
   };
-  const authenticate = appAuthenticator(store, now);
+  const apps = appDirectory(store);
+  const authenticate = apps.authenticate;
 
   const app = Fastify({
     logger: options.logger === false ? false : loggerOptions(config.logLevel),
@@ -123,13 +124,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       if (typeof partner === 'string') return `app:${partner}`;
       return `ip:${req.ip}`;
     },
-    max: async (_req, key) => {
-      if (!key.startsWith('app:')) return config.defaultRateLimitPerMinute;
-      const row = await store.read((tx) =>
-        tx.one<{ r: number }>('SELECT rate_limit_per_minute AS r FROM apps WHERE app_id = ?', [key.slice(4)]),
-      );
-      return row?.r ?? config.defaultRateLimitPerMinute;
-    },
+    max: async (_req, key) =>
+      (key.startsWith('app:') ? await apps.rateLimitFor(key.slice(4)) : undefined) ?? config.defaultRateLimitPerMinute,
   });
 
   await app.register(healthRoutes(store));

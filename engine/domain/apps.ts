@@ -81,25 +81,37 @@ export async function revokeApp(tx: Tx, appId: string, now: number): Promise<App
 }
 
 /**
- * Authenticates app credentials. Rows are cached for a few seconds so a busy till does not read the
- * apps table on every request; a revocation takes effect within that time.
+ * Looks apps up for authentication and rate limiting. Rows are cached for a few seconds (wall
+ * time, not the domain clock) so a busy till does not read the apps table on every request; a
+ * revocation takes effect within that time.
  */
-export function appAuthenticator(store: Store, now: () => number, cacheMs = 5_000) {
+export function appDirectory(store: Store, cacheMs = 5_000) {
   const cache = new Map<string, { row: AppRow | undefined; at: number }>();
-  return async function authenticate(appId: string, secret: string): Promise<App> {
+  async function lookup(appId: string): Promise<AppRow | undefined> {
     let hit = cache.get(appId);
-    if (!hit || now() - hit.at > cacheMs) {
+    if (!hit || performance.now() - hit.at > cacheMs) {
       const row = await store.read((tx) => tx.one<AppRow>('SELECT * FROM apps WHERE app_id = ?', [appId]));
-      hit = { row, at: now() };
+      hit = { row, at: performance.now() };
       if (cache.size > 10_000) cache.clear();
       cache.set(appId, hit);
     }
-    // Compare even when the app is unknown, so timing does not tell which app ids exist.
-    const expected = hit.row ? Buffer.from(hit.row.secret_hash, 'hex') : Buffer.alloc(32);
-    const ok = timingSafeEqual(hashSecret(secret), expected) && hit.row !== undefined;
-    if (!ok || !hit.row) throw new DomainError('unauthorized', 'Invalid app id or API key');
-    if (hit.row.revoked_at !== null) throw new DomainError('unauthorized', `App "${appId}" has been revoked`);
-    return fromRow(hit.row);
+    return hit.row;
+  }
+  return {
+    async authenticate(appId: string, secret: string): Promise<App> {
+      const row = await lookup(appId);
+      // Compare even when the app is unknown, so timing does not tell which app ids exist.
+      const expected = row ? Buffer.from(row.secret_hash, 'hex') : Buffer.alloc(32);
+      if (!timingSafeEqual(hashSecret(secret), expected) || !row) {
+        throw new DomainError('unauthorized', 'Invalid app id or API key');
+      }
+      if (row.revoked_at !== null) throw new DomainError('unauthorized', `App "${appId}" has been revoked`);
+      return fromRow(row);
+    },
+    /** The app's requests per minute, or undefined for an unknown app. */
+    async rateLimitFor(appId: string): Promise<number | undefined> {
+      return (await lookup(appId))?.rate_limit_per_minute;
+    },
   };
 }
 

@@ -2,6 +2,7 @@
 // one on every write (the native API): creating members, programs and partners, linking cards,
 // claiming textcoins, OTP exchanges and PIN changes. The rules stay in the functions these call;
 // this file adds only "once per key" and the few checks those functions leave to their caller.
+import { isValidPan } from '../../contract/card.ts';
 import type { Store } from '../store/store.ts';
 import type { DomainContext } from './context.ts';
 import { DomainError } from './errors.ts';
@@ -34,21 +35,6 @@ export async function createMemberOnce(
     const now = ctx.now();
     return idempotent(tx, key, { op: 'create_member', ...m }, now, () => createMember(tx, m, now));
   });
-}
-
-/** A PAN as a card reader gives it: 12 to 19 digits with a valid Luhn check digit. */
-export function isValidPan(pan: string): boolean {
-  if (!/^\d{12,19}$/.test(pan)) return false;
-  let sum = 0;
-  for (let i = 0; i < pan.length; i++) {
-    let d = pan.charCodeAt(pan.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
 }
 
 /**

@@ -4,6 +4,7 @@
 // adapter: parse, call the domain function, shape the response.
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { isValidPan } from '../../contract/card.ts';
 import type { App } from '../domain/apps.ts';
 import { adjust, balance, earn, history, redeem, refund, type MemberBalance } from '../domain/cashback.ts';
 import type { DomainContext } from '../domain/context.ts';
@@ -14,7 +15,6 @@ import {
   createMemberOnce,
   createPartnerOnce,
   createProgramOnce,
-  isValidPan,
   linkCardOnce,
   onceWithKey,
 } from '../domain/keyed-writes.ts';
