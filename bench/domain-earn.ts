@@ -3,7 +3,7 @@
 // synchronous=FULL (every commit fsync'd) and NORMAL (WAL without a sync per commit: survives a
 // process crash, may lose the last commits on power loss). No HTTP: this is the engine's ceiling.
 import { verifyLedger } from '../engine/domain/ledger.ts';
-import { closedLoop, domainEarn, log, openBenchEngine, type Synchronous } from './setup.ts';
+import { closedLoop, cpuWindow, domainEarn, log, openBenchEngine, pct, type Synchronous } from './setup.ts';
 import type { Row } from './table.ts';
 
 export async function benchDomainEarn(opts: {
@@ -18,7 +18,9 @@ export async function benchDomainEarn(opts: {
     const b = await openBenchEngine({ synchronous, baseDir: opts.baseDir });
     try {
       await closedLoop(opts.inFlight, { seconds: opts.warmupSeconds }, (i) => domainEarn(b, i, 'warm'));
+      const cpu = cpuWindow();
       const r = await closedLoop(opts.inFlight, { seconds: opts.seconds }, (i) => domainEarn(b, i, 'earn'));
+      const used = cpu();
       const ledger = await b.store.read((tx) => verifyLedger(tx));
       log(
         `domain ${synchronous}: ${r.perSecond.toFixed(0)} earns/s, ledger ${ledger.problems.length ? 'PROBLEMS' : 'ok'}`,
@@ -32,14 +34,15 @@ export async function benchDomainEarn(opts: {
         unit: 'earns/s',
         p50Ms: r.p50Ms,
         p99Ms: r.p99Ms,
-        against:
+        against: `${
           synchronous === 'FULL'
             ? 'fsync ceiling (row 1): group commit should pass it'
-            : 'FULL above: the cost of the fsync per batch',
+            : 'FULL above: the cost of the fsync per batch'
+        }; CPU: bench ${pct(used.own)}, others ${pct(used.others)}`,
         samples: r.ops,
         errors: r.errors,
         ...(ledger.problems.length ? { verdict: `LEDGER: ${ledger.problems.length} problems` } : {}),
-        details: { transfers: ledger.transfers },
+        details: { transfers: ledger.transfers, cpu: used.own, othersCpu: used.others },
       });
     } finally {
       await b.close();

@@ -5,10 +5,20 @@
 // unique `reference`, as a till sends one per sale, so each earn also stores its idempotency row.
 // A response means the earn is committed (with synchronous=FULL: fsync'd) before it is sent.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { log, memberEmail, memberName, percentile, purchaseDecimal, type Synchronous } from './setup.ts';
+import {
+  log,
+  machineBusySeconds,
+  memberEmail,
+  memberName,
+  pct,
+  percentile,
+  purchaseDecimal,
+  type Synchronous,
+} from './setup.ts';
 import type { TraceReport } from './sql-trace.ts';
 import type { Row } from './table.ts';
 
@@ -23,6 +33,8 @@ interface EngineInfo {
 
 interface EngineChild {
   info: EngineInfo;
+  /** CPU seconds the engine process has used so far (Linux /proc), or undefined elsewhere. */
+  cpuSeconds(): number | undefined;
   /** With --trace: the engine's SQL timings since the last call. */
   trace(): Promise<TraceReport | null>;
   stop(): Promise<{ transfers: number; problems: string[] }>;
@@ -83,6 +95,7 @@ export async function startEngineProcess(
   const info = JSON.parse(first) as EngineInfo;
   return {
     info,
+    cpuSeconds: () => processCpuSeconds(child.pid),
     async trace() {
       child.stdin.write('trace\n');
       const line = await nextLine(10_000);
@@ -108,6 +121,43 @@ interface LoadOutcome {
   errors: number;
   timeouts: number;
   firstFailure?: string;
+  /** Share of one core used during the run by the load generator (this process) and the engine. */
+  loadgenCpu: number;
+  engineCpu: number | undefined;
+  /** Cores used by every other process on the machine meanwhile (other work skews the figures). */
+  othersCpu: number | undefined;
+}
+
+function cpuShares(
+  seconds: number,
+  loadgen: number,
+  engine0: number | undefined,
+  engine1: number | undefined,
+  machine0: number | undefined,
+  machine1: number | undefined,
+): Pick<LoadOutcome, 'loadgenCpu' | 'engineCpu' | 'othersCpu'> {
+  const engine = engine0 !== undefined && engine1 !== undefined ? engine1 - engine0 : undefined;
+  const machine = machine0 !== undefined && machine1 !== undefined ? machine1 - machine0 : undefined;
+  return {
+    loadgenCpu: loadgen / seconds,
+    engineCpu: engine === undefined ? undefined : engine / seconds,
+    othersCpu:
+      machine === undefined || engine === undefined
+        ? undefined
+        : Math.max(0, (machine - engine - loadgen) / seconds),
+  };
+}
+
+/** utime + stime of a process from /proc/<pid>/stat, in seconds (clock ticks of 1/100 s). */
+function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 function earnBody(programId: number, i: number, ref: string): string {
@@ -116,7 +166,7 @@ function earnBody(programId: number, i: number, ref: string): string {
 
 /** autocannon with `connections` clients for `seconds`, every request a new earn with a unique reference. */
 async function load(
-  info: EngineInfo,
+  engine: EngineChild,
   connections: number,
   seconds: number,
   ref: string,
@@ -125,7 +175,11 @@ async function load(
   let ok = 0;
   let firstFailure: string | undefined;
   const latencies: number[] = [];
+  const { info } = engine;
   const started = performance.now();
+  const cpu0 = process.cpuUsage();
+  const engineCpu0 = engine.cpuSeconds();
+  const machine0 = machineBusySeconds();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon(
       {
@@ -156,6 +210,9 @@ async function load(
     });
   });
   const elapsed = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const engineCpu1 = engine.cpuSeconds();
+  const machine1 = machineBusySeconds();
   return {
     ok,
     seconds: elapsed,
@@ -165,6 +222,7 @@ async function load(
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
+    ...cpuShares(elapsed, (cpu.user + cpu.system) / 1e6, engineCpu0, engineCpu1, machine0, machine1),
     ...(firstFailure !== undefined ? { firstFailure } : {}),
   };
 }
@@ -215,14 +273,15 @@ export async function benchHttpEarn(opts: {
     const modeRows: Row[] = [];
     try {
       await checkOneEarn(engine.info);
-      await load(engine.info, 16, opts.warmupSeconds, `warm-${synchronous}`);
+      await load(engine, 16, opts.warmupSeconds, `warm-${synchronous}`);
       for (const clients of opts.clients) {
         if (opts.trace) await engine.trace();
-        const r = await load(engine.info, clients, opts.seconds, `http-${synchronous}-${clients}`);
+        const r = await load(engine, clients, opts.seconds, `http-${synchronous}-${clients}`);
         const trace = opts.trace ? await engine.trace() : null;
         if (trace) logTrace(`${synchronous} ${clients} clients`, trace, r.ok);
+        const cpu = `CPU: engine ${pct(r.engineCpu)}, load generator ${pct(r.loadgenCpu)}, others ${pct(r.othersCpu)}`;
         log(
-          `http ${synchronous} ${clients} clients: ${r.perSecond.toFixed(0)} earns/s p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms` +
+          `http ${synchronous} ${clients} clients: ${r.perSecond.toFixed(0)} earns/s p50 ${r.p50Ms.toFixed(2)} ms p99 ${r.p99Ms.toFixed(2)} ms, ${cpu}` +
             (r.non2xx || r.errors
               ? ` (non-2xx ${r.non2xx}, errors ${r.errors}: ${r.firstFailure ?? ''})`
               : ''),
@@ -239,11 +298,13 @@ export async function benchHttpEarn(opts: {
           unit: 'earns/s',
           p50Ms: r.p50Ms,
           p99Ms: r.p99Ms,
-          against: isTarget
-            ? `target >= ${TARGET.earnsPerSecond.toLocaleString('en-US')}/s with p99 < ${TARGET.p99Ms} ms`
-            : synchronous === 'FULL'
-              ? 'fsync ceiling (row 1)'
-              : `FULL at ${clients} (not durable on power loss)`,
+          against: `${
+            isTarget
+              ? `target >= ${TARGET.earnsPerSecond.toLocaleString('en-US')}/s with p99 < ${TARGET.p99Ms} ms`
+              : synchronous === 'FULL'
+                ? 'fsync ceiling (row 1)'
+                : `FULL at ${clients} (not durable on power loss)`
+          }; ${cpu}`,
           ...(isTarget ? { verdict: met ? 'PASS' : 'MISS' } : {}),
           samples: r.ok,
           errors: r.non2xx + r.errors,
@@ -252,6 +313,9 @@ export async function benchHttpEarn(opts: {
             errors: r.errors,
             timeouts: r.timeouts,
             firstFailure: r.firstFailure,
+            engineCpu: r.engineCpu,
+            loadgenCpu: r.loadgenCpu,
+            othersCpu: r.othersCpu,
             ...(trace ? { trace: { ...trace, statements: trace.statements.slice(0, 25) } } : {}),
           },
         });

@@ -13,9 +13,11 @@ import { verifyLedger } from '../engine/domain/ledger.ts';
 import {
   benchTempDir,
   closedLoop,
+  cpuWindow,
   domainEarn,
   log,
   openBenchEngine,
+  pct,
   removeDir,
   type LoadResult,
 } from './setup.ts';
@@ -127,7 +129,8 @@ export async function benchLedgerSize(opts: {
     await seeding.close({ keepFiles: true });
 
     // 2. Measure at `small`, reopened as the engine runs (synchronous=FULL, default batching).
-    const measure = async (label: string): Promise<{ r: LoadResult; before: number }> => {
+    type Measured = { r: LoadResult; before: number; cpu: { own: number; others: number | undefined } };
+    const measure = async (label: string): Promise<Measured> => {
       const b = await openBenchEngine({ synchronous: 'FULL', dir, existing: ids });
       try {
         const before = await b.store.read(
@@ -136,9 +139,11 @@ export async function benchLedgerSize(opts: {
         await closedLoop(opts.inFlight, { seconds: opts.warmupSeconds }, (i) =>
           domainEarn(b, i, `${label}-warm`),
         );
+        const window = cpuWindow();
         const r = await closedLoop(opts.inFlight, { seconds: opts.seconds }, (i) => domainEarn(b, i, label));
+        const cpu = window();
         log(`ledger ${before.toLocaleString('en-US')} transfers: ${r.perSecond.toFixed(0)} earns/s`);
-        return { r, before };
+        return { r, before, cpu };
       } finally {
         await b.close({ keepFiles: true });
       }
@@ -163,7 +168,7 @@ export async function benchLedgerSize(opts: {
     const ratio = large.r.perSecond / small.r.perSecond;
     const fmt = (n: number) =>
       n >= 1_000_000 ? `${(n / 1_000_000).toFixed(n % 1_000_000 ? 2 : 0)}M` : `${Math.round(n / 1000)}k`;
-    const row = (which: 'small' | 'large', m: { r: LoadResult; before: number }): Row => ({
+    const row = (which: 'small' | 'large', m: Measured): Row => ({
       id: `ledger-${which}`,
       group: 5,
       name: 'earn(ctx) vs ledger size',
@@ -172,10 +177,11 @@ export async function benchLedgerSize(opts: {
       unit: 'earns/s',
       p50Ms: m.r.p50Ms,
       p99Ms: m.r.p99Ms,
-      against:
+      against: `${
         which === 'small'
           ? `the same at ${fmt(opts.large)} below`
-          : `${fmt(small.before)} above: ${(ratio * 100).toFixed(0)}% of it; ledger verified in ${verifySeconds.toFixed(1)} s`,
+          : `${fmt(small.before)} above: ${(ratio * 100).toFixed(0)}% of it; ledger verified in ${verifySeconds.toFixed(1)} s`
+      }; CPU: bench ${pct(m.cpu.own)}, others ${pct(m.cpu.others)}`,
       samples: m.r.ops,
       errors: m.r.errors,
       ...(which === 'large'
@@ -189,6 +195,8 @@ export async function benchLedgerSize(opts: {
         : {}),
       details: {
         transfersAtStart: m.before,
+        cpu: m.cpu.own,
+        othersCpu: m.cpu.others,
         ...(which === 'large'
           ? { growSeconds: grown.seconds, verifySeconds, verifyProblems: report.problems.slice(0, 5) }
           : {}),

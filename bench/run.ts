@@ -100,17 +100,22 @@ function compare(rows: Row[]): void {
   const byId = new Map(rows.map((r) => [r.id, r]));
   const fsync = byId.get('fsync');
   const times = (a: number, b: number) => `${(a / b).toFixed(a / b >= 10 ? 0 : 2)}x`;
+  /** Adds a comparison before the row's CPU note, which stays last. */
+  const add = (r: Row, text: string) => {
+    const at = r.against.indexOf('; CPU:');
+    r.against = at < 0 ? `${r.against}; ${text}` : `${r.against.slice(0, at)}; ${text}${r.against.slice(at)}`;
+  };
   for (const r of rows) {
     if (r.unit !== 'earns/s') continue;
     if (/-full(-|$)/.test(r.id) && fsync) {
-      r.against += `; ${times(r.figure, fsync.figure)} the fsync rate`;
+      add(r, `${times(r.figure, fsync.figure)} the fsync rate`);
     }
     const full = byId.get(r.id.replace('-normal', '-full'));
-    if (r.id.includes('-normal') && full) r.against += `; ${times(r.figure, full.figure)} FULL`;
+    if (r.id.includes('-normal') && full) add(r, `${times(r.figure, full.figure)} FULL`);
   }
   const engine = byId.get('domain-full');
   for (const r of rows.filter((x) => x.group === 2)) {
-    if (engine) r.against += `; engine FULL does ${times(engine.figure, r.figure)} this, fsync'd`;
+    if (engine) add(r, `engine FULL does ${times(engine.figure, r.figure)} this, fsync'd`);
   }
 }
 
@@ -186,11 +191,18 @@ export async function runAll(opts: RunOptions): Promise<{ text: string; rows: Ro
     `Tillback engine benchmark${opts.quick ? ' (--quick: short runs, small sizes)' : ''} -- target: >= ` +
     `${TARGET.earnsPerSecond.toLocaleString('en-US')} durable earns/s over HTTP at ${TARGET.clients} clients ` +
     `with p99 < ${TARGET.p99Ms} ms (sync=FULL), no slowdown from 10k to 1M transfers`;
+  const others = rows.map((r) => r.details?.['othersCpu']).filter((x): x is number => typeof x === 'number');
   const notes = [
     `node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? 'unknown'}), load average ` +
       `${loadBefore.toFixed(2)} at start and ${(loadavg()[0] ?? 0).toFixed(2)} at end; other processes on the machine skew figures.`,
     `Files in ${baseDir ?? tmpdir()}; ${seconds.toFixed(0)} s in all. earns/s count 2xx responses (HTTP) or resolved earn() ` +
       `calls; latencies are per operation. JSON: ${opts.json}`,
+    ...(others.length
+      ? [
+          `Other processes used ${Math.round(Math.min(...others) * 100)}-${Math.round(Math.max(...others) * 100)}% of a core ` +
+            `during the measurements ("others" per row): on 2 cores that time is taken from the engine and the load generator.`,
+        ]
+      : []),
   ];
   const report = { title, notes, rows };
   await writeJson(opts.json, {

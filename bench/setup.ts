@@ -1,6 +1,6 @@
 // Shared pieces of the benchmarks: a fresh engine on a temporary SQLite file with one till app and
 // one cashback program, the members earns are spread over, timing helpers and percentiles.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadEngineConfig } from '../engine/config.ts';
@@ -58,6 +58,15 @@ export async function openBenchEngine(opts: {
   existing?: { appId: string; secret: string; programId: number };
 }): Promise<BenchEngine> {
   const dir = opts.dir ?? benchTempDir(opts.baseDir, 'engine');
+  try {
+    return await open(dir, opts);
+  } catch (error) {
+    if (!opts.dir) removeDir(dir);
+    throw error;
+  }
+}
+
+async function open(dir: string, opts: Parameters<typeof openBenchEngine>[0]): Promise<BenchEngine> {
   const path = join(dir, 'engine.sqlite');
   const store = await openSqliteStore({
     path,
@@ -196,5 +205,40 @@ export function percentile(values: number[], p: number): number {
   const rank = Math.min(values.length - 1, Math.max(0, Math.ceil((p / 100) * values.length) - 1));
   return values[rank] ?? NaN;
 }
+
+/** Busy CPU seconds of the whole machine (all cores, from /proc/stat), or undefined off Linux. */
+export function machineBusySeconds(): number | undefined {
+  try {
+    const cpu =
+      readFileSync('/proc/stat', 'utf8').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = cpu;
+    return (user + nice + system + irq + softirq + steal) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts a CPU measurement of this process and of the rest of the machine. The result is in cores:
+ * 1 = one core busy for the whole window. `others` is every other process (other work skews figures).
+ */
+export function cpuWindow(): () => { own: number; others: number | undefined } {
+  const start = performance.now();
+  const own0 = process.cpuUsage();
+  const machine0 = machineBusySeconds();
+  return () => {
+    const seconds = (performance.now() - start) / 1000;
+    const ownUsage = process.cpuUsage(own0);
+    const own = (ownUsage.user + ownUsage.system) / 1e6;
+    const machine1 = machineBusySeconds();
+    const others =
+      machine0 === undefined || machine1 === undefined
+        ? undefined
+        : Math.max(0, (machine1 - machine0 - own) / seconds);
+    return { own: own / seconds, others };
+  };
+}
+
+export const pct = (x: number | undefined) => (x === undefined ? '?' : `${Math.round(x * 100)}%`);
 
 export const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);

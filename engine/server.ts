@@ -76,7 +76,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
     }),
   });
-  app.removeContentTypeParser('application/json');
+  // JSON only: any other body type is answered 415 in the API's own error shape.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, parseJson(body as string));
@@ -125,7 +126,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       return `ip:${req.ip}`;
     },
     max: async (_req, key) =>
-      (key.startsWith('app:') ? await apps.rateLimitFor(key.slice(4)) : undefined) ?? config.defaultRateLimitPerMinute,
+      (key.startsWith('app:') ? await apps.rateLimitFor(key.slice(4)) : undefined) ??
+      config.defaultRateLimitPerMinute,
   });
 
   await app.register(healthRoutes(store));

@@ -4,12 +4,24 @@ import {
   MAX_MINOR,
   MoneyError,
   currency as currencyOf,
+  isCurrency,
   formatAmount,
   parseAmount,
 } from '../../contract/money.ts';
 import { DomainError } from './errors.ts';
 
 export type AmountInput = { minor: number } | { decimal: string | number };
+
+/** A currency code a request names: known to the table, or a validation error naming the field. */
+export function knownCurrency(code: string, field: string): string {
+  if (isCurrency(code)) return code;
+  const hint = isCurrency(code.toUpperCase())
+    ? `; did you mean "${code.toUpperCase()}"?`
+    : ' (ISO 4217 codes, upper case)';
+  throw new DomainError('validation_error', `${field}: unknown currency "${code.slice(0, 12)}"${hint}`, {
+    field,
+  });
+}
 
 /** Parses an amount in the given currency; a bad amount is a validation error naming the field. */
 export function amountOf(

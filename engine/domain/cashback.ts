@@ -1,5 +1,6 @@
 // The cashback operations: earn, redeem, refund, manager adjustment, balance and history.
 // Every seed API and the native API call these; no business rule lives anywhere else.
+import { parse as parseLossless } from 'lossless-json';
 import { cashbackFor, cumulativeClawback } from '../../contract/money.ts';
 import type { Tx } from '../store/store.ts';
 import { accountId } from './accounts.ts';
@@ -310,18 +311,16 @@ export async function refund(ctx: DomainContext, input: RefundInput): Promise<Re
         }
       }
 
-      let clawback: number;
-      if (input.cashbackToDeduct) {
-        clawback = amountOf(input.cashbackToDeduct, program.currency, 'cashback_to_deduct', {
-          allowZero: true,
-        });
-      } else if (original) {
+      // With the original purchase: refunds may not exceed it, and the clawback is cumulative.
+      let computed: number;
+      let leftToClaw = Number.MAX_SAFE_INTEGER;
+      if (original) {
         const purchase = original.purchase_amount ?? 0;
-        const before = await tx.one<{ refunded: number | null }>(
-          `SELECT SUM(purchase_amount) AS refunded FROM transactions WHERE type = 'refund' AND related_id = ?`,
+        const prior = await tx.row<{ refunded: number | null; clawed: number | null }>(
+          `SELECT SUM(purchase_amount) AS refunded, -SUM(amount) AS clawed FROM transactions WHERE type = 'refund' AND related_id = ?`,
           [original.id],
         );
-        const refundedBefore = Number(before?.refunded ?? 0);
+        const refundedBefore = Number(prior.refunded ?? 0);
         if (refundedBefore + refundAmount > purchase) {
           throw new DomainError(
             'refund_exceeds_purchase',
@@ -329,12 +328,29 @@ export async function refund(ctx: DomainContext, input: RefundInput): Promise<Re
             { refunded_before: refundedBefore, purchase_amount: purchase },
           );
         }
-        clawback =
+        leftToClaw = original.amount - Number(prior.clawed ?? 0);
+        computed =
           cumulativeClawback(original.amount, purchase, refundedBefore + refundAmount) -
           cumulativeClawback(original.amount, purchase, refundedBefore);
       } else {
-        clawback = cashbackFor(refundAmount, program.cashbackBps);
-        if (program.maxCashback !== null) clawback = Math.min(clawback, program.maxCashback);
+        computed = cashbackFor(refundAmount, program.cashbackBps);
+        if (program.maxCashback !== null) computed = Math.min(computed, program.maxCashback);
+      }
+      let clawback = computed;
+      if (input.cashbackToDeduct) {
+        clawback = amountOf(input.cashbackToDeduct, program.currency, 'cashback_to_deduct', {
+          allowZero: true,
+        });
+        const limit = Math.min(refundAmount, leftToClaw);
+        if (clawback > limit) {
+          throw new DomainError(
+            'validation_error',
+            `cashback_to_deduct: ${describeAmount(clawback, program.currency)} is more than ${
+              limit === refundAmount ? 'the refund amount' : 'the cashback the purchase has left'
+            } (${describeAmount(limit, program.currency)})`,
+            { field: 'cashback_to_deduct', limit },
+          );
+        }
       }
 
       const before = await memberBalance(tx, member.id, program);
@@ -619,7 +635,7 @@ export async function history(
         reference: r.reference,
         reason: r.reason,
         relatedId: r.related_id,
-        metadata: JSON.parse(r.metadata) as Record<string, unknown>,
+        metadata: parseLossless(r.metadata) as Record<string, unknown>,
         createdAt: r.created_at,
       })),
       total,

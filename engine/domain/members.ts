@@ -36,7 +36,19 @@ const fromRow = (r: MemberRow): Member => ({
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 /** Phones are kept as digits with an optional leading +, so "+61 412 345 678" and "+61412345678" match. */
-export const normalizePhone = (phone: string) => phone.trim().replace(/[\s().-]/g, '');
+export function normalizePhone(phone: string): string {
+  const normalized = phone.trim().replace(/[\s().-]/g, '');
+  if (!/^\+?\d{6,15}$/.test(normalized)) {
+    throw new DomainError(
+      'validation_error',
+      `phone: "${phone.slice(0, 40)}" is not a phone number (6 to 15 digits, + allowed)`,
+      {
+        field: 'phone',
+      },
+    );
+  }
+  return normalized;
+}
 
 /** The keyed hash a card is known by. PAN digits only; the key is the engine's card-hash secret. */
 export function cardHash(pan: string, key: string): string {

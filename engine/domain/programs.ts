@@ -1,6 +1,6 @@
 // Cashback programs (seed 002's "cards"): rate, minimum purchase, cap, currency, PIN redemption,
 // maturation and expiry.
-import { currency } from '../../contract/money.ts';
+import { knownCurrency } from './amounts.ts';
 import type { Tx } from '../store/store.ts';
 import { DomainError } from './errors.ts';
 
@@ -63,7 +63,7 @@ const fromRow = (r: ProgramRow): Program => ({
 });
 
 export async function createProgram(tx: Tx, p: NewProgram, now: number): Promise<Program> {
-  currency(p.currency);
+  knownCurrency(p.currency, 'currency');
   const maturationDays = p.maturationDays ?? 0;
   const expiryDays = p.expiryDays ?? null;
   if (expiryDays !== null && expiryDays <= maturationDays) {

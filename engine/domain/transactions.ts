@@ -1,6 +1,7 @@
 // Business transaction rows: the ids the APIs return, with reference and metadata kept.
 // `amount` is the signed effect on the member's total cashback (maturing + available); for
 // 'mature' it is the amount moved from maturing to available (no effect on the total).
+import { stringify } from 'lossless-json';
 import type { Tx } from '../store/store.ts';
 
 export type TransactionType =
@@ -44,7 +45,8 @@ export async function recordTransaction(tx: Tx, t: NewTransaction, now: number):
       t.relatedId ?? null,
       t.reference ?? null,
       t.reason ?? null,
-      JSON.stringify(t.metadata ?? {}),
+      // Metadata numbers keep their exact digits (they may be LosslessNumbers from the request).
+      stringify(t.metadata ?? {}) ?? '{}',
       t.appId ?? null,
       now,
     ],

@@ -4,7 +4,6 @@
 // place for credentials; `apiPlugin` wires both so every error of that API comes out in its shape.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z, ZodError, type ZodType } from 'zod';
-import { MoneyError } from '../../contract/money.ts';
 import { requireScope, type App, type Scope } from '../domain/apps.ts';
 import { DomainError } from '../domain/errors.ts';
 
@@ -20,6 +19,13 @@ export interface ApiStyle {
   renderError(error: ApiError): unknown;
   /** Where this API carries app credentials (headers, or the body for seed 004). */
   credentials(req: FastifyRequest): { appId: string; secret: string } | undefined;
+  /** What to tell a caller who sent no credentials: where they go. */
+  missingCredentials: string;
+  /**
+   * Refuse unknown body fields (our own API, where a misspelt field must not be silently ignored);
+   * the seed APIs accept extra fields as the systems they stand in for did.
+   */
+  strictBodies: boolean;
   /** Security scheme names for the OpenAPI document. */
   security: Record<string, string[]>[];
 }
@@ -59,7 +65,6 @@ export function toApiError(error: unknown): ApiError {
     return { status: error.status, code: error.code, message: error.message, details: error.details };
   }
   if (error instanceof ZodError) return describeZod(error, 'body');
-  if (error instanceof MoneyError) return { status: 400, code: 'validation_error', message: error.message };
   const e = error as { statusCode?: number; code?: string; message?: string };
   if (e.statusCode === 429) {
     return { status: 429, code: 'rate_limited', message: e.message ?? 'Too many requests; slow down' };
@@ -148,6 +153,8 @@ export function defineRoute<B = undefined, Q = undefined, P = undefined, H = und
   authenticate: Authenticate,
   spec: RouteSpec<B, Q, P, H>,
 ): void {
+  const body =
+    style.strictBodies && spec.body instanceof z.ZodObject ? (spec.body.strict() as ZodType<B>) : spec.body;
   const response = Object.fromEntries(
     Object.entries(spec.response).map(([status, schema]) => [status, jsonSchema(schema, 'output')]),
   );
@@ -159,7 +166,7 @@ export function defineRoute<B = undefined, Q = undefined, P = undefined, H = und
       ...(spec.description ? { description: spec.description } : {}),
       tags: spec.tags,
       security: style.security,
-      ...(spec.body ? { body: jsonSchema(spec.body, 'input') } : {}),
+      ...(body ? { body: jsonSchema(body, 'input') } : {}),
       ...(spec.query ? { querystring: jsonSchema(spec.query, 'input') } : {}),
       ...(spec.params ? { params: jsonSchema(spec.params, 'input') } : {}),
       ...(spec.headers ? { headers: jsonSchema(spec.headers, 'input') } : {}),
@@ -167,11 +174,11 @@ export function defineRoute<B = undefined, Q = undefined, P = undefined, H = und
     },
     handler: async (req, reply) => {
       const credentials = style.credentials(req);
-      if (!credentials) throw new DomainError('unauthorized', 'Missing app credentials');
+      if (!credentials) throw new DomainError('unauthorized', style.missingCredentials);
       const client = await authenticate(credentials.appId, credentials.secret);
       requireScope(client, spec.scope);
       const result = await spec.handler({
-        body: parse(spec.body, req.body, 'body'),
+        body: parse(body, req.body, 'body'),
         query: parse(spec.query, req.query, 'query'),
         params: parse(spec.params, req.params, 'path'),
         headers: parse(spec.headers, req.headers, 'headers'),

@@ -31,7 +31,7 @@ import {
   type Authenticate,
   type RouteSpec,
 } from '../http/api.ts';
-import { isoTime, positiveId } from './shared.ts';
+import { bodyId as id, isoTime, pathId, queryInt } from './shared.ts';
 
 const style: ApiStyle = {
   renderError: (e) => ({
@@ -43,6 +43,8 @@ const style: ApiStyle = {
     return appId && secret ? { appId, secret } : undefined;
   },
   security: [{ appId: [], apiKey: [] }],
+  missingCredentials: 'Send the app credentials in the X-App-Id and X-Api-Key headers',
+  strictBodies: true,
 };
 
 // ------------------------------------------------------------------------------------ shared schemas
@@ -64,10 +66,6 @@ const errors = {
   429: errorSchema,
 };
 
-const id = z
-  .number({ error: 'must be an integer id' })
-  .int('must be an integer id')
-  .positive('must be a positive id');
 const minor = z
   .number({ error: 'must be an integer number of minor units' })
   .int('must be an integer number of minor units');
@@ -514,7 +512,7 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
 
     // ------------------------------------------------------------------------------------ members
 
-    const memberParams = z.object({ id: positiveId });
+    const memberParams = z.object({ id: pathId });
 
     route({
       method: 'GET',
@@ -525,7 +523,7 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
       tags: membersTag,
       scope: 'cashback_read',
       params: memberParams,
-      query: z.object({ program_id: positiveId }),
+      query: z.object({ program_id: pathId }),
       response: {
         200: z.object({
           member_id: z.number().int(),
@@ -557,10 +555,10 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
       params: memberParams,
       query: z
         .object({
-          program_id: positiveId,
-          limit: z.coerce.number().int().min(1).max(100).default(20),
-          offset: z.coerce.number().int().min(0).max(1_000_000).optional(),
-          before: positiveId.optional().describe('Cursor: next_cursor of the previous page'),
+          program_id: pathId,
+          limit: queryInt(1, 100).default(20),
+          offset: queryInt(0, 1_000_000).optional(),
+          before: pathId.optional().describe('Cursor: next_cursor of the previous page'),
         })
         .refine((q) => q.offset === undefined || q.before === undefined, {
           error: 'page with offset or before, not both',

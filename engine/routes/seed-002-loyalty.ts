@@ -10,7 +10,7 @@ import { verifyMemberToken } from '../domain/member-auth.ts';
 import { listPrograms } from '../domain/programs.ts';
 import { apiPlugin, defineRoute, header, type ApiStyle, type Authenticate } from '../http/api.ts';
 import { decimalNumber, percentNumber } from '../http/json.ts';
-import { decimalAmount, isoTime, memberFromFields, positiveId } from './shared.ts';
+import { bodyId, decimalAmount, isoTime, memberFromFields, pathId, queryInt } from './shared.ts';
 import type { FastifyRequest } from 'fastify';
 
 const style: ApiStyle = {
@@ -21,6 +21,8 @@ const style: ApiStyle = {
     return appId && secret ? { appId, secret } : undefined;
   },
   security: [{ appId: [], apiKey: [] }],
+  missingCredentials: 'Send the app credentials in the X-App-Id and X-Api-Key headers',
+  strictBodies: false,
 };
 
 const ok = <T>(data: T) => ({ success: true as const, data });
@@ -41,7 +43,7 @@ const money = z.number();
 const tags = ['Loyalty cashback API (seed 002)'];
 
 const memberFields = {
-  member_id: positiveId.optional(),
+  member_id: bodyId.optional(),
   email: z.email().optional(),
   phone: z.string().min(3).max(32).optional(),
 };
@@ -73,7 +75,7 @@ export function seed002Routes(ctx: DomainContext, authenticate: Authenticate) {
       tags,
       scope: 'cashback_write',
       body: z.object({
-        card_id: positiveId,
+        card_id: bodyId,
         ...memberFields,
         member_name: z.string().min(1).max(200).optional(),
         purchase_amount: decimalAmount,
@@ -131,7 +133,7 @@ export function seed002Routes(ctx: DomainContext, authenticate: Authenticate) {
       scope: 'cashback_write',
       headers: z.object({ 'x-member-token': z.string().min(10).optional() }),
       body: z.object({
-        card_id: positiveId,
+        card_id: bodyId,
         amount: decimalAmount,
         pin: z
           .string()
@@ -189,7 +191,7 @@ export function seed002Routes(ctx: DomainContext, authenticate: Authenticate) {
       summary: 'Get cashback balance',
       tags,
       scope: 'cashback_read',
-      query: z.object({ card_id: positiveId, member_id: positiveId }),
+      query: z.object({ card_id: pathId, member_id: pathId }),
       response: {
         200: okSchema(
           z.object({
@@ -237,11 +239,11 @@ export function seed002Routes(ctx: DomainContext, authenticate: Authenticate) {
       tags,
       scope: 'cashback_read',
       query: z.object({
-        card_id: positiveId,
-        member_id: positiveId,
-        limit: z.coerce.number().int().min(1).max(100).default(20),
-        offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
-        before: positiveId.optional(),
+        card_id: pathId,
+        member_id: pathId,
+        limit: queryInt(1, 100).default(20),
+        offset: queryInt(0, 1_000_000).default(0),
+        before: pathId.optional(),
       }),
       response: {
         200: okSchema(
@@ -310,13 +312,13 @@ export function seed002Routes(ctx: DomainContext, authenticate: Authenticate) {
       tags,
       scope: 'cashback_write',
       body: z.object({
-        card_id: positiveId,
+        card_id: bodyId,
         ...memberFields,
         refund_amount: decimalAmount,
         cashback_to_deduct: decimalAmount.optional(),
         reference,
         original_reference: z.string().min(1).max(128).optional(),
-        original_transaction_id: positiveId.optional(),
+        original_transaction_id: bodyId.optional(),
         metadata,
       }),
       response: {

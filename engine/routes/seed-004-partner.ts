@@ -17,6 +17,8 @@ const style: ApiStyle = {
       : undefined;
   },
   security: [],
+  missingCredentials: 'partner and partner_key are required strings in the JSON body',
+  strictBodies: false,
 };
 
 const errorSchema = z.object({ result: z.literal('error'), error: z.string() });

@@ -1,17 +1,37 @@
 // Request pieces more than one API shares: member selection, decimal amounts, time formatting.
+import { LosslessNumber } from 'lossless-json';
 import { z } from 'zod';
 import type { MemberSelector } from '../domain/members.ts';
 import { DomainError } from '../domain/errors.ts';
 
-/** A seed API's decimal amount: a JSON number (reaching us as exact text) or a decimal string. */
+/**
+ * A seed API's decimal amount: a JSON number (reaching us as its exact text, see http/json.ts) or a
+ * decimal string. Parsed into minor units by the domain, which knows the currency.
+ */
 export const decimalAmount = z
-  .union([z.number(), z.string()], { error: 'must be a number' })
+  .union([z.number(), z.string(), z.instanceof(LosslessNumber)], { error: 'must be a number' })
+  .transform((v) => (v instanceof LosslessNumber ? v.value : v))
   .meta({ description: 'Decimal amount in major units, e.g. 50.00 (a JSON number, or a decimal string)' });
 
-export const positiveId = z.coerce
+/** An id in a JSON body: a JSON integer, nothing coerced. */
+export const bodyId = z
   .number({ error: 'must be an integer id' })
   .int('must be an integer id')
   .positive('must be a positive id');
+
+/** An id in a path or query string: decimal digits only ("0x1", "1e0" and " 1" are refused). */
+export const pathId = z
+  .string({ error: 'must be an integer id' })
+  .regex(/^[1-9]\d{0,15}$/, 'must be a positive integer id')
+  .transform(Number);
+
+/** A whole number in a query string, within bounds. */
+export const queryInt = (min: number, max: number) =>
+  z
+    .string({ error: 'must be a whole number' })
+    .regex(/^\d{1,9}$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
 
 export const isoTime = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 

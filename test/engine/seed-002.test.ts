@@ -321,7 +321,7 @@ describe('seed 002: loyalty cashback API', () => {
       method: 'POST',
       url: '/api/v1/cashback/cashback/refund',
       headers,
-      body: { card_id: card, member_id: memberId, refund_amount: 10, cashback_to_deduct: 100 },
+      body: { card_id: card, member_id: memberId, refund_amount: 200, cashback_to_deduct: 100 },
     });
     expect(res.status).toBe(200);
     expect(res.body.data.balance_warning).toMatch(/-92\.250 TND/);

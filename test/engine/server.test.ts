@@ -25,13 +25,20 @@ describe('engine server', () => {
     const other = await h.app(['card_read']);
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) {
-      statuses.push((await h.request({ method: 'GET', url: '/api/v1/cashback/cards', headers: slow.headers })).status);
+      statuses.push(
+        (await h.request({ method: 'GET', url: '/api/v1/cashback/cards', headers: slow.headers })).status,
+      );
     }
     expect(statuses).toEqual([200, 200, 200, 429]);
     const limited = await h.request({ method: 'GET', url: '/api/v1/cashback/cards', headers: slow.headers });
-    expect(limited.body).toEqual({ success: false, error: { code: 'rate_limited', message: expect.stringMatching(/retry/i) } });
+    expect(limited.body).toEqual({
+      success: false,
+      error: { code: 'rate_limited', message: expect.stringMatching(/retry/i) },
+    });
     // Another app is not affected.
-    expect((await h.request({ method: 'GET', url: '/api/v1/cashback/cards', headers: other.headers })).status).toBe(200);
+    expect(
+      (await h.request({ method: 'GET', url: '/api/v1/cashback/cards', headers: other.headers })).status,
+    ).toBe(200);
   });
 
   it('serves an OpenAPI 3.1 document generated from the zod schemas, and a browsable UI at /docs', async () => {

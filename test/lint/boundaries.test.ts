@@ -13,7 +13,11 @@ async function messages(filePath: string, code: string) {
 describe('folder import boundaries', () => {
   it('refuses contract/ importing the engine', async () => {
     const found = await messages('contract/x.ts', "export { createEngine } from '../engine/server.ts';\n");
-    expect(found.some((m) => m.startsWith('import-x/no-restricted-paths') && m.includes('contract/ may import only'))).toBe(true);
+    expect(
+      found.some(
+        (m) => m.startsWith('import-x/no-restricted-paths') && m.includes('contract/ may import only'),
+      ),
+    ).toBe(true);
   });
 
   it('refuses engine/ importing test code, and any folder but electron/ importing electron', async () => {
