@@ -80,7 +80,7 @@ export async function earn(ctx: DomainContext, input: EarnInput): Promise<Replay
       const program = await getProgram(tx, input.programId);
       const purchase = amountOf(input.purchaseAmount, program.currency, 'purchase_amount');
       const { member, created } = await findOrCreateMember(tx, input.member, input.memberName, now);
-      await processDueLots(tx, now, { memberId: member.id, programId: program.id });
+      await processDueLots(tx, now, { memberId: member.id, program });
 
       let cashback = purchase >= program.minPurchase ? cashbackFor(purchase, program.cashbackBps) : 0;
       if (program.maxCashback !== null) cashback = Math.min(cashback, program.maxCashback);
@@ -112,7 +112,7 @@ export async function earn(ctx: DomainContext, input: EarnInput): Promise<Replay
           program.currency,
         );
         const from = await accountId(tx, now, 'programFunding', program.id, program.currency);
-        await transfer(tx, {
+        const moved = await transfer(tx, {
           transactionId: txId,
           debit: from,
           credit: to,
@@ -120,9 +120,9 @@ export async function earn(ctx: DomainContext, input: EarnInput): Promise<Replay
           currency: program.currency,
           now,
         });
-        const balance = await memberBalance(tx, member.id, program);
         await addLot(
           tx,
+          program,
           {
             transactionId: txId,
             memberId: member.id,
@@ -131,7 +131,7 @@ export async function earn(ctx: DomainContext, input: EarnInput): Promise<Replay
             state,
             maturesAt: maturing ? maturesAt : now,
             expiresAt: program.expiryDays === null ? null : now + program.expiryDays * DAY_MS,
-            availableAfter: balance.available,
+            availableAfter: balanceOf(moved.credit).available,
           },
           now,
         );
@@ -211,7 +211,7 @@ export async function redeem(ctx: DomainContext, input: RedeemInput): Promise<Re
     return idempotent(tx, input.idempotency, request, now, async () => {
       const amount = amountOf(input.amount, program.currency, 'amount');
       if (pinOk) await pinOk(tx);
-      await processDueLots(tx, now, { memberId, programId: program.id });
+      await processDueLots(tx, now, { memberId, program });
       const from = await accountId(tx, now, 'memberAvailable', memberId, program.id, program.currency);
       const to = await accountId(tx, now, 'programRedeemed', program.id, program.currency);
       const txId = await recordTransaction(
@@ -242,7 +242,7 @@ export async function redeem(ctx: DomainContext, input: RedeemInput): Promise<Re
             { available },
           ),
       });
-      await consumeLots(tx, memberId, program.id, 'available', amount);
+      await consumeLots(tx, program, memberId, 'available', amount);
       return {
         transactionId: txId,
         memberId,
@@ -289,7 +289,7 @@ export async function refund(ctx: DomainContext, input: RefundInput): Promise<Re
       const program = await getProgram(tx, input.programId);
       const member = await getMember(tx, input.member);
       const refundAmount = amountOf(input.refundAmount, program.currency, 'refund_amount');
-      await processDueLots(tx, now, { memberId: member.id, programId: program.id });
+      await processDueLots(tx, now, { memberId: member.id, program });
 
       let original: TransactionRow | undefined;
       if (input.original) {
@@ -391,7 +391,7 @@ export async function refund(ctx: DomainContext, input: RefundInput): Promise<Re
           currency: program.currency,
           now,
         });
-        await consumeLots(tx, member.id, program.id, 'maturing', fromMaturing, original?.id);
+        await consumeLots(tx, program, member.id, 'maturing', fromMaturing, original?.id);
       }
       if (fromAvailable > 0) {
         const availableId = await accountId(
@@ -413,8 +413,8 @@ export async function refund(ctx: DomainContext, input: RefundInput): Promise<Re
         });
         await consumeLots(
           tx,
+          program,
           member.id,
-          program.id,
           'available',
           Math.min(fromAvailable, Math.max(0, before.available)),
         );
@@ -470,7 +470,7 @@ export async function adjust(ctx: DomainContext, input: AdjustInput): Promise<Re
       const program = await getProgram(tx, input.programId);
       const member = await getMember(tx, input.member);
       const amount = amountOf(input.amount, program.currency, 'amount', { allowNegative: true });
-      await processDueLots(tx, now, { memberId: member.id, programId: program.id });
+      await processDueLots(tx, now, { memberId: member.id, program });
       const available = await accountId(tx, now, 'memberAvailable', member.id, program.id, program.currency);
       const funding = await accountId(tx, now, 'programFunding', program.id, program.currency);
       const txId = await recordTransaction(
@@ -489,7 +489,7 @@ export async function adjust(ctx: DomainContext, input: AdjustInput): Promise<Re
         now,
       );
       if (amount > 0) {
-        await transfer(tx, {
+        const moved = await transfer(tx, {
           transactionId: txId,
           debit: funding,
           credit: available,
@@ -499,6 +499,7 @@ export async function adjust(ctx: DomainContext, input: AdjustInput): Promise<Re
         });
         await addLot(
           tx,
+          program,
           {
             transactionId: txId,
             memberId: member.id,
@@ -507,7 +508,7 @@ export async function adjust(ctx: DomainContext, input: AdjustInput): Promise<Re
             state: 'available',
             maturesAt: now,
             expiresAt: program.expiryDays === null ? null : now + program.expiryDays * DAY_MS,
-            availableAfter: (await memberBalance(tx, member.id, program)).available,
+            availableAfter: balanceOf(moved.credit).available,
           },
           now,
         );
@@ -520,7 +521,7 @@ export async function adjust(ctx: DomainContext, input: AdjustInput): Promise<Re
           currency: program.currency,
           now,
         });
-        await consumeLots(tx, member.id, program.id, 'available', -amount);
+        await consumeLots(tx, program, member.id, 'available', -amount);
       }
       return {
         transactionId: txId,
@@ -562,7 +563,7 @@ export async function balance(
   if (!first.due) return first;
   // Lots matured or expired since the last operation: settle them first so the balance is true.
   return ctx.store.transact(async (tx) => {
-    await processDueLots(tx, now, { memberId: first.memberId, programId });
+    await processDueLots(tx, now, { memberId: first.memberId, program: first.program });
     return {
       program: first.program,
       memberId: first.memberId,

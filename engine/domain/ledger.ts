@@ -106,45 +106,54 @@ function outflowSide(a: AccountRow): 'debit' | 'credit' {
   return a.normal_side === 'credit' ? 'debit' : 'credit';
 }
 
-/** Moves `amount` from the debit account to the credit account. Returns the transfer id. */
-export async function transfer(tx: Tx, t: TransferInput): Promise<number> {
+export interface TransferDone {
+  id: number;
+  /** Both accounts as they stand after the transfer. */
+  debit: AccountRow;
+  credit: AccountRow;
+}
+
+/**
+ * Moves `amount` from the debit account to the credit account. The balance check reads the rows
+ * the UPDATEs return (which also locks them on PostgreSQL); when it fails the error is thrown after
+ * the updates, so the caller's transaction must roll back, as every store transaction does on a throw.
+ */
+export async function transfer(tx: Tx, t: TransferInput): Promise<TransferDone> {
   if (!Number.isSafeInteger(t.amount) || t.amount <= 0)
     throw new Error(`transfer amount must be a positive integer`);
-  const debit = await getAccount(tx, t.debit, true);
-  const credit = await getAccount(tx, t.credit, true);
+  const column = t.pending ? 'pending' : 'posted';
+  const debit = await tx.row<AccountRow>(
+    `UPDATE accounts SET debits_${column} = debits_${column} + ? WHERE id = ? RETURNING ${accountColumns}`,
+    [t.amount, t.debit],
+  );
+  const credit = await tx.row<AccountRow>(
+    `UPDATE accounts SET credits_${column} = credits_${column} + ? WHERE id = ? RETURNING ${accountColumns}`,
+    [t.amount, t.credit],
+  );
   for (const a of [debit, credit]) {
     if (a.currency !== t.currency)
       throw new Error(`account ${a.code} is in ${a.currency}, transfer in ${t.currency}`);
   }
-  // Whichever side this transfer takes money out of, check that account can afford it.
+  // Whichever side this transfer takes money out of, that account must still be covered.
   for (const [account, side] of [
     [debit, 'debit'],
     [credit, 'credit'],
   ] as const) {
     if (side !== outflowSide(account) || account.may_go_negative || t.allowNegative) continue;
     const available = balanceOf(account).available;
-    if (available < t.amount) {
+    if (available < 0) {
+      const before = available + t.amount;
       throw t.insufficient
-        ? t.insufficient(account, available)
-        : new DomainError('insufficient_balance', 'Insufficient balance', { available });
+        ? t.insufficient(account, before)
+        : new DomainError('insufficient_balance', 'Insufficient balance', { available: before });
     }
   }
-  const phase = t.pending ? 'pending' : 'posted';
   const row = await tx.row<{ id: number }>(
     `INSERT INTO transfers (transaction_id, debit_account_id, credit_account_id, amount, currency, phase, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-    [t.transactionId, t.debit, t.credit, t.amount, t.currency, phase, t.now],
+    [t.transactionId, t.debit, t.credit, t.amount, t.currency, t.pending ? 'pending' : 'posted', t.now],
   );
-  const column = t.pending ? 'pending' : 'posted';
-  await tx.run(`UPDATE accounts SET debits_${column} = debits_${column} + ? WHERE id = ?`, [
-    t.amount,
-    t.debit,
-  ]);
-  await tx.run(`UPDATE accounts SET credits_${column} = credits_${column} + ? WHERE id = ?`, [
-    t.amount,
-    t.credit,
-  ]);
-  return row.id;
+  return { id: row.id, debit, credit };
 }
 
 interface TransferRow {

@@ -1,11 +1,17 @@
-// Earn lots track where each earn's cashback stands, for maturation and oldest-first expiry.
+// Earn lots track where each earn's cashback stands, for maturation and oldest-first expiry. A
+// program with neither keeps no lots: nothing about its cashback changes with time.
 // Invariant per member and program: the remaining amounts of 'maturing' lots sum to the maturing
 // balance, and those of 'available' lots to the available balance when it is positive (a negative
 // balance left by a clawback is repaid by the next cashback before any of it is spendable).
 import type { Tx } from '../store/store.ts';
 import { accountId } from './accounts.ts';
 import { balanceOf, getAccount, transfer } from './ledger.ts';
+import type { Program } from './programs.ts';
 import { recordTransaction } from './transactions.ts';
+
+/** Whether a program's cashback changes with time, and so needs lots. */
+export const tracksLots = (p: Pick<Program, 'maturationDays' | 'expiryDays'>) =>
+  p.maturationDays > 0 || p.expiryDays !== null;
 
 export type LotState = 'maturing' | 'available';
 
@@ -22,6 +28,7 @@ interface LotRow {
 /** Records a lot for cashback just credited to the maturing or available account. */
 export async function addLot(
   tx: Tx,
+  program: Program,
   lot: {
     transactionId: number;
     memberId: number;
@@ -35,6 +42,7 @@ export async function addLot(
   },
   now: number,
 ): Promise<void> {
+  if (!tracksLots(program)) return;
   const remaining =
     lot.state === 'available'
       ? Math.min(lot.amount, Math.max(0, lot.availableAfter ?? lot.amount))
@@ -59,12 +67,14 @@ export async function addLot(
 /** Takes `amount` out of the lots in `state`, oldest first (the lot of `preferTransactionId` first). */
 export async function consumeLots(
   tx: Tx,
+  program: Program,
   memberId: number,
-  programId: number,
   state: LotState,
   amount: number,
   preferTransactionId?: number,
 ): Promise<void> {
+  if (!tracksLots(program)) return;
+  const programId = program.id;
   let left = amount;
   const lots = await tx.all<LotRow>(
     `SELECT id, transaction_id, remaining FROM earn_lots
@@ -93,10 +103,11 @@ export async function consumeLots(
 export async function processDueLots(
   tx: Tx,
   now: number,
-  scope?: { memberId: number; programId: number },
+  scope?: { memberId: number; program: Program },
 ): Promise<{ matured: number; expired: number }> {
+  if (scope && !tracksLots(scope.program)) return { matured: 0, expired: 0 };
   const where = scope ? ' AND member_id = ? AND program_id = ?' : '';
-  const args = scope ? [scope.memberId, scope.programId] : [];
+  const args = scope ? [scope.memberId, scope.program.id] : [];
   const currencyOf = new Map<number, string>();
   const programCurrency = async (programId: number) => {
     let c = currencyOf.get(programId);

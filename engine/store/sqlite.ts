@@ -54,6 +54,7 @@ function open(path: string, synchronous: 'FULL' | 'NORMAL', readonly: boolean): 
   // better-sqlite3 reopens WAL databases with synchronous=NORMAL: set it on every open.
   db.pragma(`synchronous = ${synchronous}`);
   db.pragma('foreign_keys = ON');
+  db.pragma('cache_size = -65536');
   db.defaultSafeIntegers(false);
   return db;
 }
