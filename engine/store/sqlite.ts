@@ -1,6 +1,9 @@
 // SQLite backend (better-sqlite3, WAL). Writes are group-committed: every transaction queued while
 // the previous commit ran shares the next one (each inside its own SAVEPOINT, so one failure rolls
 // back only itself), which turns one fsync per request into one fsync per batch.
+import { statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { RunResult, SqlValue, Store, Tx } from './store.ts';
 import { applyMigrations } from './migrations.ts';
@@ -55,8 +58,48 @@ function open(path: string, synchronous: 'FULL' | 'NORMAL', readonly: boolean): 
   db.pragma(`synchronous = ${synchronous}`);
   db.pragma('foreign_keys = ON');
   db.pragma('cache_size = -65536');
+  // Each job's SAVEPOINT journals the pages it touches: keep that in memory, not in a temp file.
+  db.pragma('temp_store = MEMORY');
   db.defaultSafeIntegers(false);
   return db;
+}
+
+// Checkpoints (copying the WAL back into the database file, and syncing it) run on a worker thread
+// with its own connection, so a commit never waits for one: the writer's automatic checkpoint is off.
+// PASSIVE never blocks the writer; if the worker cannot keep up, the writer checkpoints itself past
+// WAL_LIMIT_PAGES so the log cannot grow without bound.
+const CHECKPOINT_EVERY_MS = 250;
+const WAL_LIMIT_PAGES = 50_000;
+const checkpointerSource = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.module);
+const db = new Database(workerData.path);
+db.pragma('busy_timeout = 5000');
+const timer = setInterval(() => {
+  try { db.pragma('wal_checkpoint(PASSIVE)'); } catch (e) { parentPort.postMessage(String(e && e.message)); }
+}, workerData.everyMs);
+parentPort.on('message', () => { clearInterval(timer); db.close(); parentPort.close(); });
+`;
+
+/** Starts the checkpoint worker; `onFailure` runs if it dies, so the caller can checkpoint itself. */
+function startCheckpointer(path: string, onFailure: (error: Error) => void): { stop(): Promise<void> } {
+  const worker = new Worker(checkpointerSource, {
+    eval: true,
+    workerData: {
+      path,
+      everyMs: CHECKPOINT_EVERY_MS,
+      module: fileURLToPath(import.meta.resolve('better-sqlite3')),
+    },
+  });
+  worker.unref();
+  worker.on('error', onFailure);
+  return {
+    async stop() {
+      const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      worker.postMessage('stop');
+      await exited;
+    },
+  };
 }
 
 export async function openSqliteStore(options: SqliteOptions): Promise<Store & { readonly path: string }> {
@@ -69,6 +112,26 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store & {
   });
   // Reads use their own connection: in WAL mode it sees the last commit, never a batch in progress.
   const reader = options.path === ':memory:' ? writer : open(options.path, synchronous, true);
+  const checkpointer =
+    options.path === ':memory:'
+      ? undefined
+      : startCheckpointer(options.path, () => {
+          // Without the worker, fall back to SQLite's own checkpoints at commit time.
+          if (writer.open) writer.pragma('wal_autocheckpoint = 1000');
+        });
+  if (checkpointer) writer.pragma('wal_autocheckpoint = 0');
+  const pageSize = writer.pragma('page_size', { simple: true }) as number;
+  const walPages = () => {
+    try {
+      return statSync(`${options.path}-wal`).size / pageSize;
+    } catch {
+      return 0;
+    }
+  };
+  // SAVEPOINT and RELEASE run once per job: prepared once, not parsed each time.
+  const savepoint = writer.prepare('SAVEPOINT job');
+  const release = writer.prepare('RELEASE job');
+  const rollbackTo = writer.prepare('ROLLBACK TO job');
   const readTx = makeTx(reader, new Map());
 
   const writes: Job[] = [];
@@ -84,14 +147,14 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store & {
       const outcomes: { ok: boolean; value: unknown }[] = [];
       writer.exec('BEGIN IMMEDIATE');
       for (const job of batch) {
-        writer.exec('SAVEPOINT job');
+        savepoint.run();
         try {
           const value = await job.work(writeTx);
-          writer.exec('RELEASE job');
+          release.run();
           outcomes.push({ ok: true, value });
         } catch (error) {
-          writer.exec('ROLLBACK TO job');
-          writer.exec('RELEASE job');
+          rollbackTo.run();
+          release.run();
           outcomes.push({ ok: false, value: error });
         }
       }
@@ -102,6 +165,7 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store & {
         commitError = error;
         if (writer.inTransaction) writer.exec('ROLLBACK');
       }
+      if (checkpointer && walPages() > WAL_LIMIT_PAGES) writer.pragma('wal_checkpoint(PASSIVE)');
       batch.forEach((job, i) => {
         const outcome = outcomes[i] ?? { ok: false, value: new Error('transaction outcome missing') };
         if (commitError !== undefined) job.reject(commitError);
@@ -160,6 +224,7 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store & {
       while (writing || reading || writes.length > 0 || reads.length > 0) {
         await new Promise((r) => setImmediate(r));
       }
+      await checkpointer?.stop();
       if (reader !== writer) reader.close();
       writer.close();
     },

@@ -1,7 +1,7 @@
 // The SQLite store: migrations, durability settings, group commit with per-transaction rollback,
 // immutable transfers, and no acknowledged write lost to kill -9.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -128,4 +128,39 @@ describe('sqlite store', () => {
     expect(acknowledged.length).toBeGreaterThanOrEqual(2000);
     expect(lost).toEqual([]);
   }, 60_000);
+});
+
+describe('sqlite checkpoints', () => {
+  it('keeps the write-ahead log short by checkpointing on its worker, off the commit path', async () => {
+    const path = tempDb();
+    const store = await openSqliteStore({ path });
+    for (let batch = 0; batch < 40; batch++) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          store.transact((tx) =>
+            tx.run('INSERT INTO members (name, created_at) VALUES (?, ?)', [`w${batch}-${i}`, i]),
+          ),
+        ),
+      );
+    }
+    const autocheckpoint = await store.transact((tx) =>
+      tx.one<{ wal_autocheckpoint: number }>('PRAGMA wal_autocheckpoint'),
+    );
+    expect(autocheckpoint!.wal_autocheckpoint).toBe(0);
+    // Within a few checkpoint periods the worker has copied the committed rows into the database
+    // file itself: a copy of that file alone, without its log, holds them.
+    let inFile = 0;
+    for (let i = 0; i < 40 && inFile < 2000; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      const copy = `${path}.copy`;
+      copyFileSync(path, copy);
+      const raw = new Database(copy, { readonly: true });
+      const table = raw.prepare("SELECT 1 FROM sqlite_master WHERE name = 'members'").get();
+      inFile = table ? (raw.prepare('SELECT COUNT(*) AS n FROM members').get() as { n: number }).n : 0;
+      raw.close();
+      rmSync(copy);
+    }
+    expect(inFile).toBe(2000);
+    await store.close();
+  });
 });
