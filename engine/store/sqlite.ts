@@ -68,7 +68,7 @@ function open(path: string, synchronous: 'FULL' | 'NORMAL', readonly: boolean): 
 // with its own connection, so a commit never waits for one: the writer's automatic checkpoint is off.
 // PASSIVE never blocks the writer; if the worker cannot keep up, the writer checkpoints itself past
 // WAL_LIMIT_PAGES so the log cannot grow without bound.
-const CHECKPOINT_EVERY_MS = 250;
+const CHECKPOINT_EVERY_MS = 1000;
 const WAL_LIMIT_PAGES = 50_000;
 const checkpointerSource = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -96,6 +96,8 @@ function startCheckpointer(path: string, onFailure: (error: Error) => void): { s
   return {
     async stop() {
       const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+      // Unref'd so an idle store does not keep a process alive; waiting for the exit must.
+      worker.ref();
       worker.postMessage('stop');
       await exited;
     },

@@ -150,7 +150,7 @@ describe('sqlite checkpoints', () => {
     // Within a few checkpoint periods the worker has copied the committed rows into the database
     // file itself: a copy of that file alone, without its log, holds them.
     let inFile = 0;
-    for (let i = 0; i < 40 && inFile < 2000; i++) {
+    for (let i = 0; i < 100 && inFile < 2000; i++) {
       await new Promise((r) => setTimeout(r, 50));
       const copy = `${path}.copy`;
       copyFileSync(path, copy);
