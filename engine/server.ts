@@ -5,9 +5,9 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { EngineConfig } from './config.ts';
-import { resolveSecrets } from './config.ts';
 import { appDirectory } from './domain/apps.ts';
 import { DAY_MS, type DomainContext, type Notifier } from './domain/context.ts';
+import { domainContext } from './domain-context.ts';
 import { pruneIdempotencyKeys } from './domain/idempotency.ts';
 import { processDueLots } from './domain/lots.ts';
 import { returnUnclaimedTextcoins } from './domain/partners.ts';
@@ -39,32 +39,10 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-const noNotifier: Notifier = {
-  async send() {
-    throw new Error('No notifier is configured to deliver one-time codes');
-  },
-};
-
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const { store, config } = options;
   const now = options.now ?? Date.now;
-  const secrets = resolveSecrets(config);
-  const ctx: DomainContext = {
-    store,
-    now,
-    notifier: options.notifier ?? noNotifier,
-    settings: {
-      cardHashKey: secrets.cardHashKey,
-      memberTokenKey: secrets.memberTokenKey,
-      memberTokenTtlSeconds: config.memberTokenTtlSeconds,
-      otpTtlSeconds: config.otpTtlSeconds,
-      pinMaxFailures: config.pinMaxFailures,
-      pinLockSeconds: config.pinLockSeconds,
-      idempotencyRetentionDays: config.idempotencyRetentionDays,
-      textcoinClaimDays: config.textcoinClaimDays,
-      rates: config.rates,
-    },
-  };
+  const ctx = domainContext(store, config, { now, notifier: options.notifier });
   const apps = appDirectory(store);
   const authenticate = apps.authenticate;
 

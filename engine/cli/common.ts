@@ -8,11 +8,9 @@ import {
   ConfigError,
   EngineConfigSchema,
   loadEngineConfig,
-  resolveSecrets,
   type EngineConfig,
   type EngineConfigInput,
 } from '../config.ts';
-import type { DomainContext, Notifier } from '../domain/context.ts';
 import { DomainError } from '../domain/errors.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
 import type { Store } from '../store/store.ts';
@@ -105,37 +103,6 @@ export async function withStore<T>(
   } finally {
     await store.close();
   }
-}
-
-const refusingNotifier: Notifier = {
-  async send() {
-    throw new Error('The CLI does not deliver one-time codes');
-  },
-};
-
-/** A domain context for the operations that take one (deposits), with the engine's own settings. */
-export function domainContext(
-  store: Store,
-  config: EngineConfig,
-  notifier = refusingNotifier,
-): DomainContext {
-  const secrets = resolveSecrets(config);
-  return {
-    store,
-    now: Date.now,
-    notifier,
-    settings: {
-      cardHashKey: secrets.cardHashKey,
-      memberTokenKey: secrets.memberTokenKey,
-      memberTokenTtlSeconds: config.memberTokenTtlSeconds,
-      otpTtlSeconds: config.otpTtlSeconds,
-      pinMaxFailures: config.pinMaxFailures,
-      pinLockSeconds: config.pinLockSeconds,
-      idempotencyRetentionDays: config.idempotencyRetentionDays,
-      textcoinClaimDays: config.textcoinClaimDays,
-      rates: config.rates,
-    },
-  };
 }
 
 // ------------------------------------------------------------------------------------ errors

@@ -4,8 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { formatAmount, formatPercent, parseAmount, parsePercent } from '../../contract/money.ts';
 import { createPartner, depositToPartner, listPartners, type Partner } from '../domain/partners.ts';
+import { domainContext } from '../domain-context.ts';
 import {
-  domainContext,
   fields,
   isoTime,
   jsonOption,

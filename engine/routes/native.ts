@@ -31,7 +31,7 @@ import {
   type Authenticate,
   type RouteSpec,
 } from '../http/api.ts';
-import { bodyId as id, isoTime, pathId, queryInt } from './shared.ts';
+import { bodyId as id, isoTime, originalPurchase, pathId, queryInt } from './shared.ts';
 
 const style: ApiStyle = {
   renderError: (e) => ({
@@ -425,12 +425,7 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
           refundAmount: { minor: body.refund_amount },
           cashbackToDeduct:
             body.cashback_to_deduct === undefined ? undefined : { minor: body.cashback_to_deduct },
-          original:
-            body.original_transaction_id !== undefined
-              ? { transactionId: body.original_transaction_id }
-              : body.original_reference !== undefined
-                ? { reference: body.original_reference }
-                : undefined,
+          original: originalPurchase(body),
           reference: body.reference,
           metadata: body.metadata,
           idempotency: keyOf(headers, client, 'refund'),

@@ -10,7 +10,15 @@ import { verifyMemberToken } from '../domain/member-auth.ts';
 import { listPrograms } from '../domain/programs.ts';
 import { apiPlugin, defineRoute, header, type ApiStyle, type Authenticate } from '../http/api.ts';
 import { decimalNumber, percentNumber } from '../http/json.ts';
-import { bodyId, decimalAmount, isoTime, memberFromFields, pathId, queryInt } from './shared.ts';
+import {
+  bodyId,
+  decimalAmount,
+  isoTime,
+  memberFromFields,
+  originalPurchase,
+  pathId,
+  queryInt,
+} from './shared.ts';
 import type { FastifyRequest } from 'fastify';
 
 const style: ApiStyle = {
@@ -347,12 +355,7 @@ export function seed002Routes(ctx: DomainContext, authenticate: Authenticate) {
           refundAmount: { decimal: body.refund_amount },
           cashbackToDeduct:
             body.cashback_to_deduct === undefined ? undefined : { decimal: body.cashback_to_deduct },
-          original:
-            body.original_transaction_id !== undefined
-              ? { transactionId: body.original_transaction_id }
-              : body.original_reference !== undefined
-                ? { reference: body.original_reference }
-                : undefined,
+          original: originalPurchase(body),
           reference: body.reference,
           metadata: body.metadata,
           idempotency: idempotencyKey(req, client.appId, 'refund', body.reference),

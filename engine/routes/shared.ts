@@ -46,3 +46,13 @@ export function memberFromFields(f: {
   if (f.phone !== undefined) return { phone: f.phone };
   throw new DomainError('validation_error', 'member_id, email or phone is required');
 }
+
+/** The purchase a refund names, by its earn transaction id or its reference (both APIs spell it so). */
+export function originalPurchase(f: {
+  original_transaction_id?: number | undefined;
+  original_reference?: string | undefined;
+}): { transactionId: number } | { reference: string } | undefined {
+  if (f.original_transaction_id !== undefined) return { transactionId: f.original_transaction_id };
+  if (f.original_reference !== undefined) return { reference: f.original_reference };
+  return undefined;
+}

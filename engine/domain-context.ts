@@ -1,0 +1,36 @@
+// The domain context of a configured engine: its store, clock, notifier and the settings and
+// secrets the configuration gives. The server and the CLI build it the same way, here.
+import { resolveSecrets, type EngineConfig } from './config.ts';
+import type { DomainContext, Notifier } from './domain/context.ts';
+import type { Store } from './store/store.ts';
+
+/** The default notifier: no delivery channel is configured, so sending a code fails clearly. */
+export const noNotifier: Notifier = {
+  async send() {
+    throw new Error('No notifier is configured to deliver one-time codes');
+  },
+};
+
+export function domainContext(
+  store: Store,
+  config: EngineConfig,
+  options: { now?: (() => number) | undefined; notifier?: Notifier | undefined } = {},
+): DomainContext {
+  const secrets = resolveSecrets(config);
+  return {
+    store,
+    now: options.now ?? Date.now,
+    notifier: options.notifier ?? noNotifier,
+    settings: {
+      cardHashKey: secrets.cardHashKey,
+      memberTokenKey: secrets.memberTokenKey,
+      memberTokenTtlSeconds: config.memberTokenTtlSeconds,
+      otpTtlSeconds: config.otpTtlSeconds,
+      pinMaxFailures: config.pinMaxFailures,
+      pinLockSeconds: config.pinLockSeconds,
+      idempotencyRetentionDays: config.idempotencyRetentionDays,
+      textcoinClaimDays: config.textcoinClaimDays,
+      rates: config.rates,
+    },
+  };
+}
