@@ -26,6 +26,15 @@ const errorSchema = z.object({ result: z.literal('error'), error: z.string() });
 export function seed004Routes(ctx: DomainContext, authenticate: Authenticate) {
   return async function routes(app: FastifyInstance) {
     apiPlugin(app, style);
+    // The document says "pass the following parameters" without a body type: POS integrations post
+    // them as a form as often as JSON, so this route takes both (form values are strings).
+    app.addContentTypeParser(
+      'application/x-www-form-urlencoded',
+      { parseAs: 'string' },
+      (_req, body, done) => {
+        done(null, Object.fromEntries(new URLSearchParams(body as string)));
+      },
+    );
     defineRoute(app, style, authenticate, {
       method: 'POST',
       url: '/new_purchase',

@@ -222,6 +222,45 @@ describe('POST /new_purchase with the document parameters', () => {
     expect(await h.ledgerProblems()).toEqual([]);
   });
 
+  it('takes the same parameters posted as a form, and answers in the same shape', async () => {
+    const shop = await partner('shop-form', { base_bps: 100, deposit: 10 * GBYTE });
+    const form = new URLSearchParams({
+      partner: shop.appId,
+      partner_key: shop.secret,
+      customer: 'customer-42',
+      order_id: 'FORM-1',
+      description: 'Two coffees',
+      address: WALLET,
+      currency: 'USD',
+      currency_amount: '100.00',
+      partner_cashback_percentage: '2',
+    });
+    const res = await h.engine.app.inject({
+      method: 'POST',
+      url: '/new_purchase',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: form.toString(),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(JSON.parse(res.body)).toEqual({
+      result: 'ok',
+      cashback_amount: 200_000_000,
+      unit: expect.any(String),
+    });
+    // A wrong key in a form is refused in the document's shape too.
+    form.set('partner_key', 'wrong');
+    form.set('order_id', 'FORM-2');
+    const refused = await h.engine.app.inject({
+      method: 'POST',
+      url: '/new_purchase',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: form.toString(),
+    });
+    expect(refused.statusCode).toBe(401);
+    expect(JSON.parse(refused.body)).toEqual({ result: 'error', error: expect.any(String) });
+    expect(await h.ledgerProblems()).toEqual([]);
+  });
+
   it('rounds the cashback down to whole bytes', async () => {
     const shop = await partner('shop-3', { base_bps: 100 });
     // 0.01 USD = 0.0004 GBYTE = 400,000 bytes; 1% = 4,000 bytes. 0.03 USD -> 1.2M bytes -> 12,000.
