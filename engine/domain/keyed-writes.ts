@@ -6,7 +6,13 @@ import { isValidPan } from '../../contract/card.ts';
 import type { Store } from '../store/store.ts';
 import type { DomainContext } from './context.ts';
 import { DomainError } from './errors.ts';
-import { idempotent, requestHash, type IdempotencyKey, type Replayable } from './idempotency.ts';
+import {
+  idempotent,
+  requestHash,
+  storedResult,
+  type IdempotencyKey,
+  type Replayable,
+} from './idempotency.ts';
 import { setPin } from './member-auth.ts';
 import {
   cardHash,
@@ -133,16 +139,8 @@ export async function onceWithKey<T extends object>(
   }
   const promise = (async () => {
     if (opts.persist) {
-      const stored = await ctx.store.read((tx) =>
-        tx.one<{ request_hash: string; result: string }>(
-          'SELECT request_hash, result FROM idempotency_keys WHERE app_id = ? AND scope = ? AND key = ?',
-          [key.appId, key.scope, key.key],
-        ),
-      );
-      if (stored) {
-        if (stored.request_hash !== hash) throw conflict(key);
-        return { result: JSON.parse(stored.result) as T, replayed: true };
-      }
+      const stored = await ctx.store.read((tx) => storedResult<T>(tx, key, request));
+      if (stored) return { result: stored as T, replayed: true };
     }
     const result = await run();
     if (opts.persist) {
