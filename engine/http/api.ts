@@ -196,3 +196,14 @@ export function header(req: FastifyRequest, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
+
+/** App credentials in the X-App-Id and X-Api-Key headers, as the native and seed 002 APIs carry them. */
+export const appKeyHeaders: Pick<ApiStyle, 'credentials' | 'security' | 'missingCredentials'> = {
+  credentials: (req) => {
+    const appId = header(req, 'x-app-id');
+    const secret = header(req, 'x-api-key');
+    return appId && secret ? { appId, secret } : undefined;
+  },
+  security: [{ appId: [], apiKey: [] }],
+  missingCredentials: 'Send the app credentials in the X-App-Id and X-Api-Key headers',
+};

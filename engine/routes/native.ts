@@ -25,8 +25,8 @@ import { claimTextcoin, depositToPartner, listPartners, type Partner } from '../
 import { listPrograms, type Program } from '../domain/programs.ts';
 import {
   apiPlugin,
+  appKeyHeaders,
   defineRoute,
-  header,
   type ApiStyle,
   type Authenticate,
   type RouteSpec,
@@ -37,13 +37,7 @@ const style: ApiStyle = {
   renderError: (e) => ({
     error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) },
   }),
-  credentials: (req) => {
-    const appId = header(req, 'x-app-id');
-    const secret = header(req, 'x-api-key');
-    return appId && secret ? { appId, secret } : undefined;
-  },
-  security: [{ appId: [], apiKey: [] }],
-  missingCredentials: 'Send the app credentials in the X-App-Id and X-Api-Key headers',
+  ...appKeyHeaders,
   strictBodies: true,
 };
 

@@ -8,7 +8,14 @@ import type { DomainContext } from '../domain/context.ts';
 import type { IdempotencyKey } from '../domain/idempotency.ts';
 import { verifyMemberToken } from '../domain/member-auth.ts';
 import { listPrograms } from '../domain/programs.ts';
-import { apiPlugin, defineRoute, header, type ApiStyle, type Authenticate } from '../http/api.ts';
+import {
+  apiPlugin,
+  appKeyHeaders,
+  defineRoute,
+  header,
+  type ApiStyle,
+  type Authenticate,
+} from '../http/api.ts';
 import { decimalNumber, percentNumber } from '../http/json.ts';
 import {
   bodyId,
@@ -23,13 +30,7 @@ import type { FastifyRequest } from 'fastify';
 
 const style: ApiStyle = {
   renderError: (e) => ({ success: false, error: { code: e.code, message: e.message } }),
-  credentials: (req) => {
-    const appId = header(req, 'x-app-id');
-    const secret = header(req, 'x-api-key');
-    return appId && secret ? { appId, secret } : undefined;
-  },
-  security: [{ appId: [], apiKey: [] }],
-  missingCredentials: 'Send the app credentials in the X-App-Id and X-Api-Key headers',
+  ...appKeyHeaders,
   strictBodies: false,
 };
 
