@@ -1,0 +1,42 @@
+// Whatever a (broken or hostile) terminal sends, a command ends with a result or a coded ZvtError, in time.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { memoryPair } from '../../../drivers/transport/memory.ts';
+import { ZvtError, ZvtTerminal } from '../../../drivers/zvt/driver.ts';
+
+describe('ZvtTerminal under arbitrary terminal bytes (fast-check)', () => {
+  for (const framing of ['tcp', 'serial'] as const) {
+    it(`${framing}: never throws, never hangs`, async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.uint8Array({ minLength: 1, maxLength: 40 }), { maxLength: 6 }),
+          async (chunks) => {
+            const [a, b] = memoryPair();
+            const t = new ZvtTerminal({ transport: a, framing, commandTimeoutMs: 40, ackTimeoutMs: 10 });
+            await b.open();
+            await t.open();
+            try {
+              const run = t.readCard();
+              for (const c of chunks) await b.write(Buffer.from(c));
+              const outcome = await run.then(
+                (v) => v,
+                (e: unknown) => e,
+              );
+              if (outcome instanceof Error) {
+                expect(outcome).toBeInstanceOf(ZvtError);
+                expect(['timeout', 'terminal_abort', 'refused', 'link']).toContain(
+                  (outcome as ZvtError).code,
+                );
+              }
+              expect(t.busy).toBe(false);
+            } finally {
+              await t.close();
+              await b.close();
+            }
+          },
+        ),
+        { numRuns: 40 },
+      );
+    });
+  }
+});
