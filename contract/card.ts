@@ -22,3 +22,15 @@ export function maskPan(pan: string): string {
     ? '*'.repeat(pan.length)
     : `${pan.slice(0, 6)}${'*'.repeat(pan.length - 10)}${pan.slice(-4)}`;
 }
+
+/**
+ * True when a card expiry in YYMM form names a real month that has not ended at `now` (a card is
+ * valid through the last day of its expiry month, UTC here).
+ */
+export function isExpiryCurrent(yymm: string, now: number): boolean {
+  if (!/^\d{4}$/.test(yymm)) return false;
+  const year = 2000 + Number(yymm.slice(0, 2));
+  const month = Number(yymm.slice(2));
+  if (month < 1 || month > 12) return false;
+  return now < Date.UTC(year, month, 1);
+}

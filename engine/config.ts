@@ -25,6 +25,8 @@ export const EngineConfigSchema = z
       .object({
         cardHashKey: z.string().min(32, 'cardHashKey needs at least 32 characters').optional(),
         memberTokenKey: z.string().min(32, 'memberTokenKey needs at least 32 characters').optional(),
+        /** Seals card credentials at rest (AES-256-GCM); losing it makes stored cards unreadable. */
+        credentialsKey: z.string().min(32, 'credentialsKey needs at least 32 characters').optional(),
       })
       .prefault({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -39,6 +41,27 @@ export const EngineConfigSchema = z
     textcoinClaimDays: z.coerce.number().int().min(1).default(7),
     /** How often matured/expired cashback and unclaimed textcoins are settled. */
     sweepIntervalSeconds: z.coerce.number().int().min(1).default(60),
+    claims: z
+      .object({
+        /** How long a cashout claim may be opened and submitted. */
+        ttlSeconds: z.coerce
+          .number()
+          .int()
+          .min(60)
+          .default(7 * 86_400),
+      })
+      .prefault({}),
+    payouts: z
+      .object({
+        /** The sandbox provider's answer delay, to see the claim page's live status move. */
+        sandboxLatencyMs: z.coerce.number().int().min(0).max(60_000).default(0),
+        /** A provider that cannot be reached is retried after this, doubling up to the maximum. */
+        retryBaseMs: z.coerce.number().int().min(1).default(1_000),
+        retryMaxMs: z.coerce.number().int().min(1).default(3_600_000),
+        /** How often a payout the provider is still processing is asked about again. */
+        pollIntervalMs: z.coerce.number().int().min(1).default(5_000),
+      })
+      .prefault({}),
     rates: z
       .record(z.string().regex(/^[A-Z]{3,5}:[A-Z]{3,5}$/, 'rate keys look like "USD:GBYTE"'), decimalRate)
       .default({}),
@@ -60,6 +83,7 @@ const env: Record<string, (v: string) => [string[], unknown]> = {
   TILLBACK_DB_SYNCHRONOUS: (v) => [['db', 'synchronous'], v],
   TILLBACK_CARD_HASH_KEY: (v) => [['secrets', 'cardHashKey'], v],
   TILLBACK_MEMBER_TOKEN_KEY: (v) => [['secrets', 'memberTokenKey'], v],
+  TILLBACK_CREDENTIALS_KEY: (v) => [['secrets', 'credentialsKey'], v],
   TILLBACK_LOG_LEVEL: (v) => [['logLevel'], v],
 };
 
@@ -101,20 +125,25 @@ export function loadEngineConfig(
 export interface EngineSecrets {
   cardHashKey: string;
   memberTokenKey: string;
+  credentialsKey: string;
 }
+
+const SECRET_NAMES = ['cardHashKey', 'memberTokenKey', 'credentialsKey'] as const;
 
 /** The configured secrets, or ones generated at first start and kept in the secrets file. */
 export function resolveSecrets(config: EngineConfig): EngineSecrets {
-  const { cardHashKey, memberTokenKey } = config.secrets;
-  if (cardHashKey && memberTokenKey) return { cardHashKey, memberTokenKey };
+  const configured = config.secrets;
+  if (SECRET_NAMES.every((name) => configured[name])) return configured as EngineSecrets;
   let stored: Partial<EngineSecrets> = {};
   if (existsSync(config.secretsFile))
     stored = JSON.parse(readFileSync(config.secretsFile, 'utf8')) as EngineSecrets;
-  const secrets = {
-    cardHashKey: cardHashKey ?? stored.cardHashKey ?? randomBytes(32).toString('base64url'),
-    memberTokenKey: memberTokenKey ?? stored.memberTokenKey ?? randomBytes(32).toString('base64url'),
-  };
-  if (stored.cardHashKey !== secrets.cardHashKey || stored.memberTokenKey !== secrets.memberTokenKey) {
+  const secrets = Object.fromEntries(
+    SECRET_NAMES.map((name) => [
+      name,
+      configured[name] ?? stored[name] ?? randomBytes(32).toString('base64url'),
+    ]),
+  ) as unknown as EngineSecrets;
+  if (SECRET_NAMES.some((name) => stored[name] !== secrets[name])) {
     mkdirSync(dirname(config.secretsFile), { recursive: true });
     writeFileSync(config.secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   }

@@ -30,6 +30,9 @@ export function domainContext(
       pinLockSeconds: config.pinLockSeconds,
       idempotencyRetentionDays: config.idempotencyRetentionDays,
       textcoinClaimDays: config.textcoinClaimDays,
+      credentialsKey: secrets.credentialsKey,
+      claimTtlSeconds: config.claims.ttlSeconds,
+      publicUrl: (config.publicUrl ?? `http://${config.host}:${config.port}`).replace(/\/$/, ''),
       rates: config.rates,
     },
   };

@@ -7,14 +7,20 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { EngineConfig } from './config.ts';
 import { appDirectory } from './domain/apps.ts';
 import { DAY_MS, type DomainContext, type Notifier } from './domain/context.ts';
+import { expireDueClaims } from './domain/claims.ts';
 import { domainContext } from './domain-context.ts';
 import { pruneIdempotencyKeys } from './domain/idempotency.ts';
 import { processDueLots } from './domain/lots.ts';
 import { returnUnclaimedTextcoins } from './domain/partners.ts';
 import { parseJson, serializeJson } from './http/json.ts';
 import { loggerOptions } from './logger.ts';
+import type { PayoutProvider } from './payouts/provider.ts';
+import { createSandboxProvider } from './payouts/sandbox.ts';
+import { createPayoutWorker, type PayoutWorker } from './payouts/worker.ts';
 import { healthRoutes } from './routes/health.ts';
 import { nativeRoutes } from './routes/native.ts';
+import { nativeClaimRoutes } from './routes/native-claims.ts';
+import { seed000Routes } from './routes/seed-000-cashout.ts';
 import { seed002Routes } from './routes/seed-002-loyalty.ts';
 import { seed004Routes } from './routes/seed-004-partner.ts';
 import type { Store } from './store/store.ts';
@@ -28,13 +34,25 @@ export interface EngineOptions {
   notifier?: Notifier;
   /** Replace the pino logger (tests pass false). */
   logger?: boolean;
+  /** Pays claims; the default is the sandbox provider (no money moves). */
+  payoutProvider?: PayoutProvider;
+  /** Start the payout worker with the engine (default true); tests may drive it themselves. */
+  startPayoutWorker?: boolean;
 }
 
 export interface Engine {
   app: FastifyInstance;
   ctx: DomainContext;
-  /** Settles matured and expired cashback, unclaimed textcoins and old idempotency keys. */
-  sweep(): Promise<{ matured: number; expired: number; returned: number; pruned: number }>;
+  /** Pays submitted claims through the payout provider. */
+  payouts: PayoutWorker;
+  /** Settles matured and expired cashback, unclaimed textcoins, expired claims and old idempotency keys. */
+  sweep(): Promise<{
+    matured: number;
+    expired: number;
+    returned: number;
+    claimsExpired: number;
+    pruned: number;
+  }>;
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -108,8 +126,25 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       config.defaultRateLimitPerMinute,
   });
 
+  const provider =
+    options.payoutProvider ??
+    createSandboxProvider({ store, now, latencyMs: config.payouts.sandboxLatencyMs });
+  const payouts = createPayoutWorker({
+    ctx,
+    provider,
+    retryBaseMs: config.payouts.retryBaseMs,
+    retryMaxMs: config.payouts.retryMaxMs,
+    pollIntervalMs: config.payouts.pollIntervalMs,
+    onError: (error, payoutId) => app.log.error({ err: error, payoutId }, 'payout attempt failed'),
+  });
+
   await app.register(healthRoutes(store));
   await app.register(nativeRoutes(ctx, authenticate), { prefix: '/v1' });
+  await app.register(
+    nativeClaimRoutes(ctx, authenticate, { methods: provider.methods, onSubmitted: payouts.kick }),
+    { prefix: '/v1' },
+  );
+  await app.register(seed000Routes(ctx, authenticate), { prefix: '/cashout' });
   await app.register(seed002Routes(ctx, authenticate), { prefix: '/api/v1/cashback' });
   await app.register(seed004Routes(ctx, authenticate));
 
@@ -118,24 +153,28 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     return store.transact(async (tx) => {
       const lots = await processDueLots(tx, t);
       const returned = await returnUnclaimedTextcoins(tx, t);
+      const claimsExpired = await expireDueClaims(tx, t);
       const pruned = await pruneIdempotencyKeys(tx, t - config.idempotencyRetentionDays * DAY_MS);
-      return { ...lots, returned, pruned };
+      return { ...lots, returned, claimsExpired, pruned };
     });
   }
   const timer = setInterval(() => {
     sweep().catch((error: unknown) => app.log.error({ err: error }, 'sweep failed'));
   }, config.sweepIntervalSeconds * 1000);
   timer.unref();
+  if (options.startPayoutWorker !== false) payouts.start();
 
   return {
     app,
     ctx,
+    payouts,
     sweep,
     async listen() {
       return app.listen({ host: config.host, port: config.port });
     },
     async close() {
       clearInterval(timer);
+      await payouts.stop();
       await app.close();
     },
   };

@@ -20,6 +20,9 @@ export const chart = {
   /** Where redeemed cashback goes: the discounts the merchant has given. */
   programRedeemed: (programId: number, currency: string) =>
     credit(`program:${programId}:redeemed`, 'program_redeemed', currency),
+  /** Cashback members cashed out through claims: held here (pending) until paid, then posted. */
+  programCashouts: (programId: number, currency: string) =>
+    credit(`program:${programId}:cashouts`, 'program_cashouts', currency),
   /** Expired cashback (breakage). */
   programExpired: (programId: number, currency: string) =>
     credit(`program:${programId}:expired`, 'program_expired', currency),

@@ -612,7 +612,7 @@ export async function history(
   return ctx.store.read(async (tx) => {
     const program = await getProgram(tx, q.programId);
     const member = await getMember(tx, q.member);
-    const types = q.types ?? ['earn', 'redeem', 'refund', 'expire', 'adjust'];
+    const types = q.types ?? ['earn', 'redeem', 'refund', 'expire', 'adjust', 'cashout', 'cashout_return'];
     const typeList = types.map(() => '?').join(', ');
     const base = `FROM transactions WHERE member_id = ? AND program_id = ? AND type IN (${typeList})`;
     const args = [member.id, program.id, ...types];

@@ -18,6 +18,12 @@ export interface DomainSettings {
   /** Idempotency keys are kept at least this long (as long as a till may stay offline, and more). */
   idempotencyRetentionDays: number;
   textcoinClaimDays: number;
+  /** Key that seals card credentials at rest (domain/sealing.ts). */
+  credentialsKey: string;
+  /** How long a cashout claim stays open for the customer. */
+  claimTtlSeconds: number;
+  /** Base URL of this engine as customers' phones reach it; claim URLs start with it. */
+  publicUrl: string;
   /** Exact decimal rates: major units of `to` per major unit of `from`, keyed "FROM:TO". */
   rates: Record<string, string>;
 }

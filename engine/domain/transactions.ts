@@ -11,6 +11,8 @@ export type TransactionType =
   | 'mature'
   | 'expire'
   | 'adjust'
+  | 'cashout'
+  | 'cashout_return'
   | 'partner_cashback'
   | 'partner_deposit'
   | 'textcoin_claim'

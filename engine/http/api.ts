@@ -82,13 +82,17 @@ export function toApiError(error: unknown): ApiError {
   return { status: 500, code: 'internal_error', message: 'Internal error; it has been logged' };
 }
 
-/** Registers an API's error and not-found handlers in its plugin scope. */
-export function apiPlugin(app: FastifyInstance, style: ApiStyle): void {
+/**
+ * Registers an API's error and not-found handlers in its plugin scope. A second plugin of the same API
+ * under the same prefix passes `notFound: false` (Fastify allows one not-found handler per prefix).
+ */
+export function apiPlugin(app: FastifyInstance, style: ApiStyle, opts: { notFound?: boolean } = {}): void {
   app.setErrorHandler((error, req, reply) => {
     const apiError = toApiError(error);
     if (apiError.status >= 500) req.log.error({ err: error }, 'request failed');
     void reply.code(apiError.status).send(style.renderError(apiError));
   });
+  if (opts.notFound === false) return;
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send(
       style.renderError({
@@ -147,11 +151,19 @@ function parse<T>(schema: ZodType<T> | undefined, value: unknown, where: string)
   return result.data;
 }
 
-export function defineRoute<B = undefined, Q = undefined, P = undefined, H = undefined>(
+/** A route anyone may call: no app credentials (the claim page's, where the claim id is the capability). */
+export type PublicRouteSpec<B, Q, P, H> = Omit<RouteSpec<B, Q, P, H>, 'scope' | 'handler'> & {
+  handler(ctx: Omit<RouteContext<B, Q, P, H>, 'app'>): Promise<unknown>;
+};
+
+function registerRoute<B, Q, P, H>(
   app: FastifyInstance,
   style: ApiStyle,
-  authenticate: Authenticate,
-  spec: RouteSpec<B, Q, P, H>,
+  spec: PublicRouteSpec<B, Q, P, H>,
+  security: Record<string, string[]>[],
+  /** Authenticates and authorizes the caller before the body is parsed; undefined for public routes. */
+  authorize: (req: FastifyRequest) => Promise<App | undefined>,
+  handle: (ctx: Omit<RouteContext<B, Q, P, H>, 'app'>, client: App | undefined) => Promise<unknown>,
 ): void {
   const body =
     style.strictBodies && spec.body instanceof z.ZodObject ? (spec.body.strict() as ZodType<B>) : spec.body;
@@ -165,7 +177,7 @@ export function defineRoute<B = undefined, Q = undefined, P = undefined, H = und
       summary: spec.summary,
       ...(spec.description ? { description: spec.description } : {}),
       tags: spec.tags,
-      security: style.security,
+      security,
       ...(body ? { body: jsonSchema(body, 'input') } : {}),
       ...(spec.query ? { querystring: jsonSchema(spec.query, 'input') } : {}),
       ...(spec.params ? { params: jsonSchema(spec.params, 'input') } : {}),
@@ -173,22 +185,58 @@ export function defineRoute<B = undefined, Q = undefined, P = undefined, H = und
       response,
     },
     handler: async (req, reply) => {
+      const client = await authorize(req);
+      const result = await handle(
+        {
+          body: parse(body, req.body, 'body'),
+          query: parse(spec.query, req.query, 'query'),
+          params: parse(spec.params, req.params, 'path'),
+          headers: parse(spec.headers, req.headers, 'headers'),
+          req,
+          reply,
+        },
+        client,
+      );
+      return reply.code(spec.status ?? 200).send(result);
+    },
+  });
+}
+
+export function defineRoute<B = undefined, Q = undefined, P = undefined, H = undefined>(
+  app: FastifyInstance,
+  style: ApiStyle,
+  authenticate: Authenticate,
+  spec: RouteSpec<B, Q, P, H>,
+): void {
+  registerRoute(
+    app,
+    style,
+    spec,
+    style.security,
+    async (req) => {
       const credentials = style.credentials(req);
       if (!credentials) throw new DomainError('unauthorized', style.missingCredentials);
       const client = await authenticate(credentials.appId, credentials.secret);
       requireScope(client, spec.scope);
-      const result = await spec.handler({
-        body: parse(body, req.body, 'body'),
-        query: parse(spec.query, req.query, 'query'),
-        params: parse(spec.params, req.params, 'path'),
-        headers: parse(spec.headers, req.headers, 'headers'),
-        app: client,
-        req,
-        reply,
-      });
-      return reply.code(spec.status ?? 200).send(result);
+      return client;
     },
-  });
+    (ctx, client) => spec.handler({ ...ctx, app: client as App }),
+  );
+}
+
+export function definePublicRoute<B = undefined, Q = undefined, P = undefined, H = undefined>(
+  app: FastifyInstance,
+  style: ApiStyle,
+  spec: PublicRouteSpec<B, Q, P, H>,
+): void {
+  registerRoute(
+    app,
+    style,
+    spec,
+    [],
+    async () => undefined,
+    (ctx) => spec.handler(ctx),
+  );
 }
 
 /** A header value as one string (Fastify gives arrays for repeated headers). */

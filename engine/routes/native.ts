@@ -33,7 +33,7 @@ import {
 } from '../http/api.ts';
 import { bodyId as id, isoTime, originalPurchase, pathId, queryInt } from './shared.ts';
 
-const style: ApiStyle = {
+export const style: ApiStyle = {
   renderError: (e) => ({
     error: { code: e.code, message: e.message, ...(e.details === undefined ? {} : { details: e.details }) },
   }),
@@ -43,14 +43,14 @@ const style: ApiStyle = {
 
 // ------------------------------------------------------------------------------------ shared schemas
 
-const errorSchema = z.object({
+export const errorSchema = z.object({
   error: z.object({
     code: z.string().describe('Stable machine-readable code, e.g. validation_error, insufficient_balance'),
     message: z.string().describe('What went wrong and how to fix it, for a person'),
     details: z.record(z.string(), z.unknown()).optional(),
   }),
 });
-const errors = {
+export const errors = {
   400: errorSchema,
   401: errorSchema,
   403: errorSchema,
@@ -63,9 +63,11 @@ const errors = {
 const minor = z
   .number({ error: 'must be an integer number of minor units' })
   .int('must be an integer number of minor units');
-const positiveMinor = minor.positive('must be positive').describe('Integer minor units (cents for USD)');
-const currencyCode = z.string().describe('ISO 4217 code (or a configured unit such as GBYTE)');
-const time = z.string().describe('ISO-8601 UTC');
+export const positiveMinor = minor
+  .positive('must be positive')
+  .describe('Integer minor units (cents for USD)');
+export const currencyCode = z.string().describe('ISO 4217 code (or a configured unit such as GBYTE)');
+export const time = z.string().describe('ISO-8601 UTC');
 const reference = z
   .string()
   .min(1)
@@ -85,7 +87,7 @@ const pan = z
   .refine(isValidPan, 'must be 12 to 19 digits with a valid Luhn check digit')
   .describe('The full card number; used only to compute the keyed card hash, never stored or echoed');
 
-const memberRef = z
+export const memberRef = z
   .object({
     id: id.optional(),
     email: z.email().max(254).optional(),
@@ -97,7 +99,7 @@ const memberRef = z
     error: 'name the member by exactly one of id, email, phone or card',
   })
   .describe('The member, by exactly one of id, email, phone or a linked card');
-type MemberRef = z.infer<typeof memberRef>;
+export type MemberRef = z.infer<typeof memberRef>;
 
 const pinSchema = z.string().regex(/^\d{4,12}$/, 'a PIN is 4 to 12 digits');
 const memberToken = z.string().min(10).max(4096).optional().describe('A member token from POST /otp/verify');
@@ -107,10 +109,14 @@ const idempotencyHeader = z
   .optional()
   .describe('Required on every write: 1 to 200 printable characters, one per operation (retries reuse it)');
 /** Headers of a write. Declared required for the document; checked in `keyOf` for a clear message. */
-const writeHeaders = <T extends z.ZodRawShape>(extra: T) =>
+export const writeHeaders = <T extends z.ZodRawShape>(extra: T) =>
   z.object({ 'idempotency-key': idempotencyHeader, ...extra }).meta({ required: ['idempotency-key'] });
 
-function keyOf(headers: { 'idempotency-key'?: string | undefined }, client: App, op: string): IdempotencyKey {
+export function keyOf(
+  headers: { 'idempotency-key'?: string | undefined },
+  client: App,
+  op: string,
+): IdempotencyKey {
   const key = headers['idempotency-key'];
   if (key === undefined || key === '') {
     throw new DomainError('validation_error', 'Idempotency-Key header is required');
@@ -208,17 +214,20 @@ const partnerOut = (p: Partner, deposit: number) => ({
   created_at: isoTime(p.createdAt),
 });
 
+/** The member a native request names; a card is looked up by its keyed hash. */
+export function memberSelector(ctx: DomainContext, m: MemberRef): MemberSelector {
+  if (m.id !== undefined) return { id: m.id };
+  if (m.email !== undefined) return { email: m.email };
+  if (m.phone !== undefined) return { phone: m.phone };
+  if (m.card !== undefined) return { cardHash: cardHash(m.card.pan, ctx.settings.cardHashKey) };
+  throw new DomainError(
+    'validation_error',
+    'member: name the member by exactly one of id, email, phone or card',
+  );
+}
+
 export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
-  const selector = (m: MemberRef): MemberSelector => {
-    if (m.id !== undefined) return { id: m.id };
-    if (m.email !== undefined) return { email: m.email };
-    if (m.phone !== undefined) return { phone: m.phone };
-    if (m.card !== undefined) return { cardHash: cardHash(m.card.pan, ctx.settings.cardHashKey) };
-    throw new DomainError(
-      'validation_error',
-      'member: name the member by exactly one of id, email, phone or card',
-    );
-  };
+  const selector = (m: MemberRef): MemberSelector => memberSelector(ctx, m);
   const token = async (value: string | undefined) =>
     value === undefined ? undefined : await verifyMemberToken(ctx, value);
 
@@ -560,7 +569,11 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
           entries: z.array(
             z.object({
               transaction_id: z.number().int(),
-              type: z.enum(['earn', 'redeem', 'refund', 'expire', 'adjust']),
+              type: z
+                .enum(['earn', 'redeem', 'refund', 'expire', 'adjust', 'cashout', 'cashout_return'])
+                .describe(
+                  'cashout: held or paid by a cashout claim; cashout_return: a claim that did not pay gave it back',
+                ),
               amount: z.number().int().describe("Signed effect on the member's cashback, in minor units"),
               currency: currencyCode,
               purchase_amount: z
@@ -574,7 +587,9 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
                 .number()
                 .int()
                 .nullable()
-                .describe('For refunds: the original earn; for expiries: the earn that expired'),
+                .describe(
+                  'For refunds: the original earn; for expiries: the earn that expired; for cashout returns: the cashout',
+                ),
               metadata: z.record(z.string(), z.unknown()),
               created_at: time,
             }),

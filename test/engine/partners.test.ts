@@ -67,6 +67,9 @@ beforeEach(async () => {
         pinLockSeconds: 900,
         idempotencyRetentionDays: 30,
         textcoinClaimDays: 7,
+        credentialsKey: 'test-credentials-key',
+        claimTtlSeconds: 604_800,
+        publicUrl: 'http://127.0.0.1:8080',
         rates: {
           'USD:GBYTE': '0.04',
           'EUR:GBYTE': '0.0433333333333',

@@ -1,0 +1,111 @@
+// The payout worker: pays submitted claims through the configured provider, one payout per claim.
+//  1. In one transaction: submitted claims move to processing, each with a payout row and its id.
+//  2. Outside any transaction: the provider is called with that id (submit until it has answered
+//     once, then status while it says processing or unclaimed).
+//  3. In another transaction: the answer is recorded; paid or failed settles the claim.
+// A crash between 2 and 3 leaves the payout processing and due: the next start calls the provider
+// again with the same id, which the provider contract makes answer with the first outcome.
+// PayoutUnavailable (and any other throw) is retried with exponential backoff and jitter.
+import {
+  startPayouts,
+  duePayouts,
+  recordPayoutOutcome,
+  recordPayoutRetry,
+  type DuePayout,
+} from '../domain/payouts.ts';
+import type { DomainContext } from '../domain/context.ts';
+import { PayoutUnavailable, type PayoutProvider } from './provider.ts';
+
+export interface PayoutWorkerOptions {
+  ctx: DomainContext;
+  provider: PayoutProvider;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  pollIntervalMs: number;
+  /** How often due retries and polls are looked for, besides every `kick`. */
+  tickMs?: number;
+  onError?: (error: unknown, payoutId?: string) => void;
+}
+
+export interface PayoutWorker {
+  /** Looks for work now (after a submission); runs are never concurrent, a kick during one reruns it. */
+  kick(): void;
+  /** Resolves when no run is in progress or pending. */
+  idle(): Promise<void>;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+/** Delay before retry `attempt` (1-based): base * 2^(attempt-1), capped, with up to 20% jitter off. */
+export function retryDelay(attempt: number, baseMs: number, maxMs: number, random = Math.random): number {
+  const exponential = Math.min(maxMs, baseMs * 2 ** Math.min(attempt - 1, 40));
+  return Math.max(1, Math.round(exponential * (1 - 0.2 * random())));
+}
+
+export function createPayoutWorker(options: PayoutWorkerOptions): PayoutWorker {
+  const { ctx, provider } = options;
+  const { store } = ctx;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = true;
+
+  async function attempt({ payout, request }: DuePayout): Promise<void> {
+    try {
+      const outcome =
+        payout.submitted_at === null
+          ? await provider.submit(request)
+          : await provider.status(payout.id, payout.provider_reference ?? undefined);
+      await store.transact((tx) =>
+        recordPayoutOutcome(tx, payout.id, outcome, ctx.now(), options.pollIntervalMs),
+      );
+    } catch (error) {
+      if (!(error instanceof PayoutUnavailable)) options.onError?.(error, payout.id);
+      const now = ctx.now();
+      const retryAt = now + retryDelay(payout.attempts + 1, options.retryBaseMs, options.retryMaxMs);
+      const message = error instanceof Error ? error.message : String(error);
+      await store.transact((tx) => recordPayoutRetry(tx, payout.id, message, retryAt, now));
+    }
+  }
+
+  async function run(): Promise<void> {
+    do {
+      again = false;
+      await store.transact((tx) => startPayouts(tx, provider.name, ctx.now()));
+      const due = await store.read((tx) => duePayouts(ctx, tx, ctx.now()));
+      await Promise.all(due.map(attempt));
+    } while (again && !stopped);
+  }
+
+  function kick(): void {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = run()
+      .catch((error: unknown) => options.onError?.(error))
+      .finally(() => {
+        running = undefined;
+      });
+  }
+
+  return {
+    kick,
+    async idle() {
+      while (running) await running;
+    },
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      timer = setInterval(kick, options.tickMs ?? 1_000);
+      timer.unref();
+      kick();
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      while (running) await running;
+    },
+  };
+}
