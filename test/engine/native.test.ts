@@ -905,6 +905,13 @@ describe('auth and errors', () => {
     expect(paths.sort()).toEqual(
       [
         '/v1/adjustments',
+        '/v1/claims',
+        '/v1/claims/{id}',
+        '/v1/claims/{id}/cancel',
+        '/v1/public/claims/{id}',
+        '/v1/public/claims/{id}/open',
+        '/v1/public/claims/{id}/status',
+        '/v1/public/claims/{id}/submit',
         '/v1/earn',
         '/v1/ledger/verify',
         '/v1/members',
