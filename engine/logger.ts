@@ -11,6 +11,9 @@ const secretFields = [
   'track',
   'cvv',
   'expDate',
+  // The claim page's card method: { kind: 'card', number, expiry }.
+  'number',
+  'expiry',
   'pin_block',
   'pinBlock',
   'partner_key',

@@ -3,7 +3,10 @@
 // the member's history, every sandbox outcome, fifty concurrent submissions paying once, and bad
 // input on every claim route answered in the native error shape with nothing changed.
 import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loggerOptions } from '../../engine/logger.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -541,4 +544,18 @@ describe('bad input on every claim route: native error shape, nothing changed', 
     expect(sent.json().error.code).toBe('forbidden');
     expect(await snapshot()).toEqual(before);
   });
+});
+
+it('redacts a submitted card method wherever a log line might carry it', () => {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const method = { kind: 'card', number: VISA, expiry: '12/30' };
+  pino(loggerOptions('info'), sink).info({ method, body: { method, consent: true } }, 'submit');
+  expect(lines.join('')).not.toContain(VISA);
+  expect(lines.join('')).not.toContain('12/30');
 });
