@@ -95,7 +95,7 @@ export async function recordPayoutOutcome(
         : undefined;
   await tx.run(
     `UPDATE payouts SET state = ?, provider_status = ?, provider_reference = COALESCE(?, provider_reference),
-       submitted_at = COALESCE(submitted_at, ?), attempts = attempts + 1, next_attempt_at = ?, last_error = NULL,
+       submitted_at = COALESCE(submitted_at, ?), attempts = 0, next_attempt_at = ?, last_error = NULL,
        updated_at = ? WHERE id = ?`,
     [
       settled ?? 'processing',

@@ -1574,7 +1574,9 @@ describe('the sweep covers every route the three APIs register (except GET /heal
       .flatMap(([path, ops]) =>
         Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{([a-z_]+)\}/g, ':$1')}`),
       )
-      .filter((r) => r !== 'GET /health');
+      .filter((r) => r !== 'GET /health')
+      // Cashout claim and seed 000 routes have their bad-input tables in claims.test.ts and seed-000.test.ts.
+      .filter((r) => !/ \/(v1\/claims|v1\/public\/claims|cashout)\b/.test(r));
     expect(registered).toHaveLength(25);
     expect(ROUTES.map(routeName).sort()).toEqual(registered.sort());
     for (const route of ROUTES) {

@@ -60,6 +60,7 @@ CREATE TABLE payouts (
   provider_status TEXT,
   provider_reference TEXT,
   submitted_at INTEGER,
+  -- Calls in a row the provider did not answer (the retry backoff's exponent); 0 after any answer.
   attempts INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER NOT NULL,
   last_error TEXT,
