@@ -17,6 +17,7 @@ import { loggerOptions } from './logger.ts';
 import type { PayoutProvider } from './payouts/provider.ts';
 import { createSandboxProvider } from './payouts/sandbox.ts';
 import { createPayoutWorker, type PayoutWorker } from './payouts/worker.ts';
+import { claimPageRoutes } from './routes/claim-page.ts';
 import { healthRoutes } from './routes/health.ts';
 import { nativeRoutes } from './routes/native.ts';
 import { nativeClaimRoutes } from './routes/native-claims.ts';
@@ -98,7 +99,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         title: 'Tillback cashback engine',
         version: '1',
         description:
-          'Native API (/v1) for tills, plus the APIs of the systems Tillback stands in for: the loyalty cashback API (/api/v1/cashback) and the Obyte partner cashback API (/new_purchase). Money in the native API is integer minor units; the seed APIs use decimal numbers as their documents show.',
+          "Native API (/v1) for tills, with cashout claims and the claim page API (/v1/public/claims), plus the APIs of the systems Tillback stands in for: the loyalty cashback API (/api/v1/cashback), the noebs cashout API (/cashout) and the Obyte partner cashback API (/new_purchase). Money in the native API is integer minor units; the seed APIs use their documents' shapes.",
       },
       components: {
         securitySchemes: {
@@ -145,6 +146,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     { prefix: '/v1' },
   );
   await app.register(seed000Routes(ctx, authenticate), { prefix: '/cashout' });
+  await app.register(claimPageRoutes(ctx));
   await app.register(seed002Routes(ctx, authenticate), { prefix: '/api/v1/cashback' });
   await app.register(seed004Routes(ctx, authenticate));
 

@@ -114,6 +114,18 @@ describe('claim lifecycle', () => {
     }
   });
 
+  it('answers the claim URL with a plain-text placeholder until the claim page is built', async () => {
+    const c = await storeClaim(2500, { store_name: '<b>Corner</b> Store' });
+    const res = await h.engine.app.inject({ method: 'GET', url: new URL(c.url).pathname });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
+    expect(res.headers['content-security-policy']).toBe("default-src 'none'");
+    expect(res.body).toContain('Cashout from <b>Corner</b> Store: 25.00 AUD');
+    expect(res.body).toContain(`/v1/public/claims/${c.claim_id}`);
+    const missing = await h.engine.app.inject({ method: 'GET', url: '/c/not-a-claim' });
+    expect(missing.statusCode).toBe(404);
+  });
+
   it('replays a create with the same Idempotency-Key and refuses the key for another claim', async () => {
     const body = { amount: 700, currency: 'AUD', store_name: 'Corner Store' };
     const first = await createClaim(body, 'same-key');
