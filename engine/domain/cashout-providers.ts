@@ -134,14 +134,13 @@ export async function updateProvider(
     const card = input.card;
     const updated = await tx.row<ProviderRow>(
       `UPDATE cashout_providers SET card_sealed = COALESCE(?, card_sealed), card_first6 = COALESCE(?, card_first6),
-         card_last4 = COALESCE(?, card_last4), consent_at = CASE WHEN ? IS NULL THEN consent_at ELSE ? END,
+         card_last4 = COALESCE(?, card_last4), consent_at = COALESCE(?, consent_at),
          endpoint = COALESCE(?, endpoint), updated_at = ? WHERE id = ? RETURNING *`,
       [
         card ? seal(card, ctx.settings.credentialsKey, boundTo(row.name)) : null,
         card ? card.pan.slice(0, 6) : null,
         card ? card.pan.slice(-4) : null,
         card ? now : null,
-        now,
         input.endpoint ?? null,
         now,
         row.id,

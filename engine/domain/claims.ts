@@ -257,8 +257,8 @@ export async function moveClaim(
     ],
   );
   if (changed.changes !== 1) throw new DomainError('conflict', 'The claim changed meanwhile; try again');
-  if (next === 'paid' && row.hold_transfer_id !== null) {
-    await postPending(tx, row.hold_transfer_id, row.transaction_id ?? 0, now);
+  if (next === 'paid' && row.hold_transfer_id !== null && row.transaction_id !== null) {
+    await postPending(tx, row.hold_transfer_id, row.transaction_id, now);
   } else if (isFinal(next)) {
     await releaseHold(tx, updated, now);
   }
