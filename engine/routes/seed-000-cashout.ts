@@ -39,7 +39,7 @@ const pan = z
     'must be 16 or 19 digits with a valid Luhn check digit',
   );
 const expDate = z.string().regex(/^\d{2}(0[1-9]|1[0-2])$/, 'must be YYmm, e.g. 2812');
-const ipin = z.string().regex(/^\d{4,12}$/, 'must be 4 to 12 digits');
+const ipin = z.string().regex(/^\d{4}$/, 'must be 4 digits, as noebs takes it');
 const endpoint = z
   .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
   .max(2048)

@@ -173,6 +173,7 @@ describe('seed 000: bad input answers {"message","code"} and changes nothing', (
       ['endpoint not a URL', () => register(r({ endpoint: 'shifa hook' })), 400, 'validation_error'],
       ['ftp endpoint', () => register(r({ endpoint: 'ftp://shifa.example.com/' })), 400, 'validation_error'],
       ['ipin letters', () => register(r({ ipin: 'abcd' })), 400, 'validation_error'],
+      ['ipin of 6 digits', () => register(r({ ipin: '123456' })), 400, 'validation_error'],
       ['bad name', () => register(r({ name: 'a b' })), 400, 'validation_error'],
       ['unknown currency', () => register(r({ currency: 'XYZ' })), 400, 'validation_error'],
       [
