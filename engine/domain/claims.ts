@@ -130,7 +130,26 @@ export async function loadClaim(tx: Tx, id: string, lock = false): Promise<Claim
 
 // ------------------------------------------------------------------------------------ transitions
 
-/** The outbox event of a claim's state change; seed 000 providers also get it at their endpoint. */
+/**
+ * What a seed 000 provider hears of a final state, noebs-style: code 0 "Approval" when paid, 69
+ * (the document's "Generic Error") with the reason otherwise. The document sends only outcomes.
+ */
+function seed000Outcome(row: ClaimRow): { response: string; code: number } | undefined {
+  switch (row.state) {
+    case 'paid':
+      return { response: 'Approval', code: 0 };
+    case 'failed':
+      return { response: row.failure_message ?? 'Generic Error', code: 69 };
+    case 'expired':
+      return { response: 'Claim expired', code: 69 };
+    case 'cancelled':
+      return { response: 'Claim cancelled', code: 69 };
+    default:
+      return undefined;
+  }
+}
+
+/** The outbox event of a claim's state change; a seed 000 provider's endpoint also gets outcomes. */
 async function claimEvent(tx: Tx, row: ClaimRow, now: number): Promise<void> {
   let provider: { name: string; endpoint: string } | undefined;
   if (row.provider_id !== null) {
@@ -139,7 +158,8 @@ async function claimEvent(tx: Tx, row: ClaimRow, now: number): Promise<void> {
       [row.provider_id],
     );
   }
-  const targets: EventTarget[] = provider ? [{ url: provider.endpoint, format: 'seed000' }] : [];
+  const outcome = provider && seed000Outcome(row);
+  const targets: EventTarget[] = provider && outcome ? [{ url: provider.endpoint, format: 'seed000' }] : [];
   await recordEvent(
     tx,
     {
@@ -159,6 +179,8 @@ async function claimEvent(tx: Tx, row: ClaimRow, now: number): Promise<void> {
         failure: row.failure_code ? { code: row.failure_code, message: row.failure_message } : null,
         expires_at: row.expires_at,
         updated_at: now,
+        // The seed 000 body's fields (name, details.response, details.code, details.amount).
+        ...(provider && outcome ? { name: provider.name, ...outcome } : {}),
       },
       targets,
     },
