@@ -22,6 +22,7 @@ import { healthRoutes } from './routes/health.ts';
 import { nativeRoutes } from './routes/native.ts';
 import { nativeClaimRoutes } from './routes/native-claims.ts';
 import { seed000Routes } from './routes/seed-000-cashout.ts';
+import { seed003Routes } from './routes/seed-003-cashout.ts';
 import { seed002Routes } from './routes/seed-002-loyalty.ts';
 import { seed004Routes } from './routes/seed-004-partner.ts';
 import type { Store } from './store/store.ts';
@@ -146,6 +147,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     { prefix: '/v1' },
   );
   await app.register(seed000Routes(ctx, authenticate), { prefix: '/cashout' });
+  await app.register(seed003Routes(ctx, authenticate), { prefix: '/cashout' });
   await app.register(claimPageRoutes(ctx));
   await app.register(seed002Routes(ctx, authenticate), { prefix: '/api/v1/cashback' });
   await app.register(seed004Routes(ctx, authenticate));
