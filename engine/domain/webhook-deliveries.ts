@@ -2,6 +2,7 @@
 // attempt and deciding the next (exponential backoff with jitter, for the whole retry window, then
 // failed), re-sending on demand, and listing them with their attempts.
 import { DomainError } from './errors.ts';
+import { outboxSignal } from './outbox.ts';
 import type { Tx } from '../store/store.ts';
 import type { WebhookFormat } from '../webhooks/bodies.ts';
 
@@ -303,6 +304,7 @@ export async function resendWebhooks(tx: Tx, id: string, now: number): Promise<D
   if (changes === 0) {
     throw new DomainError('not_found', `No webhook delivery or event ${id} (ids start with dlv_ or evt_)`);
   }
+  outboxSignal.emit('recorded');
   const rows = await tx.all<SummaryRow>(`${SUMMARY} WHERE d.${column} = ? ORDER BY d.id`, [id]);
   return rows.map(summary);
 }

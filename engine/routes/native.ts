@@ -1136,6 +1136,7 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
           .string()
           .regex(/^(dlv|evt)_[0-9a-f-]{36}$/, 'must be a delivery id (dlv_...) or an event id (evt_...)'),
       }),
+      body: z.object({}).strict().nullish().describe('Nothing: no body, or an empty object'),
       response: { 202: z.object({ deliveries: z.array(deliverySchema), replayed }), ...errors },
       handler: async ({ params, headers, app: client }) => {
         const r = await onceWithKey(
