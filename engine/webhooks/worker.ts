@@ -1,7 +1,8 @@
 // The delivery worker: leases due deliveries (at most `concurrency` in flight), signs and POSTs each,
-// and records the attempt. It looks for work when an event is recorded in this process, when a
-// delivery finishes, and every `pollIntervalMs` (retries that came due, events written by another
-// process, leases that ran out). Started by createEngine; `close` stops it after what is in flight.
+// and records the attempt. It looks for work when an event is recorded in this process, after each
+// delivery (in the transaction that records it), and every `pollIntervalMs` (retries that came due,
+// events written by another process, leases that ran out). Started by createEngine; `close` stops it
+// after what is in flight.
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from '../../contract/webhook-signature.ts';
 import type { EngineConfig } from '../config.ts';
 import { outboxSignal } from '../domain/outbox.ts';
@@ -71,7 +72,13 @@ export function webhookWorker(options: WorkerOptions): WebhookWorker {
   });
   const subscriberSecrets = new Map(settings.subscribers.map((s) => [s.url, s.secrets]));
 
-  async function deliver(d: ClaimedDelivery): Promise<void> {
+  let running = true;
+
+  /**
+   * Sends `d`, then records the attempt and leases the next due delivery in one transaction (one
+   * commit per delivery, not two). Returns that next delivery, if any.
+   */
+  async function deliver(d: ClaimedDelivery): Promise<ClaimedDelivery | undefined> {
     const secrets = subscriberSecrets.get(d.url) ?? options.targetSecrets;
     const startedAt = now();
     const outcome = await poster.post(d.url, d.body, {
@@ -84,13 +91,24 @@ export function webhookWorker(options: WorkerOptions): WebhookWorker {
       outcome.excerpt === undefined
         ? undefined
         : cleanExcerpt(outcome.excerpt, [...secrets, ...Object.values(d.headers)]);
-    await store.transact((tx) =>
-      recordAttempt(tx, d, { ...outcome, excerpt, startedAt }, now(), policy, random),
-    );
+    return store.transact(async (tx) => {
+      const at = now();
+      await recordAttempt(tx, d, { ...outcome, excerpt, startedAt }, at, policy, random);
+      return running ? (await claimDue(tx, at, 1, leaseMs))[0] : undefined;
+    });
   }
 
-  let running = true;
-  const inFlight = new Set<Promise<void>>();
+  /** Each slot delivers one at a time and ends when nothing is due; at most `concurrency` slots. */
+  const slots = new Set<Promise<void>>();
+  function startSlot(first: ClaimedDelivery): void {
+    const slot: Promise<void> = (async () => {
+      for (let d: ClaimedDelivery | undefined = first; d;) d = await deliver(d);
+    })()
+      .catch(options.onError)
+      .finally(() => slots.delete(slot));
+    slots.add(slot);
+  }
+
   let polling: Promise<void> | undefined;
   let again = false;
 
@@ -103,19 +121,10 @@ export function webhookWorker(options: WorkerOptions): WebhookWorker {
     polling = (async () => {
       do {
         again = false;
-        const free = settings.concurrency - inFlight.size;
+        const free = settings.concurrency - slots.size;
         if (!running || free <= 0) break;
         const due = await store.transact((tx) => claimDue(tx, now(), free, leaseMs));
-        for (const d of due) {
-          const job: Promise<void> = deliver(d)
-            .catch(options.onError)
-            .finally(() => {
-              inFlight.delete(job);
-              if (running) void poll();
-            });
-          inFlight.add(job);
-        }
-        // A full batch: there may be more due as soon as a slot frees (the finally above polls then).
+        due.forEach(startSlot);
       } while (again);
     })()
       .catch(options.onError)
@@ -135,8 +144,8 @@ export function webhookWorker(options: WorkerOptions): WebhookWorker {
     async drain() {
       for (;;) {
         await poll();
-        if (inFlight.size === 0) return;
-        await Promise.allSettled([...inFlight]);
+        if (slots.size === 0) return;
+        await Promise.allSettled([...slots]);
       }
     },
     async close() {
@@ -144,7 +153,7 @@ export function webhookWorker(options: WorkerOptions): WebhookWorker {
       clearInterval(timer);
       outboxSignal.off('recorded', wake);
       await polling;
-      await Promise.allSettled([...inFlight]);
+      await Promise.allSettled([...slots]);
       poster.close();
     },
   };
