@@ -45,7 +45,17 @@ export function webhookPoster(options: {
     const deadline = AbortSignal.timeout(options.timeoutMs);
     let vetted: { address: string; family: number };
     try {
-      vetted = await vetHost(target.hostname, options.policy, options.resolve);
+      // The resolver cannot be cancelled, but the attempt does not wait for it past its deadline.
+      vetted = await Promise.race([
+        vetHost(target.hostname, options.policy, options.resolve),
+        new Promise<never>((_resolve, reject) =>
+          deadline.addEventListener(
+            'abort',
+            () => reject(new Error(`no address for ${target.hostname} within ${options.timeoutMs} ms`)),
+            { once: true },
+          ),
+        ),
+      ]);
     } catch (error) {
       return { error: (error as Error).message, latencyMs: elapsed() };
     }

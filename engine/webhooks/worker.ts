@@ -2,7 +2,9 @@
 // and records the attempt. It looks for work when an event is recorded in this process, after each
 // delivery (in the transaction that records it), and every `pollIntervalMs` (retries that came due,
 // events written by another process, leases that ran out). Started by createEngine; `close` stops it
-// after what is in flight.
+// after what is in flight. The hint from `recordEvent` comes before its commit: on SQLite the claim it
+// triggers is queued behind that commit; on PostgreSQL it may run first and find nothing, and the
+// next poll sends the event.
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, signWebhook } from '../../contract/webhook-signature.ts';
 import type { EngineConfig } from '../config.ts';
 import { outboxSignal } from '../domain/outbox.ts';
@@ -43,7 +45,8 @@ export interface WorkerOptions {
 
 /**
  * Blanks out every secret the receiver could have echoed back: the signing secrets and the values of
- * the delivery's own headers (and the token part of "Bearer <token>"), then truncates.
+ * the delivery's own headers (and the token part of "Bearer <token>"), then truncates. Values under 8
+ * characters are left alone: they are no credential, and blanking "json" or "1" would garble the text.
  */
 export function cleanExcerpt(text: string, secrets: readonly string[]): string {
   let clean = text;

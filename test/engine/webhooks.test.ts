@@ -252,6 +252,34 @@ describe('retries', () => {
 });
 
 describe('endpoint addresses', () => {
+  it('give up on a name that does not resolve within the attempt timeout', async () => {
+    const resolve: Resolve = () => new Promise(() => {}); // a resolver that never answers
+    const { h } = await start(() => ({ timeoutMs: 300 }), { resolve });
+    await record(h, {
+      ...claimPaid(),
+      targets: [{ url: 'https://slow.example.test/hooks', format: 'native' }],
+    });
+    await h.engine.webhooks.drain();
+    const [d] = await deliveries(h);
+    expect(d).toMatchObject({
+      status: 'pending',
+      last_error: 'no address for slow.example.test within 300 ms',
+    });
+  });
+
+  it('do not follow a redirect (it could point anywhere): a 3xx is a failed attempt', async () => {
+    const { h, rx } = await start(subscribed());
+    rx.answer = () => ({ status: 302, body: 'moved' });
+    await record(h, claimPaid());
+    await h.engine.webhooks.drain();
+    expect(rx.received).toHaveLength(1);
+    expect((await deliveries(h))[0]).toMatchObject({
+      status: 'pending',
+      last_status_code: 302,
+      last_error: 'HTTP 302 is not a 2xx',
+    });
+  });
+
   it('refuse a loopback receiver unless the configuration allows it, and keep retrying', async () => {
     const { h, rx } = await start((r) => ({ subscribers: [{ url: r.url, secrets: [SUBSCRIBER_SECRET] }] }));
     await record(h, claimPaid());
