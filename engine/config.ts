@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { isAddressRange } from './webhooks/address-policy.ts';
+import { isAddressRange, WebhookUrl } from './webhooks/address-policy.ts';
 
 const signingSecret = z.string().min(32, 'a webhook signing secret needs at least 32 characters');
 /** [current, previous?]: during a rotation both sign, so receivers may switch at their own pace. */
@@ -18,9 +18,7 @@ const webhookSettings = z
     /** Signs deliveries to per-event targets (seed 000 providers, seed 001 callers); generated if absent. */
     secrets: signingSecrets.optional(),
     /** Receive every event in the native body, each signed with its own secrets. */
-    subscribers: z
-      .array(z.object({ url: z.url({ protocol: /^https?$/ }), secrets: signingSecrets }).strict())
-      .default([]),
+    subscribers: z.array(z.object({ url: WebhookUrl, secrets: signingSecrets }).strict()).default([]),
     /** Loopback, private, link-local and unique-local endpoints are refused unless inside one of these. */
     allowPrivateNetworks: z
       .array(z.string().refine(isAddressRange, 'an address range such as "127.0.0.0/8" or "::1/128"'))

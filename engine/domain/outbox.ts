@@ -4,6 +4,7 @@
 // sent from inside a transaction.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { WebhookUrl } from '../webhooks/address-policy.ts';
 import { renderBody, type WebhookFormat } from '../webhooks/bodies.ts';
 import type { Tx } from '../store/store.ts';
 
@@ -32,8 +33,8 @@ export interface NewEvent {
 
 /**
  * Writes the event and one delivery per target and per configured native subscriber, in the caller's
- * transaction; returns the event id. Throws (rolling the caller back) when a target's format needs
- * data the event lacks.
+ * transaction; returns the event id. Throws (rolling the caller back) when a target's URL is not an
+ * http(s) URL or its format needs data the event lacks: callers validate what they accept first.
  */
 export async function recordEvent(tx: Tx, event: NewEvent, now: number): Promise<string> {
   const id = `evt_${randomUUID()}`;
@@ -48,6 +49,11 @@ export async function recordEvent(tx: Tx, event: NewEvent, now: number): Promise
     ...subscribers.map((s): EventTarget => ({ url: s.url, format: 'native' })),
   ];
   for (const target of targets) {
+    if (!WebhookUrl.safeParse(target.url).success) {
+      throw new Error(
+        `event ${event.type}: target ${JSON.stringify(target.url)} is not an absolute http(s) URL`,
+      );
+    }
     const headers = target.headers ?? {};
     await tx.run(
       `INSERT INTO webhook_deliveries (id, event_id, url, format, headers, body, status, attempts,

@@ -10,6 +10,10 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
+import { z } from 'zod';
+
+/** A webhook endpoint: an absolute http or https URL (the configuration and `recordEvent` both check). */
+export const WebhookUrl = z.url({ protocol: /^https?$/, error: 'a webhook URL is an absolute http(s) URL' });
 
 /** Resolves a host name to all its addresses (node's dns.lookup by default; tests pass their own). */
 export type Resolve = (hostname: string) => Promise<{ address: string; family: number }[]>;

@@ -24,7 +24,7 @@ const EXCERPT_CHARS = 256;
 const LEASE_MARGIN_MS = 30_000;
 
 export interface WebhookWorker {
-  /** Delivers everything due now and waits for it (tests, and a CLI that wants to flush). */
+  /** Delivers everything due now and waits for it (tests move their clock, then call this). */
   drain(): Promise<void>;
   /** Stops looking for work and waits for the deliveries in flight. */
   close(): Promise<void>;
@@ -38,8 +38,6 @@ export interface WorkerOptions {
   now: () => number;
   /** DNS resolution (tests pass their own). */
   resolve?: Resolve | undefined;
-  /** Jitter source (tests pass their own). */
-  random?: () => number;
   onError(error: unknown): void;
 }
 
@@ -60,7 +58,6 @@ export function cleanExcerpt(text: string, secrets: readonly string[]): string {
 
 export function webhookWorker(options: WorkerOptions): WebhookWorker {
   const { store, settings, now } = options;
-  const random = options.random ?? Math.random;
   const policy: RetryPolicy = {
     baseMs: settings.retryBaseSeconds * 1000,
     maxMs: settings.retryMaxSeconds * 1000,
@@ -96,7 +93,7 @@ export function webhookWorker(options: WorkerOptions): WebhookWorker {
         : cleanExcerpt(outcome.excerpt, [...secrets, ...Object.values(d.headers)]);
     return store.transact(async (tx) => {
       const at = now();
-      await recordAttempt(tx, d, { ...outcome, excerpt, startedAt }, at, policy, random);
+      await recordAttempt(tx, d, { ...outcome, excerpt, startedAt }, at, policy, Math.random);
       return running ? (await claimDue(tx, at, 1, leaseMs))[0] : undefined;
     });
   }

@@ -412,7 +412,7 @@ describe('formats', () => {
     expect(got!.verified.ok).toBe(true);
   });
 
-  it('refuse an event whose data cannot make the body, rolling back the change that recorded it', async () => {
+  it('refuse an event whose data cannot make the body, or whose target is no http(s) URL, rolling back its change', async () => {
     const { h } = await start(() => ({}));
     await expect(
       record(h, {
@@ -421,6 +421,9 @@ describe('formats', () => {
         targets: [{ url: 'https://provider.example/hook', format: 'seed000' }],
       }),
     ).rejects.toThrow(/claim\.paid: its data cannot make a seed000 webhook body \(code: /);
+    await expect(
+      record(h, { ...claimPaid(), targets: [{ url: 'ftp://provider.example/hook', format: 'native' }] }),
+    ).rejects.toThrow('target "ftp://provider.example/hook" is not an absolute http(s) URL');
     expect(await count(h, 'events')).toBe(0);
     expect(await count(h, 'webhook_deliveries')).toBe(0);
   });
