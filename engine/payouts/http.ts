@@ -60,11 +60,11 @@ export async function exchange(
 }
 
 /**
- * Provider text we quote (a decline reason, a validation issue): runs of 12 to 19 digits, possibly
+ * Provider text we quote (a decline reason, a validation issue): runs of 12 or more digits, possibly
  * broken by spaces or dashes, are masked to first 6 / last 4, and the text is shortened. A provider
  * that echoes a card number in its message must not make us store it.
  */
 export function quote(text: string, max = 200): string {
-  const masked = text.replace(/\d(?:[ -]?\d){11,18}/g, (run) => maskPan(run.replace(/[ -]/g, '')));
+  const masked = text.replace(/\d(?:[ -]?\d){11,}/g, (run) => maskPan(run.replace(/[ -]/g, '')));
   return masked.length > max ? `${masked.slice(0, max)}...` : masked;
 }
