@@ -27,11 +27,10 @@ import {
   randomUUID,
   type KeyObject,
 } from 'node:crypto';
-import type { LosslessNumber } from 'lossless-json';
 import { z } from 'zod';
 import { isValidPan, maskPan } from '../../contract/card.ts';
-import { MoneyError } from '../../contract/money.ts';
 import { decimalNumber, serializeJson } from '../http/json.ts';
+import { refusedAmount } from './amount.ts';
 import { exchange, quote, silentLogger, type Fetch, type HttpAnswer, type PayoutLogger } from './http.ts';
 import {
   PayoutUnavailable,
@@ -300,13 +299,8 @@ export function createNoebsProvider(options: NoebsOptions, deps: NoebsDeps = {})
       return refuse('unsupported_currency', `EBS card transfers are in SDG, not ${request.currency}`);
     const toCard = request.method.pan;
     if (!isValidPan(toCard)) return refuse('invalid_card', 'the card number fails the Luhn check');
-    let tranAmount: LosslessNumber;
-    try {
-      tranAmount = decimalNumber(request.amount, CURRENCY);
-    } catch (error) {
-      if (!(error instanceof MoneyError)) throw error;
-      return refuse(error.code, error.message);
-    }
+    const refused = refusedAmount(request);
+    if (refused !== undefined) return refused;
     // The request's UUID is our payoutId's, and the IPIN block is bound to it: a retry after a timeout is
     // the same transaction to EBS, and its status can be asked by that UUID.
     const body = serializeJson({
@@ -314,7 +308,7 @@ export function createNoebsProvider(options: NoebsOptions, deps: NoebsDeps = {})
       PAN: opts.source.pan,
       IPIN: ipinBlock(await publicKey(), uuid, opts.source.ipin),
       expDate: opts.source.expDate,
-      tranAmount,
+      tranAmount: decimalNumber(request.amount, CURRENCY),
       tranCurrencyCode: CURRENCY,
       toCard,
     });

@@ -23,7 +23,7 @@
 //   the PAYPAL-AUTH-ALGO, -CERT-URL, -TRANSMISSION-ID, -TRANSMISSION-SIG, -TRANSMISSION-TIME headers,
 //   our webhook_id and the event, answering `{verification_status: "SUCCESS" | "FAILURE"}`.
 import { z } from 'zod';
-import { formatAmount, MoneyError } from '../../contract/money.ts';
+import { payoutAmount, refusedAmount } from './amount.ts';
 import { exchange, quote, silentLogger, type Fetch, type HttpAnswer, type PayoutLogger } from './http.ts';
 import {
   PayoutUnavailable,
@@ -380,13 +380,8 @@ export function createPayPalProvider(options: PayPalOptions, deps: PayPalDeps = 
         },
       };
     }
-    let value: string;
-    try {
-      value = formatAmount(request.amount, request.currency);
-    } catch (error) {
-      if (!(error instanceof MoneyError)) throw error;
-      return { status: 'failed', failure: { code: error.code, message: error.message } };
-    }
+    const refused = refusedAmount(request);
+    if (refused !== undefined) return refused;
     const body = JSON.stringify({
       sender_batch_header: {
         sender_batch_id: request.payoutId,
@@ -397,7 +392,7 @@ export function createPayPalProvider(options: PayPalOptions, deps: PayPalDeps = 
         {
           recipient_type: 'EMAIL',
           receiver: request.method.email,
-          amount: { value, currency: request.currency },
+          amount: { value: payoutAmount(request), currency: request.currency },
           sender_item_id: request.payoutId,
           ...(request.note === undefined ? {} : { note: request.note }),
         },

@@ -249,6 +249,8 @@ describe('creating a payout', () => {
     expect(JSON.stringify(card)).not.toContain('4111111111111111');
     expect((await paypal.submit(request({ currency: 'XYZ' }))).failure?.code).toBe('unknown_currency');
     expect((await paypal.submit(request({ amount: 1.5 }))).failure?.code).toBe('invalid_amount');
+    expect((await paypal.submit(request({ amount: 0 }))).failure?.code).toBe('amount_not_positive');
+    expect((await paypal.submit(request({ amount: -100 }))).failure?.code).toBe('amount_not_positive');
     expect(fake.counts.requests.create).toBe(0);
   });
 });
