@@ -65,6 +65,6 @@ export async function exchange(
  * that echoes a card number in its message must not make us store it.
  */
 export function quote(text: string, max = 200): string {
-  const masked = text.replace(/\d(?:[ -]?\d){11,}/g, (run) => maskPan(run.replace(/[ -]/g, '')));
+  const masked = text.replace(/\d(?:[ -]*\d){11,}/g, (run) => maskPan(run.replace(/[ -]/g, '')));
   return masked.length > max ? `${masked.slice(0, max)}...` : masked;
 }
