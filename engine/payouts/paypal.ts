@@ -247,10 +247,13 @@ function describe(error: z.infer<typeof ErrorSchema>): string {
   return quote([error.message ?? error.name, ...issues].join('; '));
 }
 
+/** PayPal's refusal of a sender_batch_id it has seen: the payout was submitted before. */
+function isDuplicate(error: z.infer<typeof ErrorSchema>): boolean {
+  return (error.details ?? []).some((d) => d.field?.toUpperCase() === 'SENDER_BATCH_ID');
+}
+
 /** The payout_batch_id of the original batch, from the duplicate refusal's HATEOAS link. */
-function duplicateBatchId(error: z.infer<typeof ErrorSchema>): string | undefined {
-  const isDuplicate = (error.details ?? []).some((d) => d.field?.toUpperCase() === 'SENDER_BATCH_ID');
-  if (!isDuplicate) return undefined;
+function linkedBatchId(error: z.infer<typeof ErrorSchema>): string | undefined {
   for (const link of error.links ?? []) {
     const match = /\/v1\/payments\/payouts\/([A-Za-z0-9]+)(?:[/?#]|$)/.exec(link.href);
     if (match !== null) return match[1];
@@ -408,9 +411,10 @@ export function createPayPalProvider(options: PayPalOptions, deps: PayPalDeps = 
         `payout: PayPal answered HTTP ${answer.status} without an error body`,
       );
     }
-    if (error.details?.some((d) => d.field?.toUpperCase() === 'SENDER_BATCH_ID') === true) {
-      // Already submitted: this is a retry. Report the original batch, never pay again.
-      const original = duplicateBatchId(error);
+    if (isDuplicate(error)) {
+      // Already submitted: this is a retry. Report the original batch, never pay again. Only its id is
+      // taken from the link: our token goes to our configured base URL, never to a host in a body.
+      const original = linkedBatchId(error);
       if (original === undefined) {
         throw new PayoutUnavailable(
           'paypal',

@@ -35,6 +35,8 @@ export interface FakePayPalOptions {
   clientId?: string;
   clientSecret?: string;
   tokenTtlSeconds?: number;
+  /** PayPal's clock (ms): a token stops working expires_in seconds after it was issued. */
+  now?: () => number;
   /** Decides webhook signatures; default: transmission_sig must be "good-signature". */
   webhookRule?: (request: VerifyRequest) => boolean;
 }
@@ -82,7 +84,8 @@ export async function startFakePayPal(options: FakePayPalOptions = {}): Promise<
   const clientSecret = options.clientSecret ?? 'test-client-secret';
   const ttl = options.tokenTtlSeconds ?? 32_400;
   const rule = options.webhookRule ?? ((r: VerifyRequest) => r.transmission_sig === 'good-signature');
-  const tokens = new Set<string>();
+  const now = options.now ?? Date.now;
+  const tokens = new Map<string, number>(); // token -> expiry (ms)
   const faults: { route: PayPalRoute; fault: Fault }[] = [];
   const refusals: { status: number; body: object }[] = [];
   const batches = new Map<string, FakeBatch>();
@@ -118,7 +121,8 @@ export async function startFakePayPal(options: FakePayPalOptions = {}): Promise<
   function authorised(request: FastifyRequest, reply: FastifyReply): boolean {
     const auth = request.headers.authorization ?? '';
     const token = auth.startsWith('Bearer ') ? auth.slice(7) : '';
-    if (tokens.has(token)) return true;
+    const expires = tokens.get(token);
+    if (expires !== undefined && now() < expires) return true;
     void reply
       .code(401)
       .send({ error: 'invalid_token', error_description: 'Token signature verification failed' });
@@ -169,7 +173,7 @@ export async function startFakePayPal(options: FakePayPalOptions = {}): Promise<
         .send({ error: 'unsupported_grant_type', error_description: 'Grant Type is NULL' });
     }
     const token = `A21AA${randomBytes(24).toString('hex')}`;
-    tokens.add(token);
+    tokens.set(token, now() + ttl * 1000);
     counts.tokens += 1;
     return reply.send({
       scope: 'https://uri.paypal.com/services/payments/payouts',

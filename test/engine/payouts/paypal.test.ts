@@ -67,6 +67,30 @@ describe('OAuth2 token', () => {
     expect(fake.counts.tokens).toBe(2);
   });
 
+  it('is renewed before PayPal stops accepting it, so no call is refused', async () => {
+    await fake.close();
+    fake = await startFakePayPal({ tokenTtlSeconds: 3600, now: () => clock.now });
+    const paypal = client({ tokenRefreshMarginSeconds: 60 });
+    for (let i = 0; i < 5; i++) {
+      expect((await paypal.submit(request())).status).toBe('processing');
+      clock.now += 3550 * 1000; // past our renewal point (3540 s), before PayPal expiry (3600 s)
+    }
+    expect(fake.counts.requests.create).toBe(5); // not one 401 retry
+    expect(fake.counts.tokens).toBe(5);
+  });
+
+  it('one that expired on PayPal side anyway (clocks disagree) is renewed on the 401', async () => {
+    await fake.close();
+    const paypalClock = { now: clock.now };
+    fake = await startFakePayPal({ tokenTtlSeconds: 3600, now: () => paypalClock.now });
+    const paypal = client({ tokenRefreshMarginSeconds: 0 });
+    await paypal.submit(request());
+    paypalClock.now += 3601 * 1000; // our clock has not moved
+    expect((await paypal.submit(request())).status).toBe('processing');
+    expect(fake.counts.tokens).toBe(2);
+    expect(fake.counts.requests.create).toBe(3);
+  });
+
   it('is fetched once for concurrent calls', async () => {
     const paypal = client();
     await Promise.all([1, 2, 3, 4, 5].map(() => paypal.submit(request())));
