@@ -4,9 +4,6 @@
 import { maskPan } from '../../contract/card.ts';
 import { PayoutUnavailable } from './provider.ts';
 
-/** The fetch signature the clients use; tests may pass their own, production uses the global one. */
-export type Fetch = (input: string, init: RequestInit) => Promise<Response>;
-
 /** The pino-style subset of a logger the clients write to (objects first, then a message). */
 export interface PayoutLogger {
   info(obj: object, msg: string): void;
@@ -28,7 +25,6 @@ export interface HttpAnswer {
 export async function exchange(
   provider: string,
   what: string,
-  fetchImpl: Fetch,
   url: string,
   init: RequestInit,
   timeoutMs: number,
@@ -39,7 +35,7 @@ export async function exchange(
   try {
     // One deadline covers the headers and the body: a server that stalls mid-body is as undecided as
     // one that never answers.
-    response = await fetchImpl(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
     text = await response.text();
   } catch (error) {
     const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');

@@ -31,7 +31,7 @@ import { z } from 'zod';
 import { isValidPan, maskPan } from '../../contract/card.ts';
 import { decimalNumber, serializeJson } from '../http/json.ts';
 import { refusedAmount } from './amount.ts';
-import { exchange, quote, silentLogger, type Fetch, type HttpAnswer, type PayoutLogger } from './http.ts';
+import { exchange, quote, silentLogger, type HttpAnswer, type PayoutLogger } from './http.ts';
 import {
   PayoutUnavailable,
   type PayoutOutcome,
@@ -68,7 +68,6 @@ export const NoebsOptionsSchema = z
 export type NoebsOptions = z.input<typeof NoebsOptionsSchema>;
 
 export interface NoebsDeps {
-  fetch?: Fetch;
   now?: () => number;
   logger?: PayoutLogger;
 }
@@ -231,7 +230,6 @@ export function createNoebsProvider(options: NoebsOptions, deps: NoebsDeps = {})
   }
   const opts = parsed.data;
   const base = opts.baseUrl.replace(/\/+$/, '');
-  const fetchImpl: Fetch = deps.fetch ?? fetch;
   const now = deps.now ?? Date.now;
   const log = deps.logger ?? silentLogger;
   let key: KeyObject | undefined;
@@ -261,7 +259,6 @@ export function createNoebsProvider(options: NoebsOptions, deps: NoebsDeps = {})
     return exchange(
       'noebs',
       what,
-      fetchImpl,
       `${base}${path}`,
       { method: 'POST', headers, body },
       opts.timeoutMs,

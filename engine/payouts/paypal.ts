@@ -24,7 +24,7 @@
 //   our webhook_id and the event, answering `{verification_status: "SUCCESS" | "FAILURE"}`.
 import { z } from 'zod';
 import { payoutAmount, refusedAmount } from './amount.ts';
-import { exchange, quote, silentLogger, type Fetch, type HttpAnswer, type PayoutLogger } from './http.ts';
+import { exchange, quote, silentLogger, type HttpAnswer, type PayoutLogger } from './http.ts';
 import {
   PayoutUnavailable,
   type PayoutOutcome,
@@ -60,7 +60,6 @@ export const PayPalOptionsSchema = z
 export type PayPalOptions = z.input<typeof PayPalOptionsSchema>;
 
 export interface PayPalDeps {
-  fetch?: Fetch;
   /** Clock in milliseconds, for the token cache. */
   now?: () => number;
   logger?: PayoutLogger;
@@ -267,6 +266,13 @@ function header(headers: PayPalWebhookRequest['headers'], name: string): string 
   return first === undefined || first.length === 0 ? undefined : first;
 }
 
+/** Where the client sends its calls: `baseUrl` when given, else the environment's PayPal host. */
+export function paypalBaseUrl(
+  opts: Pick<z.infer<typeof PayPalOptionsSchema>, 'baseUrl' | 'environment'>,
+): string {
+  return (opts.baseUrl ?? PAYPAL_BASE_URLS[opts.environment]).replace(/\/+$/, '');
+}
+
 // ---- the client --------------------------------------------------------------------------------------
 
 export function createPayPalProvider(options: PayPalOptions, deps: PayPalDeps = {}): PayPalProvider {
@@ -277,8 +283,7 @@ export function createPayPalProvider(options: PayPalOptions, deps: PayPalDeps = 
     throw new Error(`PayPal provider options: ${which}`);
   }
   const opts = parsed.data;
-  const base = (opts.baseUrl ?? PAYPAL_BASE_URLS[opts.environment]).replace(/\/+$/, '');
-  const fetchImpl: Fetch = deps.fetch ?? fetch;
+  const base = paypalBaseUrl(opts);
   const now = deps.now ?? Date.now;
   const log = deps.logger ?? silentLogger;
   const basic = Buffer.from(`${opts.clientId}:${opts.clientSecret}`).toString('base64');
@@ -290,7 +295,6 @@ export function createPayPalProvider(options: PayPalOptions, deps: PayPalDeps = 
     const answer = await exchange(
       'paypal',
       'token request',
-      fetchImpl,
       `${base}/v1/oauth2/token`,
       {
         method: 'POST',
@@ -334,7 +338,6 @@ export function createPayPalProvider(options: PayPalOptions, deps: PayPalDeps = 
       exchange(
         'paypal',
         what,
-        fetchImpl,
         `${base}${path}`,
         {
           method,

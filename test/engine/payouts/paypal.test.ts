@@ -2,6 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createPayPalProvider,
+  paypalBaseUrl,
   PayPalWebhookError,
   type PayPalOptions,
 } from '../../../engine/payouts/paypal.ts';
@@ -469,23 +470,11 @@ describe('options', () => {
     ).toThrow(/extra/);
   });
 
-  it('choose the sandbox or live base URL', async () => {
-    const seen: string[] = [];
-    const recording = (environment: 'sandbox' | 'live') =>
-      createPayPalProvider(
-        { environment, clientId: 'id', clientSecret: 's' },
-        {
-          fetch: async (url) => {
-            seen.push(url);
-            return new Response('{}', { status: 503 });
-          },
-        },
-      );
-    await rejection(recording('sandbox').submit(request()));
-    await rejection(recording('live').submit(request()));
-    expect(seen).toEqual([
-      'https://api-m.sandbox.paypal.com/v1/oauth2/token',
-      'https://api-m.paypal.com/v1/oauth2/token',
-    ]);
+  it('choose the sandbox or live base URL, or the given one', () => {
+    expect(paypalBaseUrl({ environment: 'sandbox' })).toBe('https://api-m.sandbox.paypal.com');
+    expect(paypalBaseUrl({ environment: 'live' })).toBe('https://api-m.paypal.com');
+    expect(paypalBaseUrl({ environment: 'live', baseUrl: 'http://127.0.0.1:8443/' })).toBe(
+      'http://127.0.0.1:8443',
+    );
   });
 });
