@@ -39,11 +39,14 @@ export async function exchange(
     text = await response.text();
   } catch (error) {
     const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+    // fetch says only "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND ...) is in its cause.
+    const cause = error instanceof Error ? (error.cause as { code?: string } | undefined) : undefined;
+    const reason = cause?.code ?? (error instanceof Error ? error.message : String(error));
     throw new PayoutUnavailable(
       provider,
       timedOut
         ? `${what}: no answer within ${timeoutMs} ms`
-        : `${what}: could not reach ${provider} (${error instanceof Error ? error.message : String(error)})`,
+        : `${what}: could not reach ${provider} (${reason})`,
     );
   }
   if (response.status >= 500 && !readable.includes(response.status)) {

@@ -32,6 +32,7 @@ import { isValidPan, maskPan } from '../../contract/card.ts';
 import { decimalNumber, serializeJson } from '../http/json.ts';
 import { refusedAmount } from './amount.ts';
 import { exchange, quote, silentLogger, type HttpAnswer, type PayoutLogger } from './http.ts';
+import { readOptions } from './options.ts';
 import {
   PayoutUnavailable,
   type PayoutOutcome,
@@ -73,7 +74,7 @@ export interface NoebsDeps {
 }
 
 /** EBS response codes we can explain better than EBS's own text; others keep EBS's responseMessage. */
-export const EBS_RESPONSE_CODES: Readonly<Record<number, { code: string; message: string }>> = {
+const EBS_RESPONSE_CODES: Readonly<Record<number, { code: string; message: string }>> = {
   52: { code: 'invalid_card', message: 'EBS says the card is not valid' },
   53: { code: 'invalid_ipin', message: "EBS refused the funding card's IPIN: check the registered card" },
   69: { code: 'generic_error', message: 'EBS reported a generic error' },
@@ -222,13 +223,7 @@ export function parseStatusAnswer(answer: HttpAnswer, uuid: string): PayoutOutco
 }
 
 export function createNoebsProvider(options: NoebsOptions, deps: NoebsDeps = {}): PayoutProvider {
-  const parsed = NoebsOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    // Name the settings, never echo their values: the card and IPIN are among them.
-    const which = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`noebs provider options: ${which}`);
-  }
-  const opts = parsed.data;
+  const opts = readOptions(NoebsOptionsSchema, options, 'noebs');
   const base = opts.baseUrl.replace(/\/+$/, '');
   const now = deps.now ?? Date.now;
   const log = deps.logger ?? silentLogger;

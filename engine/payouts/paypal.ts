@@ -25,6 +25,7 @@
 import { z } from 'zod';
 import { payoutAmount, refusedAmount } from './amount.ts';
 import { exchange, quote, silentLogger, type HttpAnswer, type PayoutLogger } from './http.ts';
+import { readOptions } from './options.ts';
 import {
   PayoutUnavailable,
   type PayoutOutcome,
@@ -134,7 +135,7 @@ const VerificationSchema = z.object({ verification_status: z.enum(['SUCCESS', 'F
 // ---- status mapping ----------------------------------------------------------------------------------
 
 /** Item transaction_status -> ours. ONHOLD and PENDING are still moving; REFUNDED/REVERSED came back. */
-export const PAYPAL_ITEM_STATUS: Readonly<Record<string, PayoutStatus>> = {
+const PAYPAL_ITEM_STATUS: Readonly<Record<string, PayoutStatus>> = {
   SUCCESS: 'paid',
   PENDING: 'processing',
   ONHOLD: 'processing',
@@ -156,7 +157,7 @@ const ITEM_EXPLANATION: Readonly<Record<string, string>> = {
 };
 
 /** Webhook event type (after PAYMENT.PAYOUTS-ITEM.) -> the item status it reports. */
-export const PAYPAL_EVENT_ITEM_STATUS: Readonly<Record<string, string>> = {
+const PAYPAL_EVENT_ITEM_STATUS: Readonly<Record<string, string>> = {
   SUCCEEDED: 'SUCCESS',
   FAILED: 'FAILED',
   DENIED: 'FAILED',
@@ -187,7 +188,7 @@ function outcomeOfItemStatus(
 }
 
 /** Our outcome from a batch as PayPal shows it: the batch status first, then our item's status. */
-export function outcomeOfBatch(batch: z.infer<typeof BatchSchema>, payoutId: string): PayoutOutcome {
+function outcomeOfBatch(batch: z.infer<typeof BatchSchema>, payoutId: string): PayoutOutcome {
   const reference = batch.batch_header.payout_batch_id;
   const items = batch.items ?? [];
   const item =
@@ -239,7 +240,7 @@ function readError(text: string): z.infer<typeof ErrorSchema> | undefined {
 }
 
 /** "Invalid request - see details: items[0].receiver: Receiver is invalid" */
-function describe(error: z.infer<typeof ErrorSchema>): string {
+function explain(error: z.infer<typeof ErrorSchema>): string {
   const issues = (error.details ?? [])
     .map((d) => [d.field, d.issue].filter((p) => p !== undefined).join(': '))
     .filter((s) => s.length > 0);
@@ -276,13 +277,7 @@ export function paypalBaseUrl(
 // ---- the client --------------------------------------------------------------------------------------
 
 export function createPayPalProvider(options: PayPalOptions, deps: PayPalDeps = {}): PayPalProvider {
-  const parsed = PayPalOptionsSchema.safeParse(options);
-  if (!parsed.success) {
-    // Name the settings, never echo their values (a secret may be among them).
-    const which = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new Error(`PayPal provider options: ${which}`);
-  }
-  const opts = parsed.data;
+  const opts = readOptions(PayPalOptionsSchema, options, 'PayPal');
   const base = paypalBaseUrl(opts);
   const now = deps.now ?? Date.now;
   const log = deps.logger ?? silentLogger;
@@ -437,7 +432,7 @@ export function createPayPalProvider(options: PayPalOptions, deps: PayPalDeps = 
       );
     }
     log.warn({ provider: 'paypal', payoutId: request.payoutId, error: error.name }, 'payout refused');
-    return { status: 'failed', failure: { code: error.name, message: describe(error) } };
+    return { status: 'failed', failure: { code: error.name, message: explain(error) } };
   }
 
   async function status(payoutId: string, providerReference?: string): Promise<PayoutOutcome> {
