@@ -1,5 +1,6 @@
 // The noebs card-transfer client against a local noebs that decrypts IPIN blocks with EBS's private key.
 import { randomUUID } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isValidPan } from '../../../contract/card.ts';
 import {
@@ -194,6 +195,16 @@ describe('EBS answers', () => {
     expect(fake.transfers).toHaveLength(0);
     expect((await client().submit(r)).status).toBe('paid');
     expect(fake.transfers).toHaveLength(1);
+  });
+
+  it('a noebs nobody listens on is PayoutUnavailable, naming the reason', async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((r) => closed.close(r));
+    const error = await rejection(client({ baseUrl: `http://127.0.0.1:${port}` }).submit(request()));
+    expect(error).toBeInstanceOf(PayoutUnavailable);
+    expect(error.message).toMatch(/could not reach noebs \(ECONNREFUSED\)/);
   });
 
   it('a noebs that never answers is PayoutUnavailable after the timeout', async () => {

@@ -1,4 +1,6 @@
 // The PayPal Payouts client against a local server speaking PayPal's documented shapes.
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createPayPalProvider,
@@ -409,6 +411,43 @@ describe('webhooks', () => {
     const result = await client().handleWebhook({ headers: headers(), body: event(type, 'po_evt') });
     expect(result.payoutId).toBe('po_evt');
     expect(result.outcome.status).toBe(expected);
+  });
+
+  it('PayPal-style signatures (SHA256withRSA over id|time|webhook_id|crc32) are checked by the rule the test sets', async () => {
+    // PayPal signs "transmission_id|transmission_time|webhook_id|crc32(body)"; the fake checks the same.
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const input = (id: string, time: string, webhookId: string, body: string) =>
+      `${id}|${time}|${webhookId}|${crc32(body)}`;
+    await fake.close();
+    fake = await startFakePayPal({
+      webhookRule: (r) =>
+        verify(
+          'sha256',
+          Buffer.from(
+            input(r.transmission_id, r.transmission_time, r.webhook_id, JSON.stringify(r.webhook_event)),
+          ),
+          publicKey,
+          Buffer.from(r.transmission_sig, 'base64'),
+        ),
+    });
+    const paypal = client();
+    const body = event('UNCLAIMED', 'po_signed');
+    const h = headers();
+    const signature = sign(
+      'sha256',
+      Buffer.from(input(h['paypal-transmission-id'], h['paypal-transmission-time'], 'WH1234', body)),
+      privateKey,
+    ).toString('base64');
+    const signed = { ...h, 'paypal-transmission-sig': signature };
+
+    expect(await paypal.handleWebhook({ headers: signed, body })).toEqual({
+      payoutId: 'po_signed',
+      outcome: { status: 'unclaimed', providerReference: 'BATCH123' },
+    });
+    // The same signature over a body someone changed is refused.
+    const tampered = body.replace('"12.34"', '"99.99"');
+    const error = await rejection(paypal.handleWebhook({ headers: signed, body: tampered }));
+    expect((error as PayPalWebhookError).code).toBe('refused');
   });
 
   it('a signature PayPal does not confirm is refused', async () => {
