@@ -112,7 +112,7 @@ export function requestUuid(payoutId: string): string {
 }
 
 /** The IPIN block as noebs builds it: base64(RSA PKCS#1 v1.5(UUID + IPIN)) under EBS's public key. */
-export function ipinBlock(publicKey: KeyObject, uuid: string, ipin: string): string {
+function ipinBlock(publicKey: KeyObject, uuid: string, ipin: string): string {
   return publicEncrypt(
     { key: publicKey, padding: constants.RSA_PKCS1_PADDING },
     Buffer.from(uuid + ipin, 'utf8'),
@@ -120,7 +120,7 @@ export function ipinBlock(publicKey: KeyObject, uuid: string, ipin: string): str
 }
 
 /** EBS's key as served (bare base64 DER SPKI) or PEM. */
-export function readPublicKey(text: string): KeyObject {
+function readPublicKey(text: string): KeyObject {
   const trimmed = text.trim();
   return trimmed.startsWith('-----BEGIN')
     ? createPublicKey(trimmed)

@@ -124,10 +124,11 @@ const BatchSchema = z.object({
   items: z.array(ItemSchema).optional(),
 });
 
+/** Any webhook event; its resource is read once we know it is a payouts item event. */
 const WebhookEventSchema = z.object({
   id: z.string().min(1),
   event_type: z.string().min(1),
-  resource: ItemSchema,
+  resource: z.unknown(),
 });
 
 const VerificationSchema = z.object({ verification_status: z.enum(['SUCCESS', 'FAILURE']) });
@@ -473,7 +474,7 @@ export function createPayPalProvider(options: PayPalOptions, deps: PayPalDeps = 
       if (!parsed.success) throw new Error('shape');
       event = parsed.data;
     } catch {
-      throw new PayPalWebhookError('bad_request', 'the body is not a PayPal payouts item event');
+      throw new PayPalWebhookError('bad_request', 'the body is not a PayPal webhook event');
     }
     const [authAlgo, certUrl, transmissionId, transmissionSig, transmissionTime] = values as string[];
     // The event goes back to PayPal as the exact text it sent: re-serialising could change it.
@@ -505,14 +506,14 @@ export function createPayPalProvider(options: PayPalOptions, deps: PayPalDeps = 
         `not a payouts item event: ${quote(event.event_type, 60)}`,
       );
     }
-    const payoutId = event.resource.sender_batch_id ?? event.resource.payout_item?.sender_item_id;
-    if (payoutId === undefined) {
-      throw new PayPalWebhookError('bad_request', 'the event names no sender_batch_id or sender_item_id');
+    const item = ItemSchema.safeParse(event.resource);
+    const payoutId = item.success
+      ? (item.data.sender_batch_id ?? item.data.payout_item?.sender_item_id)
+      : undefined;
+    if (!item.success || payoutId === undefined) {
+      throw new PayPalWebhookError('bad_request', 'the event names no payout item of ours (sender_batch_id)');
     }
-    return {
-      payoutId,
-      outcome: outcomeOfItemStatus(itemStatus, event.resource, event.resource.payout_batch_id),
-    };
+    return { payoutId, outcome: outcomeOfItemStatus(itemStatus, item.data, item.data.payout_batch_id) };
   }
 
   return { name: 'paypal', methods: ['paypal'], submit, status, handleWebhook };

@@ -467,20 +467,30 @@ describe('webhooks', () => {
     );
     expect((noSig as PayPalWebhookError).code).toBe('bad_request');
     expect(noSig.message).toContain('paypal-transmission-sig');
-    for (const body of ['', 'not json', '{}', '{"event_type":"PAYMENT.PAYOUTS-ITEM.SUCCEEDED"}']) {
+    for (const body of ['', 'not json', '{}', '[1]', '{"event_type":"PAYMENT.PAYOUTS-ITEM.SUCCEEDED"}']) {
       const bad = await rejection(paypal.handleWebhook({ headers: headers(), body }));
       expect((bad as PayPalWebhookError).code).toBe('bad_request');
     }
     expect(fake.counts.requests.verify).toBe(0);
   });
 
-  it('a verified event of another kind is unsupported', async () => {
-    const body = event('SUCCEEDED', 'po_1').replace(
-      'PAYMENT.PAYOUTS-ITEM.SUCCEEDED',
-      'PAYMENT.PAYOUTSBATCH.SUCCESS',
-    );
-    const error = await rejection(client().handleWebhook({ headers: headers(), body }));
-    expect((error as PayPalWebhookError).code).toBe('unsupported_event');
+  it('a verified event of another kind is unsupported; a payouts item event without our id is a bad request', async () => {
+    const paypal = client();
+    const batchEvent = JSON.stringify({
+      id: 'WH-1',
+      event_type: 'PAYMENT.PAYOUTSBATCH.SUCCESS',
+      resource: { batch_header: { payout_batch_id: 'BATCH123', batch_status: 'SUCCESS' } },
+    });
+    const unsupported = await rejection(paypal.handleWebhook({ headers: headers(), body: batchEvent }));
+    expect((unsupported as PayPalWebhookError).code).toBe('unsupported_event');
+    const anonymous = JSON.stringify({
+      id: 'WH-2',
+      event_type: 'PAYMENT.PAYOUTS-ITEM.SUCCEEDED',
+      resource: { payout_item_id: 'ITEM1', transaction_status: 'SUCCESS' },
+    });
+    const bad = await rejection(paypal.handleWebhook({ headers: headers(), body: anonymous }));
+    expect((bad as PayPalWebhookError).code).toBe('bad_request');
+    expect(fake.counts.requests.verify).toBe(2); // both verified first: nothing is said about unsigned input
   });
 
   it('without a webhookId nothing can be verified', async () => {
