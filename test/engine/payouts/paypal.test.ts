@@ -171,6 +171,17 @@ describe('creating a payout', () => {
     expect(fake.counts.requests.create).toBe(3);
   });
 
+  it('ten concurrent submissions of one payoutId create one payout and all report it', async () => {
+    const paypal = client();
+    const r = request();
+    const outcomes = await Promise.all(Array.from({ length: 10 }, () => paypal.submit(r)));
+    const batchId = fake.batches.get(r.payoutId)!.payoutBatchId;
+    expect(outcomes).toEqual(
+      Array.from({ length: 10 }, () => ({ status: 'processing', providerReference: batchId })),
+    );
+    expect(fake.counts.payoutsCreated).toBe(1);
+  });
+
   it('an answer lost after PayPal created the payout: the retry finds it instead of paying again', async () => {
     const r = request();
     fake.fault('create', { kind: 'hang-after-create' });
