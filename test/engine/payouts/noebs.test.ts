@@ -218,7 +218,7 @@ describe('EBS answers', () => {
   it('a transfer that happened but whose answer was lost: status says paid and the retry pays nothing more', async () => {
     fake.fault('p2p', { kind: 'hang-after-paying' });
     const r = request();
-    expect(await rejection(client({ timeoutMs: 1500 }).submit(r))).toBeInstanceOf(PayoutUnavailable);
+    expect(await rejection(client({ timeoutMs: 3000 }).submit(r))).toBeInstanceOf(PayoutUnavailable);
     expect(fake.transfers).toHaveLength(1);
     const provider = client();
     expect(await provider.status(r.payoutId)).toEqual({ status: 'paid', providerReference: r.payoutId });
