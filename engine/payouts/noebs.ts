@@ -5,7 +5,8 @@
 // PIN in its logs.
 //
 // Sources (noebs source):
-// - Routes (consumer group): POST /consumer/p2p (CardTransfer), /consumer/status (TransactionStatus),
+// - Routes (consumer group): POST /consumer/p2p (CardTransfer), /consumer/status (TransactionStatus,
+//   EBS `getTransactionStatus` with originalTranUUID),
 //   /consumer/key (WorkingKey -> EBS `getPublicKey`, answering `pubKeyValue`).
 // - Request fields (ebs_fields.ConsumerCardTransferFields): applicationId, tranDateTime, UUID (36 chars),
 //   PAN, IPIN, expDate, tranAmount (a JSON number in major units), tranCurrencyCode, toCard.
@@ -206,9 +207,14 @@ export function parseTransferAnswer(answer: HttpAnswer, uuid: string): PayoutOut
   throw new PayoutUnavailable('noebs', `card transfer: unexpected HTTP ${answer.status}`);
 }
 
-/** What noebs' answer to a status query says about the original transfer; undecided unless it names it. */
-export function parseStatusAnswer(answer: HttpAnswer, uuid: string): PayoutOutcome {
-  const ok = answer.status === 200 ? SuccessSchema.safeParse(json(answer.text)) : undefined;
+/**
+ * What noebs' answer to a status query says about the original transfer: its outcome when EBS names it,
+ * 'unknown' when EBS declined the query (it has no such transfer), and `PayoutUnavailable` otherwise.
+ */
+export function parseStatusAnswer(answer: HttpAnswer, uuid: string): PayoutOutcome | 'unknown' {
+  const body = json(answer.text);
+  if (answer.status === 502 && DeclineSchema.safeParse(body).success) return 'unknown';
+  const ok = answer.status === 200 ? SuccessSchema.safeParse(body) : undefined;
   const original =
     ok?.success === true && ok.data.ebs_response.responseCode === 0
       ? ok.data.ebs_response.originalTransaction
@@ -216,7 +222,7 @@ export function parseStatusAnswer(answer: HttpAnswer, uuid: string): PayoutOutco
   if (original === undefined) {
     throw new PayoutUnavailable(
       'noebs',
-      `transfer status: EBS has no result for this transfer yet (HTTP ${answer.status})`,
+      `transfer status: noebs gave no usable answer (HTTP ${answer.status})`,
     );
   }
   return outcomeOf(original, uuid);
@@ -293,8 +299,11 @@ export function createNoebsProvider(options: NoebsOptions, deps: NoebsDeps = {})
     if (!isValidPan(toCard)) return refuse('invalid_card', 'the card number fails the Luhn check');
     const refused = refusedAmount(request);
     if (refused !== undefined) return refused;
-    // The request's UUID is our payoutId's, and the IPIN block is bound to it: a retry after a timeout is
-    // the same transaction to EBS, and its status can be asked by that UUID.
+    // The request's UUID is our payoutId's, and the IPIN block is bound to it: a retry is the same
+    // transaction to EBS. EBS is asked about that UUID first, so a retry after a lost answer reports the
+    // transfer that happened instead of sending another; only a transfer EBS has never seen is sent.
+    const earlier = await lookup(uuid);
+    if (earlier !== 'unknown') return earlier;
     const body = serializeJson({
       ...common(uuid),
       PAN: opts.source.pan,
@@ -319,10 +328,18 @@ export function createNoebsProvider(options: NoebsOptions, deps: NoebsDeps = {})
     return outcome;
   }
 
-  async function status(payoutId: string): Promise<PayoutOutcome> {
-    const uuid = requestUuid(payoutId);
+  async function lookup(uuid: string): Promise<PayoutOutcome | 'unknown'> {
     const body = JSON.stringify({ ...common(randomUUID()), originalTranUUID: uuid });
     return parseStatusAnswer(await post('transfer status', '/consumer/status', body, [502]), uuid);
+  }
+
+  async function status(payoutId: string): Promise<PayoutOutcome> {
+    const outcome = await lookup(requestUuid(payoutId));
+    if (outcome === 'unknown') {
+      // Not "failed": a transfer still on its way to EBS would be paid after we said so.
+      throw new PayoutUnavailable('noebs', 'transfer status: EBS has no record of this transfer yet');
+    }
+    return outcome;
   }
 
   return { name: 'noebs', methods: ['card'], submit, status };

@@ -122,7 +122,8 @@ describe('the card transfer request', () => {
     expect(requestUuid('claim_7f3a:payout:2')).not.toBe(uuid);
     await provider.submit(r);
     await provider.submit(r);
-    expect(fake.bodies.p2p.map((t) => JSON.parse(t).UUID)).toEqual([uuid, uuid]);
+    expect(fake.bodies.status.map((t) => JSON.parse(t).originalTranUUID)).toEqual([uuid, uuid]);
+    expect(fake.bodies.p2p.map((t) => JSON.parse(t).UUID)).toEqual([uuid]);
     expect(fake.decryptedBlocks[0]).toBe(uuid + SOURCE.ipin);
     expect(fake.transfers).toHaveLength(1);
   });
@@ -147,12 +148,43 @@ describe('the card transfer request', () => {
 });
 
 describe('EBS answers', () => {
-  it('a retry of the same payoutId is the same transaction: one transfer, the first answer', async () => {
+  it('a retry of the same payoutId asks EBS first and sends nothing: one transfer, the first answer', async () => {
     const provider = client();
     const r = request();
     const first = await provider.submit(r);
     const again = await provider.submit(r);
     expect(again).toEqual(first);
+    expect(fake.bodies.p2p).toHaveLength(1);
+    expect(fake.transfers).toHaveLength(1);
+    fake.respond(OTHER_CARD, 51, 'Insufficient Funds');
+    const declined = request({ method: { kind: 'card', pan: OTHER_CARD, expiry: '2912' } });
+    const no = await provider.submit(declined);
+    expect(await provider.submit(declined)).toEqual(no);
+    expect(fake.bodies.p2p).toHaveLength(2);
+  });
+
+  it('when EBS cannot be asked whether the transfer exists, nothing is sent', async () => {
+    fake.fault('status', { kind: 'status', status: 504 });
+    const error = await rejection(client().submit(request()));
+    expect(error).toBeInstanceOf(PayoutUnavailable);
+    expect(fake.bodies.p2p).toHaveLength(0);
+  });
+
+  it('a status query answered by a bare gateway 502 decides nothing and sends nothing', async () => {
+    const r = request();
+    fake.fault('status', { kind: 'status', status: 502 });
+    expect(await rejection(client().submit(r))).toBeInstanceOf(PayoutUnavailable);
+    expect(fake.bodies.p2p).toHaveLength(0);
+  });
+
+  it('concurrent submissions of one payout reach EBS as one UUID: one transfer, one answer', async () => {
+    const provider = client();
+    const r = request();
+    const outcomes = await Promise.all(Array.from({ length: 5 }, () => provider.submit(r)));
+    expect(new Set(outcomes.map((o) => JSON.stringify(o)))).toEqual(
+      new Set([JSON.stringify({ status: 'paid', providerReference: r.payoutId })]),
+    );
+    expect(new Set(fake.bodies.p2p.map((t) => JSON.parse(t).UUID))).toEqual(new Set([r.payoutId]));
     expect(fake.transfers).toHaveLength(1);
   });
 
@@ -224,6 +256,7 @@ describe('EBS answers', () => {
     expect(await provider.status(r.payoutId)).toEqual({ status: 'paid', providerReference: r.payoutId });
     expect(JSON.parse(fake.bodies.status[0]!)).toMatchObject({ originalTranUUID: r.payoutId });
     expect(await provider.submit(r)).toEqual({ status: 'paid', providerReference: r.payoutId });
+    expect(fake.bodies.p2p).toHaveLength(1);
     expect(fake.transfers).toHaveLength(1);
   });
 
