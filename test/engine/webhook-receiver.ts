@@ -26,6 +26,8 @@ export interface Receiver {
   url: string;
   port: number;
   received: Received[];
+  /** The most requests it was answering at one time. */
+  maxConcurrent: number;
   /** Secrets the receiver accepts (change them to play a rotation). */
   secrets: string[];
   /** Decides the answer to the n-th request (0-based); 200 "ok" by default. */
@@ -40,10 +42,12 @@ export async function startReceiver(options: {
   nowSeconds: () => number;
 }): Promise<Receiver> {
   const waiters: { count: number; resolve: () => void }[] = [];
+  let answering = 0;
   const receiver: Receiver = {
     url: '',
     port: 0,
     received: [],
+    maxConcurrent: 0,
     secrets: options.secrets,
     answer: () => ({}),
     async waitFor(count, timeoutMs = 10_000) {
@@ -70,6 +74,9 @@ export async function startReceiver(options: {
     },
   };
   const server: Server = createServer((req, res) => {
+    answering++;
+    receiver.maxConcurrent = Math.max(receiver.maxConcurrent, answering);
+    res.on('close', () => answering--);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {

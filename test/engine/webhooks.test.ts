@@ -464,6 +464,15 @@ describe('the outbox', () => {
     expect((await deliveries(h))[0]).toMatchObject({ status: 'delivered', attempts: 1 });
   });
 
+  it('keeps at most `concurrency` deliveries in flight, and delivers them all', async () => {
+    const { h, rx } = await start(subscribed([SUBSCRIBER_SECRET], { concurrency: 2 }));
+    rx.answer = () => ({ delayMs: 100 });
+    await Promise.all(Array.from({ length: 7 }, (_, i) => record(h, claimPaid({ n: i }))));
+    await h.engine.webhooks.drain();
+    expect(rx.received.map((r) => r.json.data.n).sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    expect(rx.maxConcurrent).toBe(2);
+  });
+
   it('waits on close for the delivery in flight and records it', async () => {
     const { h, rx } = await start(subscribed());
     rx.answer = () => ({ delayMs: 300 });
@@ -604,6 +613,9 @@ describe('native API and CLI', () => {
       );
     const listed = JSON.parse((await cli('webhooks', 'list', '--json')).stdout);
     expect(listed).toEqual([expect.objectContaining({ eventId, status: 'delivered', attempts: 1 })]);
+    const shown = (await cli('webhooks', 'show', listed[0].deliveryId)).stdout;
+    expect(shown).toMatch(new RegExp(`Event:\\s+${eventId} \\(claim\\.paid\\)`));
+    expect(shown).toMatch(/^\s*1\s+2026-01-15 10:30\s+HTTP 200\s+\d+\s+ok$/m);
     const text = (await cli('webhooks', 'resend', eventId)).stdout;
     expect(text).toMatch(/Queued 1 delivery to send again/);
     h.clock.now = Date.now() + 1_000; // the CLI stamps the re-send with the real time
