@@ -598,7 +598,7 @@ describe('native API and CLI', () => {
     expect(await count(h, 'webhook_deliveries')).toBe(0);
   });
 
-  it("`webhooks list` and `webhooks resend` from the command line against the engine's database", async () => {
+  it("`webhooks list`, `show` and `resend` from the command line against the engine's database", async () => {
     const { h, rx } = await start(subscribed());
     const eventId = await record(h, claimPaid());
     await h.engine.webhooks.drain();
