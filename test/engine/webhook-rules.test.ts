@@ -1,10 +1,13 @@
 // The rules behind webhook delivery, without the network: which addresses may be reached, the retry
 // schedule (fast-check: every jitter sequence retries for the whole window and then stops), the money
 // in seed 001's body, what the attempt log keeps of a response, and the webhook settings.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatAmount, parseAmount } from '../../contract/money.ts';
-import { ConfigError, loadEngineConfig } from '../../engine/config.ts';
+import { ConfigError, loadEngineConfig, resolveSecrets } from '../../engine/config.ts';
 import { nextAfterFailure, retryDelayMs, type RetryPolicy } from '../../engine/domain/webhook-deliveries.ts';
 import { addressPolicy, AddressRefused } from '../../engine/webhooks/address-policy.ts';
 import { renderBody } from '../../engine/webhooks/bodies.ts';
@@ -211,5 +214,37 @@ describe('webhook settings', () => {
   ])('refuse %j naming the setting', (webhooks, named) => {
     expect(() => load(webhooks)).toThrow(ConfigError);
     expect(() => load(webhooks)).toThrow(named);
+  });
+
+  it('keep a configured signing secret out of the secrets file, which holds only generated ones', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tillback-secrets-'));
+    try {
+      const secretsFile = join(dir, 'secrets.json');
+      const configured = 'whsec_configured_0123456789abcdefghijklmn';
+      const config = loadEngineConfig({
+        environment: {},
+        overrides: { secretsFile, webhooks: { secrets: [configured] } },
+      });
+      const secrets = resolveSecrets(config);
+      expect(secrets.webhookSecret).toBe(configured);
+      const stored = JSON.parse(readFileSync(secretsFile, 'utf8'));
+      expect(Object.keys(stored).sort()).toEqual(['cardHashKey', 'memberTokenKey']);
+      expect(resolveSecrets(config)).toEqual(secrets); // the same on every start
+
+      const allConfigured = join(dir, 'none.json');
+      resolveSecrets(
+        loadEngineConfig({
+          environment: {},
+          overrides: {
+            secretsFile: allConfigured,
+            secrets: { cardHashKey: 'c'.repeat(32), memberTokenKey: 'm'.repeat(32) },
+            webhooks: { secrets: [configured] },
+          },
+        }),
+      );
+      expect(existsSync(allConfigured)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

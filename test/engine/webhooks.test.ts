@@ -2,7 +2,8 @@
 // receiver on 127.0.0.1 that checks every signature, over a real SQLite file. The engine's clock is
 // the harness clock, moved by the tests; the receiver checks the replay window against it too.
 import { execFile } from 'node:child_process';
-import { resolve as resolvePath } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, resolve as resolvePath } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signWebhook, verifyWebhook } from '../../contract/webhook-signature.ts';
@@ -265,6 +266,17 @@ describe('endpoint addresses', () => {
       status: 'pending',
       last_error: 'no address for slow.example.test within 300 ms',
     });
+  });
+
+  it('sign targets with the secret generated into the secrets file when none is configured', async () => {
+    rx = await startReceiver({ secrets: [], nowSeconds: () => Math.floor((h?.clock.now ?? 0) / 1000) });
+    h = await startHarness({ webhooks: { allowPrivateNetworks: LOOPBACK } });
+    const stored = JSON.parse(readFileSync(join(h.dir, 'secrets.json'), 'utf8'));
+    expect(stored.webhookSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    rx.secrets = [stored.webhookSecret];
+    await record(h, { ...claimPaid(), targets: [{ url: rx.url, format: 'native' }] });
+    const [got] = await rx.waitFor(1);
+    expect(got!.verified.ok).toBe(true);
   });
 
   it('do not follow a redirect (it could point anywhere): a 3xx is a failed attempt', async () => {
