@@ -4,13 +4,14 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { EngineConfig } from './config.ts';
+import { resolveSecrets, type EngineConfig } from './config.ts';
 import { appDirectory } from './domain/apps.ts';
 import { DAY_MS, type DomainContext, type Notifier } from './domain/context.ts';
 import { expireDueClaims } from './domain/claims.ts';
 import { domainContext } from './domain-context.ts';
 import { pruneIdempotencyKeys } from './domain/idempotency.ts';
 import { processDueLots } from './domain/lots.ts';
+import { setSubscribers } from './domain/outbox.ts';
 import { returnUnclaimedTextcoins } from './domain/partners.ts';
 import { parseJson, serializeJson } from './http/json.ts';
 import { loggerOptions } from './logger.ts';
@@ -26,6 +27,8 @@ import { seed003Routes } from './routes/seed-003-cashout.ts';
 import { seed002Routes } from './routes/seed-002-loyalty.ts';
 import { seed004Routes } from './routes/seed-004-partner.ts';
 import type { Store } from './store/store.ts';
+import type { Resolve } from './webhooks/address-policy.ts';
+import { webhookWorker, type WebhookWorker } from './webhooks/worker.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -40,6 +43,8 @@ export interface EngineOptions {
   payoutProvider?: PayoutProvider;
   /** Start the payout worker with the engine (default true); tests may drive it themselves. */
   startPayoutWorker?: boolean;
+  /** How webhook hosts are resolved to addresses (tests pass their own; the default is DNS). */
+  resolve?: Resolve;
 }
 
 export interface Engine {
@@ -55,6 +60,8 @@ export interface Engine {
     claimsExpired: number;
     pruned: number;
   }>;
+  /** The webhook delivery worker, started with the engine. */
+  webhooks: WebhookWorker;
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -168,17 +175,34 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   timer.unref();
   if (options.startPayoutWorker !== false) payouts.start();
 
+  await store.transact((tx) =>
+    setSubscribers(
+      tx,
+      config.webhooks.subscribers.map((s) => s.url),
+    ),
+  );
+  const webhooks = webhookWorker({
+    store,
+    settings: config.webhooks,
+    targetSecrets: config.webhooks.secrets ?? [resolveSecrets(config).webhookSecret],
+    now,
+    resolve: options.resolve,
+    onError: (error) => app.log.error({ err: error }, 'webhook delivery failed'),
+  });
+
   return {
     app,
     ctx,
     payouts,
     sweep,
+    webhooks,
     async listen() {
       return app.listen({ host: config.host, port: config.port });
     },
     async close() {
       clearInterval(timer);
       await payouts.stop();
+      await webhooks.close();
       await app.close();
     },
   };

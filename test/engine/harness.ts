@@ -7,7 +7,7 @@ import { loadEngineConfig, type EngineConfigInput } from '../../engine/config.ts
 import { createApp, type Scope } from '../../engine/domain/apps.ts';
 import { createProgram, type NewProgram } from '../../engine/domain/programs.ts';
 import { verifyLedger } from '../../engine/domain/ledger.ts';
-import { createEngine, type Engine } from '../../engine/server.ts';
+import { createEngine, type Engine, type EngineOptions } from '../../engine/server.ts';
 import { openSqliteStore } from '../../engine/store/sqlite.ts';
 import type { Store } from '../../engine/store/store.ts';
 
@@ -37,6 +37,7 @@ export interface Harness {
 export async function startHarness(
   config: EngineConfigInput = {},
   storeOptions: { synchronous?: 'FULL' | 'NORMAL' } = {},
+  engineOptions: Pick<EngineOptions, 'resolve'> = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'tillback-test-'));
   const store = await openSqliteStore({ path: join(dir, 'engine.sqlite'), ...storeOptions });
@@ -55,6 +56,7 @@ export async function startHarness(
     }),
     now: () => clock.now,
     notifier: { send: async (m) => void sent.push(m) },
+    ...engineOptions,
   });
   return {
     engine,
