@@ -228,7 +228,7 @@ describe('webhook settings', () => {
       const secrets = resolveSecrets(config);
       expect(secrets.webhookSecret).toBe(configured);
       const stored = JSON.parse(readFileSync(secretsFile, 'utf8'));
-      expect(Object.keys(stored).sort()).toEqual(['cardHashKey', 'memberTokenKey']);
+      expect(Object.keys(stored).sort()).toEqual(['cardHashKey', 'credentialsKey', 'memberTokenKey']);
       expect(resolveSecrets(config)).toEqual(secrets); // the same on every start
 
       const allConfigured = join(dir, 'none.json');
@@ -237,7 +237,11 @@ describe('webhook settings', () => {
           environment: {},
           overrides: {
             secretsFile: allConfigured,
-            secrets: { cardHashKey: 'c'.repeat(32), memberTokenKey: 'm'.repeat(32) },
+            secrets: {
+              cardHashKey: 'c'.repeat(32),
+              memberTokenKey: 'm'.repeat(32),
+              credentialsKey: 'k'.repeat(32),
+            },
             webhooks: { secrets: [configured] },
           },
         }),
