@@ -6,13 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import type { PayoutMethod, PayoutMethodKind } from '../payouts/provider.ts';
 import type { Tx } from '../store/store.ts';
-import { accountId } from './accounts.ts';
+import { accountId, chart } from './accounts.ts';
 import { amountOf, describeAmount, knownCurrency } from './amounts.ts';
 import { isFinal, isOpenForCustomer, nextState, type ClaimEvent, type ClaimState } from './claim-states.ts';
 import type { DomainContext } from './context.ts';
 import { DomainError } from './errors.ts';
 import { idempotent, type IdempotencyKey, type Replayable } from './idempotency.ts';
-import { balanceOf, getAccount, postPending, transfer, voidPending } from './ledger.ts';
+import { balanceOf, findAccount, postPending, transfer, voidPending } from './ledger.ts';
 import { addLot, consumeLots, processDueLots } from './lots.ts';
 import { getMember, type MemberSelector } from './members.ts';
 import { recordEvent, type EventTarget } from './outbox.ts';
@@ -207,7 +207,10 @@ async function releaseHold(tx: Tx, row: ClaimRow, now: number): Promise<void> {
     now,
   );
   await voidPending(tx, row.hold_transfer_id, returned, now);
-  const available = await accountId(tx, now, 'memberAvailable', row.member_id, row.program_id, row.currency);
+  const available = await findAccount(
+    tx,
+    chart.memberAvailable(row.member_id, row.program_id, row.currency).code,
+  );
   await addLot(
     tx,
     program,
@@ -219,7 +222,7 @@ async function releaseHold(tx: Tx, row: ClaimRow, now: number): Promise<void> {
       state: 'available',
       maturesAt: now,
       expiresAt: program.expiryDays === null ? null : now + program.expiryDays * 86_400_000,
-      availableAfter: balanceOf(await getAccount(tx, available)).available,
+      availableAfter: available ? balanceOf(available).available : row.amount,
     },
     now,
   );
