@@ -7,8 +7,9 @@
 //   npm run bench -- --only http,domain --http-seconds 20
 //   npm run bench -- --profile          also writes a CPU profile of the HTTP engine process
 //   npm run bench -- --only webhooks    webhook deliveries/s and the commit -> delivery delay
+//   npm run bench -- --only claims      cashout claims created/s (store- and member-funded)
 //
-// Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks, --seconds N (domain and ledger runs),
+// Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,claims, --seconds N (domain and ledger runs),
 // --http-seconds N, --fsync-seconds N, --lowdb-seconds N, --large N (ledger size to grow to),
 // --webhook-events N (the webhook burst, default 5,000),
 // --dir DIR (where temporary databases go; default the OS temp dir), --json PATH, --profile,
@@ -18,6 +19,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
+import { benchClaims } from './claims.ts';
 import { benchDomainEarn } from './domain-earn.ts';
 import { benchFsync } from './fsync.ts';
 import { benchHttpEarn, TARGET } from './http-earn.ts';
@@ -27,7 +29,7 @@ import { log } from './setup.ts';
 import { renderTable, writeJson, type Row } from './table.ts';
 import { benchWebhooks } from './webhooks.ts';
 
-const BENCHES = ['fsync', 'lowdb', 'domain', 'http', 'ledger', 'webhooks'] as const;
+const BENCHES = ['fsync', 'lowdb', 'domain', 'http', 'ledger', 'webhooks', 'claims'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 export interface RunOptions {
@@ -198,6 +200,17 @@ export async function runAll(opts: RunOptions): Promise<{ text: string; rows: Ro
       ...(await benchWebhooks({
         burst: opts.webhookEvents,
         steadySeconds: opts.webhookSteadySeconds,
+        baseDir,
+      })),
+    );
+  }
+  if (want('claims')) {
+    log('claims: created through the domain, store- then member-funded');
+    rows.push(
+      ...(await benchClaims({
+        seconds: opts.seconds,
+        warmupSeconds: opts.warmupSeconds,
+        inFlight: 64,
         baseDir,
       })),
     );

@@ -28,6 +28,8 @@ const EXPECTED: [string, string, string, string][] = [
   ['ledger-large', 'vs ledger size', 'k transfers', 'earns/s'],
   ['webhooks-burst', 'webhook deliveries', 'burst of 300', 'deliveries/s'],
   ['webhooks-steady', 'webhook deliveries', 'steady', 'deliveries/s'],
+  ['claims-store', 'createClaim(ctx) claims', 'store-funded', 'claims/s'],
+  ['claims-member', 'createClaim(ctx) claims', 'member-funded', 'claims/s'],
 ];
 
 function runQuickBench(jsonPath: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
