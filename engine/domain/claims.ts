@@ -282,8 +282,11 @@ export async function moveClaim(
     ],
   );
   if (changed.changes !== 1) throw new DomainError('conflict', 'The claim changed meanwhile; try again');
-  if (next === 'paid' && row.hold_transfer_id !== null && row.transaction_id !== null) {
-    await postPending(tx, row.hold_transfer_id, row.transaction_id, now);
+  // A member's hold is posted when the claim is paid and given back when it ends any other way.
+  if (next === 'paid') {
+    if (row.hold_transfer_id !== null && row.transaction_id !== null) {
+      await postPending(tx, row.hold_transfer_id, row.transaction_id, now);
+    }
   } else if (isFinal(next)) {
     await releaseHold(tx, updated, now);
   }
