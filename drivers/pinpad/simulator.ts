@@ -66,7 +66,7 @@ export type SimulatorEvent =
 export class PinPadSimulator {
   readonly #transport: Transport;
   readonly #decoder = new StxEtxDecoder({ maxData: 512 });
-  readonly #pin: string;
+  #pin: string;
   readonly #bdk: Buffer;
   #ksn: Buffer;
   readonly #responseId: PinResponseId;
@@ -99,9 +99,8 @@ export class PinPadSimulator {
   };
 
   constructor(transport: Transport, options: PinPadSimulatorOptions) {
-    if (!/^\d{4,12}$/.test(options.pin)) throw new RangeError('simulator PIN must be 4 to 12 digits');
     this.#transport = transport;
-    this.#pin = options.pin;
+    this.#pin = checkedPin(options.pin);
     this.#bdk = Buffer.from(options.bdk ?? TEST_BDK, 'hex');
     this.#ksn = Buffer.from(options.initialKsn ?? TEST_INITIAL_KSN, 'hex');
     if (this.#bdk.length !== 16 || this.#ksn.length !== 10) throw new RangeError('BDK or KSN malformed');
@@ -116,6 +115,11 @@ export class PinPadSimulator {
   /** The counter of the last KSN used (0 before the first entry). */
   get counter(): number {
     return tdesKsnCounter(this.#ksn);
+  }
+
+  /** Sets the PIN the customer types at the next PIN requests (the simulator program's `pin` command). */
+  setPin(pin: string): void {
+    this.#pin = checkedPin(pin);
   }
 
   /** NAK the next `count` packets received, good or not. */
@@ -266,6 +270,11 @@ export class PinPadSimulator {
     }
     this.#write(packet(out.message, out.corrupt));
   }
+}
+
+function checkedPin(pin: string): string {
+  if (!/^\d{4,12}$/.test(pin)) throw new RangeError('simulator PIN must be 4 to 12 digits');
+  return pin;
 }
 
 function packet(message: Buffer, corrupt: boolean): Buffer {
