@@ -26,8 +26,13 @@ const LINE_NOISE = Buffer.concat([
   Buffer.of(0x00, 0xff, 0x1b, 0x80),
   Buffer.from('^?\r\n'),
 ]);
-/** A ZVT frame with a broken CRC, then noise. */
-const ZVT_NOISE = Buffer.of(0x10, 0x02, 0x06, 0xd1, 0x00, 0x10, 0x03, 0xde, 0xad, 0x00, 0xff, 0x10);
+/** Serial ZVT: a frame with a broken CRC, then noise (the link layer resynchronises on DLE STX). */
+const ZVT_SERIAL_NOISE = Buffer.of(0x10, 0x02, 0x06, 0xd1, 0x00, 0x10, 0x03, 0xde, 0xad, 0x00, 0xff, 0x10);
+/**
+ * TCP ZVT: raw APDUs have no frame start to resynchronise on, so noise that broke the length would
+ * garble every APDU after it. The noise is an APDU of unknown class and instruction with junk data.
+ */
+const ZVT_TCP_NOISE = Buffer.of(0xe7, 0x7e, 0x04, 0x00, 0xff, 0x10, 0x02);
 
 export interface SimulatedDevice {
   readonly id: string;
@@ -155,7 +160,7 @@ export class SerialDevice implements SimulatedDevice {
   async garbage(): Promise<void> {
     const t = this.#open();
     if (this.#pinpad) await this.#pinpad.sendGarbage();
-    else await t.write(this.kind === 'zvt' ? ZVT_NOISE : LINE_NOISE);
+    else await t.write(this.kind === 'zvt' ? ZVT_SERIAL_NOISE : LINE_NOISE);
   }
 
   #open(): Transport {
@@ -215,6 +220,6 @@ export class TcpZvtDevice implements SimulatedDevice {
     if (!server) throw new Error(`${this.id} is unplugged; replug it first`);
     const live = server.simulators.filter((s) => s.transport.state === 'open');
     if (!live.length) throw new Error(`${this.id} has no connected till`);
-    await Promise.all(live.map((s) => s.transport.write(ZVT_NOISE)));
+    await Promise.all(live.map((s) => s.transport.write(ZVT_TCP_NOISE)));
   }
 }
