@@ -1,6 +1,6 @@
 // vitest globalSetup: gives the run one log directory (test-results/logs/<time>) that every test
 // process writes its logs to (test/fixtures/test-log.ts), and at the end scans all of it for the test
-// PANs and PINs (test/fixtures/secrets.ts). A hit fails the run: the teardown throws, vitest exits 1.
+// PANs and PINs (test/fixtures/secrets.ts). A hit fails the run: the teardown sets exit code 1 and throws the report.
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describeHits, scanLogDir } from './fixtures/log-scan.ts';
@@ -20,6 +20,8 @@ export default function setup(): () => void {
   return () => {
     const hits = scanLogDir(dir, { pans: TEST_PANS, pins: TEST_PINS });
     if (hits.length) {
+      // vitest prints a teardown error but does not fail the run for it: the exit code is set here.
+      process.exitCode = 1;
       throw new Error(
         `test logs in ${dir} hold test PANs or PINs (${hits.length} lines):\n${describeHits(hits.slice(0, 50))}`,
       );

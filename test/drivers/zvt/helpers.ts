@@ -6,7 +6,7 @@ import { ZvtSimulator } from '../../../drivers/zvt/simulator.ts';
 import type { ZvtSimulatorOptions } from '../../../drivers/zvt/simulator.ts';
 import type { ZvtFraming } from '../../../drivers/zvt/channel.ts';
 
-export const TEST_PAN = '5350290149345177';
+export { EXPIRED_TEST_PAN as TEST_PAN } from '../../fixtures/secrets.ts';
 
 export interface Rig {
   terminal: ZvtTerminal;
