@@ -7,7 +7,7 @@
 //   npm run bench -- --only http,domain --http-seconds 20
 //   npm run bench -- --profile          also writes a CPU profile of the HTTP engine process
 //
-// Options: --quick, --only fsync,lowdb,domain,http,ledger, --seconds N (domain and ledger runs),
+// Options: --quick, --only fsync,lowdb,domain,http,ledger,drivers, --seconds N (domain and ledger runs),
 // --http-seconds N, --fsync-seconds N, --lowdb-seconds N, --large N (ledger size to grow to),
 // --dir DIR (where temporary databases go; default the OS temp dir), --json PATH, --profile,
 // --trace (the HTTP engine times every SQL statement and logs the split to stderr; slows it a little),
@@ -17,6 +17,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import { benchDomainEarn } from './domain-earn.ts';
+import { benchDrivers } from './drivers.ts';
 import { benchFsync } from './fsync.ts';
 import { benchHttpEarn, TARGET } from './http-earn.ts';
 import { benchLedgerSize } from './ledger-size.ts';
@@ -24,7 +25,7 @@ import { benchLowdb } from './lowdb.ts';
 import { log } from './setup.ts';
 import { renderTable, writeJson, type Row } from './table.ts';
 
-const BENCHES = ['fsync', 'lowdb', 'domain', 'http', 'ledger'] as const;
+const BENCHES = ['fsync', 'lowdb', 'domain', 'http', 'ledger', 'drivers'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 export interface RunOptions {
@@ -37,6 +38,9 @@ export interface RunOptions {
   lowdbSeconds: number;
   large: number;
   small: number;
+  /** Drivers: seconds per framer/decoder, and swipes timed through the pty. */
+  decoderSeconds: number;
+  swipes: number;
   dir: string | undefined;
   json: string;
   profile: boolean;
@@ -76,6 +80,8 @@ export function parseArgs(argv: string[]): RunOptions {
     lowdbSeconds: number('lowdb-seconds', quick ? 0.3 : 2),
     large: number('large', quick ? 20_000 : 1_000_000),
     small: quick ? 2_000 : 10_000,
+    decoderSeconds: quick ? 0.2 : 1,
+    swipes: quick ? 30 : 300,
     dir: value('dir'),
     json: value('json') ?? fileURLToPath(new URL('./results/latest.json', import.meta.url)),
     profile: argv.includes('--profile'),
@@ -183,6 +189,14 @@ export async function runAll(opts: RunOptions): Promise<{ text: string; rows: Ro
         large: opts.large,
         baseDir,
       })),
+    );
+  }
+  if (want('drivers')) {
+    log(
+      `drivers: frames/s per framer and decoder, ${opts.decoderSeconds} s each; ${opts.swipes} swipes through a pty`,
+    );
+    rows.push(
+      ...(await benchDrivers({ secondsPerDecoder: opts.decoderSeconds, swipes: opts.swipes, baseDir })),
     );
   }
   compare(rows);
