@@ -114,8 +114,13 @@ async function main(argv: string[]): Promise<number> {
   console.log('type help for the commands');
 
   if (await runAll(sim, parsed.commands)) return quit(0);
-  const lines = createInterface({ input: process.stdin, terminal: process.stdin.isTTY });
-  if (process.stdin.isTTY) lines.setPrompt('simulate> ');
+  const interactive = process.stdin.isTTY === true;
+  const lines = createInterface({
+    input: process.stdin,
+    ...(interactive ? { output: process.stdout, terminal: true, prompt: 'simulate> ' } : { terminal: false }),
+  });
+  // In a terminal readline reads Ctrl-C itself (raw mode, no signal): it quits as SIGINT does.
+  lines.on('SIGINT', () => void quit(0).then((code) => process.exit(code)));
   lines.prompt();
   let quitCommand = false;
   for await (const line of lines) {
@@ -126,8 +131,9 @@ async function main(argv: string[]): Promise<number> {
     lines.prompt();
   }
   lines.close();
-  if (quitCommand) return quit(0);
-  // stdin ended (a pipe, /dev/null, a background job): the devices play on until SIGINT or SIGTERM.
+  // Ctrl-D at the prompt quits. A piped stdin that ended (a script, /dev/null, a background job) leaves
+  // the devices playing until SIGINT or SIGTERM.
+  if (quitCommand || interactive) return quit(0);
   return new Promise<number>(() => undefined);
 }
 
