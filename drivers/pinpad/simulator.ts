@@ -54,6 +54,8 @@ export interface PinPadSimulatorOptions {
   disconnect?: () => void;
   /** Answer EOT instead of a fourth NAK for the same packet, as the sources describe (default true). */
   eotAfterNaks?: boolean;
+  /** Called with each event as it happens (the simulator program prints them). */
+  onEvent?: (event: SimulatorEvent) => void;
 }
 
 export type SimulatorEvent =
@@ -73,6 +75,7 @@ export class PinPadSimulator {
   readonly #entryDelayMs: number;
   readonly #disconnect: () => void;
   readonly #eotAfterNaks: boolean;
+  readonly #onEvent: ((event: SimulatorEvent) => void) | undefined;
   behaviour: PinBehaviour;
   /** Every text shown, in order (Z2 text, Z3 lines joined by " | ", Z62 prompt1). */
   readonly displays: string[] = [];
@@ -108,6 +111,7 @@ export class PinPadSimulator {
     this.#entryDelayMs = options.entryDelayMs ?? 10;
     this.#disconnect = options.disconnect ?? (() => void transport.close());
     this.#eotAfterNaks = options.eotAfterNaks ?? true;
+    this.#onEvent = options.onEvent;
     this.behaviour = options.behaviour ?? { kind: 'enter' };
     transport.on('data', this.#onData);
   }
@@ -132,6 +136,11 @@ export class PinPadSimulator {
     return this.#transport.write(bytes);
   }
 
+  #record(event: SimulatorEvent): void {
+    this.events.push(event);
+    this.#onEvent?.(event);
+  }
+
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#entryTimer);
@@ -145,7 +154,7 @@ export class PinPadSimulator {
 
   #nak(): void {
     this.#rxNaks++;
-    this.events.push({ type: 'nak' });
+    this.#record({ type: 'nak' });
     if (this.#eotAfterNaks && this.#rxNaks > 3) {
       this.#rxNaks = 0;
       this.#write(Buffer.of(EOT));
@@ -174,7 +183,7 @@ export class PinPadSimulator {
       if (this.#inPinEntry) {
         // [PP791] page-207: in PIN entry mode, 72 is answered by EOT.
         this.#endPinEntry();
-        this.events.push({ type: 'cancelled' });
+        this.#record({ type: 'cancelled' });
         this.#write(Buffer.of(EOT));
       } else this.#write(Buffer.of(ACK));
       return;
@@ -195,7 +204,7 @@ export class PinPadSimulator {
 
   #show(text: string): void {
     this.displays.push(text);
-    this.events.push({ type: 'display', text });
+    this.#record({ type: 'display', text });
   }
 
   #endPinEntry(): void {
@@ -208,7 +217,7 @@ export class PinPadSimulator {
     this.#endPinEntry();
     this.#inPinEntry = true;
     this.#show(request.prompt1);
-    this.events.push({ type: 'pinRequest' });
+    this.#record({ type: 'pinRequest' });
     const behaviour = this.behaviour;
     if (behaviour.kind === 'ignore') return;
     if (behaviour.kind === 'disconnect') {
@@ -221,7 +230,7 @@ export class PinPadSimulator {
       if (!this.#inPinEntry) return;
       this.#inPinEntry = false;
       if (behaviour.kind === 'cancel') {
-        this.events.push({ type: 'cancelled' });
+        this.#record({ type: 'cancelled' });
         this.#write(Buffer.of(EOT));
         return;
       }
@@ -244,7 +253,7 @@ export class PinPadSimulator {
     this.#ksn = tdesKsnWithCounter(this.#ksn, counter);
     const block = encryptPinTdesDukpt(this.#bdk, this.#ksn, this.#pin, account);
     const ksn = this.#ksn.toString('hex').toUpperCase();
-    this.events.push({ type: 'pinEntered', ksn });
+    this.#record({ type: 'pinEntered', ksn });
     return encodePadMessage({
       type: 'pinBlock',
       id: this.#responseId,

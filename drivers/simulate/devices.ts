@@ -1,7 +1,7 @@
 // One simulated device each: it plays the device's side of the wire over a socat pseudo-terminal pair
 // (or, for a LAN ZVT terminal, a TCP server on 127.0.0.1) and can be unplugged and plugged back in.
 // The till's side is the socat `link=` path named in the device's manifest file.
-import { PinPadSimulator, TEST_INITIAL_KSN } from '../pinpad/simulator.ts';
+import { PinPadSimulator, TEST_INITIAL_KSN, type SimulatorEvent } from '../pinpad/simulator.ts';
 import { SerialTransport } from '../transport/serial.ts';
 import type { Transport } from '../transport/transport.ts';
 import { listenZvtTcp, ZvtSimulator } from '../zvt/simulator.ts';
@@ -120,6 +120,7 @@ export class SerialDevice implements SimulatedDevice {
               .toString('hex')
               .toUpperCase(),
             disconnect: () => void this.unplug(),
+            onEvent: (e) => this.#say(describePadEvent(e, this.#pin.length)),
           });
         }
       }
@@ -171,6 +172,22 @@ export class SerialDevice implements SimulatedDevice {
 
   #say(text: string): void {
     this.#opts.say(`${this.id}: ${text}`);
+  }
+}
+
+/** A PIN pad event in plain words; the PIN only by its length. */
+function describePadEvent(e: SimulatorEvent, pinLength: number): string {
+  switch (e.type) {
+    case 'display':
+      return `shows "${e.text}"`;
+    case 'pinRequest':
+      return `PIN requested: the customer types ${pinLength} digits`;
+    case 'pinEntered':
+      return `PIN block sent, KSN ${e.ksn}`;
+    case 'cancelled':
+      return 'PIN entry cancelled';
+    case 'nak':
+      return 'NAK sent (bad packet received)';
   }
 }
 

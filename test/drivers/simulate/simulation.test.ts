@@ -183,6 +183,8 @@ describe('PIN pad', () => {
     expect(decrypt(second)).toBe(pin2);
     expect(output.join('\n')).toContain('pinpad-1: the customer will type a 4-digit PIN');
     expect(output.join('\n')).toContain('pinpad-1: the customer will type a 6-digit PIN');
+    expect(output).toContain('pinpad-1: PIN requested: the customer types 4 digits');
+    expect(output).toContain('pinpad-1: PIN block sent, KSN FFFF9876543210E00001');
   });
 });
 
