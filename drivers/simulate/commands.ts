@@ -16,7 +16,8 @@ export type ParsedLine = { ok: true; command: Command | null } | { ok: false; er
 const cardNames = Object.keys(TEST_CARDS).join(', ');
 
 export const HELP = `Commands (devices are named as \`list\` shows them, e.g. reader-1):
-  swipe [card] [device]    swipe a test card at a magstripe reader; cards: ${cardNames} (default visa)
+  swipe [card] [device]    swipe a test card at a magstripe reader (default the first), or name a ZVT
+                           terminal to present it at its next read card; cards: ${cardNames} (default visa)
   scan <code> [device]     scan a code at a barcode scanner: TB-M-... (member), TB-R-... (receipt),
                            or the words member / receipt for a sample code
   pin <digits> [device]    the PIN the customer types at the next PIN request (4..12 digits, never shown)

@@ -4,7 +4,7 @@
 import { PinPadSimulator, TEST_INITIAL_KSN, type SimulatorEvent } from '../pinpad/simulator.ts';
 import { SerialTransport } from '../transport/serial.ts';
 import type { Transport } from '../transport/transport.ts';
-import { listenZvtTcp, ZvtSimulator } from '../zvt/simulator.ts';
+import { listenZvtTcp, ZvtSimulator, type SimulatedCard } from '../zvt/simulator.ts';
 import { tdesKsnWithCounter } from '../../contract/crypto/tdes-dukpt.ts';
 import { SocatPty } from './socat.ts';
 
@@ -47,6 +47,12 @@ export interface SimulatedDevice {
   garbage(): Promise<void>;
 }
 
+/** A ZVT terminal, serial or TCP: the customer presents a card there instead of swiping it at a reader. */
+export interface CardTerminal {
+  /** The card the next read card commands report (until replaced; kept across a replug). */
+  presentCard(card: SimulatedCard): void;
+}
+
 export interface SerialDeviceOptions {
   id: string;
   kind: Exclude<DeviceKind, 'zvt-tcp'>;
@@ -61,7 +67,7 @@ export interface SerialDeviceOptions {
 }
 
 /** A serial device: a socat pair, a SerialTransport on the device's end, and the kind's simulator on it. */
-export class SerialDevice implements SimulatedDevice {
+export class SerialDevice implements SimulatedDevice, CardTerminal {
   readonly id: string;
   readonly kind: Exclude<DeviceKind, 'zvt-tcp'>;
   readonly #opts: SerialDeviceOptions;
@@ -70,6 +76,7 @@ export class SerialDevice implements SimulatedDevice {
   #pinpad: PinPadSimulator | undefined;
   #zvt: ZvtSimulator | undefined;
   #pin: string;
+  #zvtCard: SimulatedCard | undefined;
   /** The PIN pad's KSN counter survives a replug: a real pad never reuses a KSN. */
   #ksnCounter = 0;
 
@@ -95,6 +102,7 @@ export class SerialDevice implements SimulatedDevice {
 
   async plug(): Promise<void> {
     if (this.plugged) return;
+    await this.#release(); // left over when socat was killed from outside
     await this.#socat.start();
     const transport = new SerialTransport({
       path: this.#opts.simLink,
@@ -107,7 +115,11 @@ export class SerialDevice implements SimulatedDevice {
     });
     try {
       if (this.kind === 'zvt') {
-        const zvt = new ZvtSimulator(transport, { framing: 'serial', cut: () => void this.unplug() });
+        const zvt = new ZvtSimulator(transport, {
+          framing: 'serial',
+          card: this.#zvtCard,
+          cut: () => void this.unplug(),
+        });
         zvt.on('command', (name) => this.#say(`ZVT command ${name}`));
         await zvt.open();
         this.#zvt = zvt;
@@ -133,10 +145,15 @@ export class SerialDevice implements SimulatedDevice {
   }
 
   async unplug(): Promise<void> {
-    const transport = this.#transport;
-    this.#transport = undefined;
     // socat first: the till's end sees the hang-up at once, as when a cable is pulled.
     await this.#socat.kill();
+    await this.#release();
+  }
+
+  /** Stops this end's simulator and closes its transport (keeping the PIN pad's KSN counter). */
+  async #release(): Promise<void> {
+    const transport = this.#transport;
+    this.#transport = undefined;
     if (this.#pinpad) {
       this.#ksnCounter = this.#pinpad.counter;
       this.#pinpad.stop();
@@ -146,6 +163,11 @@ export class SerialDevice implements SimulatedDevice {
     this.#zvt = undefined;
     await zvt?.close();
     await transport?.close();
+  }
+
+  presentCard(card: SimulatedCard): void {
+    this.#zvtCard = card;
+    this.#zvt?.setCard(card);
   }
 
   /** Sends one line as a reader or scanner does (CR LF at the end). */
@@ -192,13 +214,14 @@ function describePadEvent(e: SimulatorEvent, pinLength: number): string {
 }
 
 /** A ZVT terminal on the LAN: a TCP server on 127.0.0.1 serving one simulator per connection. */
-export class TcpZvtDevice implements SimulatedDevice {
+export class TcpZvtDevice implements SimulatedDevice, CardTerminal {
   readonly id: string;
   readonly kind = 'zvt-tcp' as const;
   readonly pid = undefined;
   #port: number;
   readonly #say: (line: string) => void;
   #server: Awaited<ReturnType<typeof listenZvtTcp>> | undefined;
+  #card: SimulatedCard | undefined;
 
   constructor(opts: { id: string; port: number; say: (line: string) => void }) {
     this.id = opts.id;
@@ -221,7 +244,9 @@ export class TcpZvtDevice implements SimulatedDevice {
     this.#port = server.port;
     server.server.on('connection', () => {
       // The simulator for this connection is added by listenZvtTcp's own handler, which ran first.
-      server.simulators.at(-1)?.on('command', (name) => this.#say(`${this.id}: ZVT command ${name}`));
+      const sim = server.simulators.at(-1);
+      sim?.on('command', (name) => this.#say(`${this.id}: ZVT command ${name}`));
+      if (this.#card) sim?.setCard(this.#card);
     });
     this.#server = server;
   }
@@ -230,6 +255,11 @@ export class TcpZvtDevice implements SimulatedDevice {
     const server = this.#server;
     this.#server = undefined;
     await server?.close();
+  }
+
+  presentCard(card: SimulatedCard): void {
+    this.#card = card;
+    for (const sim of this.#server?.simulators ?? []) sim.setCard(card);
   }
 
   async garbage(): Promise<void> {

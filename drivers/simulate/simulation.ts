@@ -9,6 +9,7 @@ import { manifestEntrySchema, type ManifestEntry } from '../devices/manifest.ts'
 import { SAMPLE_SCANS, TEST_CARDS, type TestCardName } from './cards.ts';
 import { HELP, parseCommand, type Command } from './commands.ts';
 import {
+  type CardTerminal,
   DEVICE_KINDS,
   KIND_INFO,
   SerialDevice,
@@ -139,9 +140,17 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     devices: () => [...devices.keys()].map(info),
     device: info,
     async swipe(card = 'visa', deviceId) {
-      const reader = serialOf('reader', deviceId);
-      await reader.sendLine(TEST_CARDS[card].swipe);
-      out(`${reader.id}: swiped ${card} card ${maskPan(TEST_CARDS[card].pan)}`);
+      const device = deviceId === undefined ? serialOf('reader', undefined) : get(deviceId);
+      const masked = maskPan(TEST_CARDS[card].pan);
+      if (device.kind === 'reader') {
+        await serialOf('reader', device.id).sendLine(TEST_CARDS[card].swipe);
+        out(`${device.id}: swiped ${card} card ${masked}`);
+      } else if (isCardTerminal(device)) {
+        const zvtCard = TEST_CARDS[card].zvt;
+        if (!zvtCard) throw new Error(`the ${card} card is a stripe fault; a ZVT terminal reads cards whole`);
+        device.presentCard(zvtCard);
+        out(`${device.id}: the next read card presents the ${card} card ${masked}`);
+      } else throw new Error(`${device.id} is not a card reader or a ZVT terminal`);
     },
     async scan(code, deviceId) {
       const scanner = serialOf('scanner', deviceId);
@@ -226,6 +235,10 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     throw err;
   }
   return controller;
+}
+
+function isCardTerminal(d: SimulatedDevice): d is SimulatedDevice & CardTerminal {
+  return d.kind === 'zvt' || d.kind === 'zvt-tcp';
 }
 
 function manifestFor(device: SimulatedDevice, id: string): ManifestEntry {

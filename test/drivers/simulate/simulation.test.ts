@@ -196,6 +196,10 @@ describe('ZVT terminal', () => {
     await sim.garbage('zvt-1');
     const card = await terminal.readCard();
     expect(card).toMatchObject({ maskedPan: '535029******5177', expiry: '1604' });
+    await sim.swipe('visa', 'zvt-1');
+    expect(await terminal.readCard()).toMatchObject({ maskedPan: '411111******1111', expiry: '3012' });
+    await expect(sim.swipe('bad-lrc', 'zvt-1')).rejects.toThrow(/stripe fault/);
+    await expect(sim.swipe('visa', 'pinpad-1')).rejects.toThrow(/not a card reader/);
     expect((await terminal.statusEnquiry()).terminalStatus).toBe(0);
     const lost = waitForState(transport, 'failed');
     await sim.unplug('zvt-1');
@@ -221,8 +225,10 @@ describe('ZVT terminal', () => {
     await expect(terminal.open()).rejects.toMatchObject({ code: 'open_failed' });
     await sim.replug('zvt-tcp-1');
     expect(sim.device('zvt-tcp-1').address).toBe(tcp);
+    await sim.swipe('visa', 'zvt-tcp-1');
     await terminal.open();
-    expect(await terminal.readCard()).toMatchObject({ maskedPan: '535029******5177' });
+    expect(await terminal.readCard()).toMatchObject({ maskedPan: '411111******1111', expiry: '3012' });
+    expect(output).toContain('zvt-tcp-1: the next read card presents the visa card 411111******1111');
   });
 });
 
