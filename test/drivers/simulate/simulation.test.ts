@@ -155,6 +155,23 @@ describe('magstripe reader and scanner', () => {
   });
 });
 
+describe('socat killed from outside', () => {
+  it('is reported as an unplug, and replug starts afresh over the stale link', async () => {
+    const s = await openReader(path('scanner-1'));
+    cleanup.push(() => s.transport.close());
+    const pid = sim.device('scanner-1').pid!;
+    process.kill(pid, 'SIGKILL');
+    await waitForState(s.transport, 'failed');
+    await until(() => output.includes('scanner-1: socat went away: unplugged'));
+    expect(sim.device('scanner-1').plugged).toBe(false);
+    await sim.replug('scanner-1');
+    expect(sim.device('scanner-1').pid).not.toBe(pid);
+    await s.transport.open();
+    await sim.scan('receipt');
+    expect(await s.next()).toMatchObject({ type: 'scan', scan: { kind: 'receipt' } });
+  });
+});
+
 describe('PIN pad', () => {
   it('the PIN set by `pin` comes back as a KSN and a TDES DUKPT block that decrypts to it; the KSN survives a replug', async () => {
     const [pin1, pin2] = SIM_PINS;
