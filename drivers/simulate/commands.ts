@@ -30,7 +30,9 @@ export const HELP = `Commands (devices are named as \`list\` shows them, e.g. re
   quit                     remove the manifests and links, stop every socat, exit
 Lines starting with # are comments.`;
 
-const DEVICE = /^[a-z][a-z0-9-]{0,40}$/;
+// Device ids are `<kind>-<n>`; the few digits allowed keep a PAN or PIN typed by mistake out of messages.
+const DEVICE = /^[a-z]+(?:-[a-z]+)*-\d{1,3}$/;
+const DEVICE_ERROR = 'a device is named like reader-1 (list shows them)';
 
 /** Parses one line; an empty line or a comment is `command: null`. */
 export function parseCommand(line: string): ParsedLine {
@@ -49,7 +51,7 @@ export function parseCommand(line: string): ParsedLine {
       const card = args[0] ?? 'visa';
       if (!isTestCardName(card)) return fail(`unknown card; the test cards are ${cardNames}`);
       const d = device(args[1]);
-      if (d === null) return fail('device names are letters, digits and dashes');
+      if (d === null) return fail(DEVICE_ERROR);
       return done(d === undefined ? { name, card } : { name, card, device: d });
     }
     case 'scan': {
@@ -57,7 +59,7 @@ export function parseCommand(line: string): ParsedLine {
       if (code === undefined || !atMost(2)) return fail('usage: scan <code> [device]');
       if (!/^[\x21-\x7e]{1,256}$/.test(code)) return fail('a code is 1..256 printable characters');
       const d = device(args[1]);
-      if (d === null) return fail('device names are letters, digits and dashes');
+      if (d === null) return fail(DEVICE_ERROR);
       return done(d === undefined ? { name, code } : { name, code, device: d });
     }
     case 'pin': {
@@ -66,13 +68,14 @@ export function parseCommand(line: string): ParsedLine {
       // The message never repeats what was typed: it may be a PIN.
       if (!/^\d{4,12}$/.test(pin)) return fail('a PIN is 4 to 12 digits');
       const d = device(args[1]);
-      if (d === null) return fail('device names are letters, digits and dashes');
+      if (d === null) return fail(DEVICE_ERROR);
       return done(d === undefined ? { name, pin } : { name, pin, device: d });
     }
     case 'unplug':
     case 'replug':
     case 'garbage': {
       const d = device(args[0]);
+      if (d === null) return fail(DEVICE_ERROR);
       if (!d || !atMost(1)) return fail(`usage: ${name} <device>`);
       return done({ name, device: d });
     }

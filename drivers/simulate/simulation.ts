@@ -98,23 +98,23 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     devices.set(id, { device, manifest: join(dir, `${id}.json`) });
   }
 
-  const info = (id: string): DeviceInfo => {
+  const entry = (id: string) => {
     const d = devices.get(id);
     if (!d) throw new Error(`no device ${id}; list shows the devices`);
+    return d;
+  };
+  const get = (id: string): SimulatedDevice => entry(id).device;
+  const info = (id: string): DeviceInfo => {
+    const { device, manifest } = entry(id);
     return {
       id,
-      kind: d.device.kind,
-      label: KIND_INFO[d.device.kind].label,
-      manifest: d.manifest,
-      address: d.device.address,
-      plugged: d.device.plugged,
-      pid: d.device.pid,
+      kind: device.kind,
+      label: KIND_INFO[device.kind].label,
+      manifest,
+      address: device.address,
+      plugged: device.plugged,
+      pid: device.pid,
     };
-  };
-  const get = (id: string): SimulatedDevice => {
-    const d = devices.get(id);
-    if (!d) throw new Error(`no device ${id}; list shows the devices`);
-    return d.device;
   };
   /** The named device, which must be of `kind`, or the first device of that kind. */
   const serialOf = (kind: 'reader' | 'scanner' | 'pinpad', id: string | undefined): SerialDevice => {
