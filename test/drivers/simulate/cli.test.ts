@@ -69,6 +69,17 @@ describe('npm run simulate', () => {
     expect(readdirSync(dir)).toEqual(['bad.txt']);
   });
 
+  it('refuses bad options with exit 2 and a plain message', async () => {
+    const dir = tempDir();
+    const kinds = simulate(['--dir', dir, '--devices', 'reader,printer']);
+    expect(await kinds.exited).toBe(2);
+    expect(kinds.stderr()).toContain('devices are reader, pinpad, zvt, scanner, zvt-tcp');
+    const port = simulate(['--dir', dir, '--zvt-port', '70000']);
+    expect(await port.exited).toBe(2);
+    expect(port.stderr()).toContain('a port is 0..65535');
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('runs its script, takes commands on stdin, and cleans up on SIGTERM', async () => {
     const dir = tempDir();
     const script = join(dir, 'script.txt');
