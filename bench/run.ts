@@ -8,7 +8,7 @@
 //   npm run bench -- --profile          also writes a CPU profile of the HTTP engine process
 //   npm run bench -- --only webhooks    webhook deliveries/s and the commit -> delivery delay
 //
-// Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks, --seconds N (domain and ledger runs),
+// Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,drivers, --seconds N (domain and ledger runs),
 // --http-seconds N, --fsync-seconds N, --lowdb-seconds N, --large N (ledger size to grow to),
 // --webhook-events N (the webhook burst, default 5,000),
 // --dir DIR (where temporary databases go; default the OS temp dir), --json PATH, --profile,
@@ -19,6 +19,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import { benchDomainEarn } from './domain-earn.ts';
+import { benchDrivers } from './drivers.ts';
 import { benchFsync } from './fsync.ts';
 import { benchHttpEarn, TARGET } from './http-earn.ts';
 import { benchLedgerSize } from './ledger-size.ts';
@@ -27,7 +28,7 @@ import { log } from './setup.ts';
 import { renderTable, writeJson, type Row } from './table.ts';
 import { benchWebhooks } from './webhooks.ts';
 
-const BENCHES = ['fsync', 'lowdb', 'domain', 'http', 'ledger', 'webhooks'] as const;
+const BENCHES = ['fsync', 'lowdb', 'domain', 'http', 'ledger', 'webhooks', 'drivers'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 export interface RunOptions {
@@ -42,6 +43,9 @@ export interface RunOptions {
   small: number;
   webhookEvents: number;
   webhookSteadySeconds: number;
+  /** Drivers: seconds per framer/decoder, and swipes timed through the pty. */
+  decoderSeconds: number;
+  swipes: number;
   dir: string | undefined;
   json: string;
   profile: boolean;
@@ -83,6 +87,8 @@ export function parseArgs(argv: string[]): RunOptions {
     small: quick ? 2_000 : 10_000,
     webhookEvents: number('webhook-events', quick ? 300 : 5_000),
     webhookSteadySeconds: quick ? 1 : 5,
+    decoderSeconds: quick ? 0.2 : 1,
+    swipes: quick ? 30 : 300,
     dir: value('dir'),
     json: value('json') ?? fileURLToPath(new URL('./results/latest.json', import.meta.url)),
     profile: argv.includes('--profile'),
@@ -200,6 +206,14 @@ export async function runAll(opts: RunOptions): Promise<{ text: string; rows: Ro
         steadySeconds: opts.webhookSteadySeconds,
         baseDir,
       })),
+    );
+  }
+  if (want('drivers')) {
+    log(
+      `drivers: frames/s per framer and decoder, ${opts.decoderSeconds} s each; ${opts.swipes} swipes through a pty`,
+    );
+    rows.push(
+      ...(await benchDrivers({ secondsPerDecoder: opts.decoderSeconds, swipes: opts.swipes, baseDir })),
     );
   }
   compare(rows);
