@@ -41,6 +41,7 @@ export type DeviceEventBody =
   | { type: 'state'; state: DeviceState; reason?: string }
   | { type: 'frame'; direction: 'tx' | 'rx'; summary: string; length?: number }
   | { type: 'error'; code: string; message: string }
+  /** expiry: YYYY-MM, as printed on the card */
   | { type: 'card'; panMasked: string; expiry: string; track: 1 | 2 }
   | { type: 'scan'; scan: ScanKind }
   | { type: 'pin'; ksn: string; pinBlock: 'encrypted PIN block' }

@@ -18,7 +18,6 @@ import type { SerialOptions } from '../transport/serial.ts';
 import type { Transport } from '../transport/transport.ts';
 import { HidCardReader } from '../cards/hid-reader.ts';
 import { SerialCardReader, type SerialReaderEvent } from '../cards/serial-reader.ts';
-import { expiryDate } from '../cards/magstripe.ts';
 import { PinPad, PinPadError } from '../pinpad/driver.ts';
 import { ZvtError, ZvtTerminal } from '../zvt/driver.ts';
 import type { DeviceEventBody, MatchedBy } from './events.ts';
@@ -103,7 +102,8 @@ function readerEvent(e: SerialReaderEvent): DeviceEventBody {
   switch (e.type) {
     case 'card': {
       const card = e.swipe.card;
-      return { type: 'card', panMasked: card.panMasked, expiry: expiryDate(card.expiry), track: card.track };
+      const expiry = `${card.expiry.year}-${String(card.expiry.month).padStart(2, '0')}`;
+      return { type: 'card', panMasked: card.panMasked, expiry, track: card.track };
     }
     case 'scan':
       return { type: 'scan', scan: e.scan };
