@@ -77,11 +77,12 @@ function readerInstance<K extends 'card_reader' | 'scanner'>(
   sink: EventSink,
   hid: boolean,
 ): DriverInstance<K> {
-  const reader = hid ? new HidCardReader(transport) : new SerialCardReader(transport);
   const onData = (chunk: Buffer): void =>
     sink({ type: 'frame', direction: 'rx', summary: 'data', length: chunk.length });
-  reader.on('event', (e) => sink(readerEvent(e)));
+  // The frame log listens first, so a frame is logged before the card it carried.
   transport.on('data', onData);
+  const reader = hid ? new HidCardReader(transport) : new SerialCardReader(transport);
+  reader.on('event', (e) => sink(readerEvent(e)));
   return {
     kind,
     handle: reader,
