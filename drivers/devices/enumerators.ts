@@ -34,27 +34,62 @@ export interface SerialListEntry {
   productId?: string | undefined;
 }
 
-/** serialport's `SerialPort.list()`, which runs `udevadm info -e` on Linux. */
-export function serialEnumerator(
-  list: () => Promise<SerialListEntry[]> = () => SerialPort.list(),
-): Enumerator {
+export interface SerialEnumeratorOptions {
+  /** The port list (default serialport's `SerialPort.list()`, which runs `udevadm info -e` on Linux). */
+  list?: () => Promise<SerialListEntry[]>;
+  /** The directory whose modification time says a device node came or went (default `/dev`). */
+  devDir?: string;
+  /** List again at least this often even when `devDir` did not change (default 30 s). */
+  refreshMs?: number;
+  /** Keep listing at every poll this long after `devDir` changed, while udev fills in a new port's
+   * properties (default 3 s). */
+  settleMs?: number;
+}
+
+/**
+ * serialport's port list. `udevadm info -e` costs about 100 ms of a core here, too much for every poll of
+ * a till, so the list is taken again only when a device node came or went (the mtime of /dev changed), for
+ * a few seconds after that, and every `refreshMs`.
+ */
+export function serialEnumerator(options: SerialEnumeratorOptions = {}): Enumerator {
+  const list = options.list ?? (() => SerialPort.list());
+  const devDir = options.devDir ?? '/dev';
+  const refreshMs = options.refreshMs ?? 30_000;
+  const settleMs = options.settleMs ?? 3000;
+  let cached: { ports: PortInfo[]; at: number; devMtime: number } | undefined;
+  let changedAt = 0;
   return {
     source: 'serial',
     async enumerate() {
+      const now = Date.now();
+      const devMtime = await stat(devDir).then(
+        (s) => s.mtimeMs,
+        () => Number.NaN,
+      );
+      if (cached && devMtime !== cached.devMtime) changedAt = now;
+      if (
+        cached &&
+        devMtime === cached.devMtime &&
+        now - cached.at < refreshMs &&
+        now - changedAt >= settleMs
+      ) {
+        return { ports: cached.ports };
+      }
       try {
         const entries = await list();
-        return {
-          ports: entries.map((e) => ({
-            source: 'serial',
-            link: 'serial',
-            path: e.path,
-            vendorId: usbId(e.vendorId),
-            productId: usbId(e.productId),
-            serialNumber: e.serialNumber || undefined,
-            manufacturer: e.manufacturer || undefined,
-          })),
-        };
+        const ports = entries.map((e): PortInfo => ({
+          source: 'serial',
+          link: 'serial',
+          path: e.path,
+          vendorId: usbId(e.vendorId),
+          productId: usbId(e.productId),
+          serialNumber: e.serialNumber || undefined,
+          manufacturer: e.manufacturer || undefined,
+        }));
+        cached = { ports, at: now, devMtime };
+        return { ports };
       } catch (err) {
+        cached = undefined;
         return { ports: [], problem: serialListProblem(err) };
       }
     },

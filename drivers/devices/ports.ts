@@ -21,12 +21,14 @@ export interface PortInfo {
   usagePage?: number | undefined;
 }
 
-/** Lower-case four-digit hex of a USB id given as a number or hex text (serialport gives text). */
+/** Lower-case four-digit hex of a USB id given as a number or hex text (serialport gives text); else undefined. */
 export function usbId(value: number | string | undefined): string | undefined {
-  if (value === undefined || value === '') return undefined;
-  const n = typeof value === 'number' ? value : Number.parseInt(value, 16);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffff) return undefined;
-  return n.toString(16).padStart(4, '0');
+  if (typeof value === 'string') {
+    if (!/^(0x)?[0-9a-f]{1,4}$/i.test(value)) return undefined;
+    return Number.parseInt(value, 16).toString(16).padStart(4, '0');
+  }
+  if (value === undefined || !Number.isInteger(value) || value < 0 || value > 0xffff) return undefined;
+  return value.toString(16).padStart(4, '0');
 }
 
 /**

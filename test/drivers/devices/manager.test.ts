@@ -195,7 +195,7 @@ describe('sources that cannot be read', () => {
   it('a missing udevadm is reported once, in plain words, and the manager keeps running', async () => {
     const missing = Object.assign(new Error('spawn udevadm ENOENT'), { code: 'ENOENT' });
     const manager = new DeviceManager({
-      enumerators: [serialEnumerator(() => Promise.reject(missing))],
+      enumerators: [serialEnumerator({ list: () => Promise.reject(missing) })],
       pollIntervalMs: 20,
     });
     const events: ManagerEvent[] = [];

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROFILES, matchProfile, probeProfile } from '../../../drivers/devices/profiles.ts';
 import type { PortInfo } from '../../../drivers/devices/ports.ts';
@@ -68,6 +69,32 @@ describe('choosing a driver without touching the device', () => {
       if (u.productId !== undefined) expect(u.productId).toMatch(/^[0-9a-f]{4}$/);
       expect(u.note.length).toBeGreaterThan(0);
     }
+  });
+
+  it('any port gets a profile of its own link or none, never an error (property)', () => {
+    const hex = fc.option(fc.stringMatching(/^[0-9a-f]{4}$/), { nil: undefined });
+    const text = fc.option(fc.string(), { nil: undefined });
+    const port = fc.record({
+      source: fc.constantFrom('serial' as const, 'manifest' as const, 'hid' as const),
+      link: fc.constantFrom('serial' as const, 'hid' as const, 'tcp' as const),
+      path: fc.string({ minLength: 1 }),
+      vendorId: fc.oneof(hex, fc.constantFrom('1209', '0801', '0b00', '11ca')),
+      productId: fc.oneof(hex, fc.constantFrom('0001', '0002', '0003', '0004', '0054')),
+      manufacturer: text,
+      product: text,
+      driver: fc.option(fc.constantFrom('zvt', 'nonsense'), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(port, (p) => {
+        const choice = matchProfile(p);
+        if (!choice) return;
+        expect(choice.profile.link).toBe(p.link);
+        if (choice.matchedBy === 'vid_pid') {
+          expect(choice.profile.usb.some((u) => u.vendorId === p.vendorId)).toBe(true);
+        }
+        if (p.driver) expect(choice.matchedBy).toBe('manifest');
+      }),
+    );
   });
 
   it('identity is VID:PID:serial when all are known, else the path', () => {
