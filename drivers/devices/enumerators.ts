@@ -47,7 +47,7 @@ export interface SerialEnumeratorOptions {
 }
 
 /**
- * serialport's port list. `udevadm info -e` costs about 100 ms of a core here, too much for every poll of
+ * serialport's port list. `udevadm info -e` takes about 120 ms (50 ms of CPU) here, too much for every poll of
  * a till, so the list is taken again only when a device node came or went (the mtime of /dev changed), for
  * a few seconds after that, and every `refreshMs`.
  */

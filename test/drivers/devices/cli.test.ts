@@ -163,6 +163,31 @@ describe('devices CLI over socat ptys', { timeout: 60_000 }, () => {
     expect(child.output()).not.toContain(TEST_PAN);
     expect(strings(events).join('\n')).not.toContain(PIN);
   });
+
+  it('watch prints one timestamped line per event; --no-pin leaves the PIN pad alone', async () => {
+    const child = cli(['watch', '--manifest', manifest.dir, '--no-probe', '--no-pin', '--poll-ms', '200']);
+    const line = (id: string, what: string) =>
+      new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z  ${id}  ${what}$`, 'm');
+    try {
+      await until(() => line(PINPAD, 'state connected').test(child.output()), 'the PIN pad to connect');
+      await until(() => line(READER, 'state connected').test(child.output()), 'the reader to connect');
+      const device = new SerialTransport({ path: ptys.reader.b });
+      await device.open();
+      await device.write(Buffer.from(TEST_SWIPE));
+      await device.close();
+      const card = line(READER, 'card 535029\\*{6}5177 expires 2016-04 \\(track 1\\)');
+      await until(() => card.test(child.output()), 'the card line');
+      await new Promise((r) => setTimeout(r, 300)); // time for a PIN request that must not come
+    } finally {
+      child.kill('SIGTERM');
+    }
+    await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.on('exit', resolve)));
+    const out = child.output();
+    expect(out).toMatch(line(READER, 'rx data \\(119 bytes\\)'));
+    expect(out).toMatch(line(ZVT, 'added zvt driver=zvt-serial matched=vid_pid path=\\S+'));
+    expect(out).not.toMatch(/Z62/);
+    expect(out).not.toContain(TEST_PAN);
+  });
 });
 
 describe('devices CLI on a machine without udevadm and with a broken libusb', () => {
