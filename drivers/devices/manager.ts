@@ -244,7 +244,7 @@ export class DeviceManager extends TypedEmitter<ManagerEvents> {
     if (!choice && this.#probe && port.link === 'serial') {
       choice = await probeProfile(
         port,
-        (p) => this.#transport(id, port, p),
+        () => this.#transport(id, port),
         this.#probeTimeoutMs,
         this.#profiles,
       );
@@ -285,7 +285,7 @@ export class DeviceManager extends TypedEmitter<ManagerEvents> {
   #attach(d: Device): void {
     const profile = d.profile;
     if (!profile) return;
-    const transport = this.#transport(d.info.id, d.port, profile);
+    const transport = this.#transport(d.info.id, d.port);
     const instance = profile.create(transport, (body) => this.#emit(d, body));
     d.onTransportState = (state, error) => {
       if (state === 'failed' && d.info.state === 'connected') {
@@ -316,12 +316,11 @@ export class DeviceManager extends TypedEmitter<ManagerEvents> {
     this.#setState(d, 'present');
   }
 
-  #transport(id: string, port: PortInfo, profile: DriverProfile): Transport {
+  #transport(id: string, port: PortInfo): Transport {
     switch (port.link) {
       case 'serial':
         return new SerialTransport({
           path: port.path,
-          ...profile.serial,
           livenessIntervalMs: this.#livenessIntervalMs,
           id,
         });

@@ -14,7 +14,6 @@
 //                    "VeriFone" and 0b00 "INGENICO" in usb.ids
 // Ingenico Telium terminals are matched as ZVT terminals: that holds where they run a ZVT application (the
 // German market); elsewhere they speak other protocols and need a profile of their own.
-import type { SerialOptions } from '../transport/serial.ts';
 import type { Transport } from '../transport/transport.ts';
 import { HidCardReader } from '../cards/hid-reader.ts';
 import { SerialCardReader, type SerialReaderEvent } from '../cards/serial-reader.ts';
@@ -62,8 +61,6 @@ export interface DriverProfile {
   usb: readonly UsbMatch[];
   /** Tested against "manufacturer product". */
   metadata?: RegExp;
-  /** Line settings of serial profiles (a pseudo-terminal ignores them). */
-  serial?: Pick<SerialOptions, 'baudRate' | 'dataBits' | 'stopBits' | 'parity'>;
   /** Asks an opened port whether this kind of device answers; must not disturb another kind of device. */
   probe?(transport: Transport, timeoutMs: number): Promise<boolean>;
   create(transport: Transport, sink: EventSink): DriverInstance;
@@ -304,13 +301,13 @@ export function matchProfile(
  */
 export async function probeProfile(
   port: PortInfo,
-  open: (profile: DriverProfile) => Transport,
+  open: () => Transport,
   timeoutMs: number,
   profiles: readonly DriverProfile[] = PROFILES,
 ): Promise<Choice | undefined> {
   for (const profile of profiles) {
     if (profile.link !== port.link || !profile.probe) continue;
-    const transport = open(profile);
+    const transport = open();
     try {
       await transport.open();
       if (await profile.probe(transport, timeoutMs)) return { profile, matchedBy: 'probe' };
