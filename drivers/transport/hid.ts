@@ -63,20 +63,24 @@ export async function hidSupport(load: () => Promise<HidLibrary> = importNodeHid
   return { ok: true, hid };
 }
 
+/** The shared libraries node-hid's binding links, and the Debian packages that hold them. */
+const LIBRARIES = [
+  { file: /libusb-1\.0\.so/, name: 'libusb-1.0', pkg: 'libusb-1.0-0' },
+  { file: /libudev\.so/, name: 'libudev', pkg: 'libudev1' },
+];
+
 /** One sentence saying why USB HID cannot be used and what to install. */
 export function hidUnavailableMessage(err: unknown): string {
   const text = describe(err);
   const prefix = 'USB HID support is unavailable';
-  const library = /lib(usb-1\.0|udev)[^\s:]*/.exec(text)?.[0];
-  if (library?.startsWith('libusb') || library?.startsWith('libudev')) {
-    const pkg = library.startsWith('libusb') ? 'libusb-1.0-0' : 'libudev1';
-    const name = library.startsWith('libusb') ? 'libusb-1.0' : 'libudev';
-    if (/cannot open shared object file|No such file/i.test(text)) {
-      return `${prefix}: ${name} is not installed (apt-get install ${pkg})`;
-    }
-    // Found but unusable (a broken or wrong-architecture copy): say what the loader said, without the path.
+  const lib = LIBRARIES.find((l) => l.file.test(text));
+  if (lib && /cannot open shared object file/.test(text)) {
+    return `${prefix}: ${lib.name} is not installed (apt-get install ${lib.pkg})`;
+  }
+  if (lib) {
+    // Found but unusable (a broken or wrong-architecture copy): the loader's reason, without the path.
     const reason = text.slice(text.lastIndexOf(':') + 1).trim();
-    return `${prefix}: ${name} cannot be loaded (${reason}); reinstall it (apt-get install --reinstall ${pkg})`;
+    return `${prefix}: ${lib.name} cannot be loaded (${reason}); reinstall it (apt-get install --reinstall ${lib.pkg})`;
   }
   if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') {
     return `${prefix}: the node-hid package is not installed (npm install)`;
@@ -87,7 +91,7 @@ export function hidUnavailableMessage(err: unknown): string {
 export interface HidOptions {
   /** The device path from enumeration (hidraw node on Linux). */
   path: string;
-  /** node-hid, or a stand-in (default: node-hid itself). */
+  /** node-hid (`hidSupport()`'s `hid`), or a stand-in in tests. */
   hid: HidLibrary;
   /** How often the device must still be enumerated (default 500 ms). */
   livenessIntervalMs?: number;
