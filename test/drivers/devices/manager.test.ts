@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceManager } from '../../../drivers/devices/manager.ts';
@@ -188,6 +189,32 @@ describe('TCP terminals from the manifest', () => {
       await manager.close();
       await server.close();
     }
+  });
+  it('a terminal that accepts and hangs up at once is reopened at most once per poll, not in a loop', async () => {
+    let accepted = 0;
+    const server = createServer((socket) => {
+      accepted++;
+      socket.destroy();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const address = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+    manifest.write('zvt', { tcp: address, driver: 'zvt' });
+    const manager = managerOn(manifest.dir, 50);
+    const log = new EventLog(manager);
+    try {
+      await manager.start();
+      await new Promise((r) => setTimeout(r, 2000));
+    } finally {
+      await manager.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    const attempts = log.states(address).filter((st) => st === 'connecting').length;
+    console.log(
+      `half-closed terminal: ${attempts} reopen attempts, ${accepted} connections in 2 s at a 50 ms poll`,
+    );
+    expect(attempts).toBeGreaterThanOrEqual(2);
+    expect(attempts).toBeLessThanOrEqual(2000 / 50 + 1);
+    expect(accepted).toBeLessThanOrEqual(2 * (2000 / 50 + 1)); // a presence check and an open per poll at most
   });
 });
 
