@@ -4,7 +4,7 @@
 //        card as a till would (--no-pin turns that off) and shows the KSN, never the PIN or the block
 // test   a harmless self-test of one device (ZVT status enquiry, PIN pad cancel, reader link check)
 // --json prints one JSON object per line. Exit codes: 0 done, 1 failed, 2 usage.
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_MANIFEST_DIR, DeviceManager } from './devices/manager.ts';
 import type { DeviceInfo, ManagerEvent } from './devices/events.ts';
 
@@ -25,7 +25,7 @@ function withCommon(cmd: Command): Command {
 
 function positiveInt(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n <= 0) throw new CommanderError(2, 'usage', `not a positive integer: ${text}`);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('not a positive integer');
   return n;
 }
 

@@ -190,6 +190,14 @@ describe('devices CLI over socat ptys', { timeout: 60_000 }, () => {
   });
 });
 
+describe('devices CLI usage errors', () => {
+  it('exit 2 with the reason for an unknown command or a bad option value', { timeout: 60_000 }, async () => {
+    const [unknown, badPoll] = await Promise.all([run(['bogus']), run(['watch', '--poll-ms', '0'])]);
+    expect(unknown).toMatchObject({ code: 2, out: expect.stringContaining("unknown command 'bogus'") });
+    expect(badPoll).toMatchObject({ code: 2, out: expect.stringContaining('not a positive integer') });
+  });
+});
+
 describe('devices CLI on a machine without udevadm and with a broken libusb', () => {
   it(
     'says so once per source, plainly, and still lists the manifest devices',
