@@ -8,6 +8,8 @@
 //                    simulator: 0001 serial magstripe reader, 0002 PIN pad, 0003 ZVT terminal, 0004 scanner
 //   0801:0002        MagTek USB HID Swipe Reader (vendor mode): Micah Carrick's PyUSB reader, cited in
 //                    ../cards/magtek-hid.ts; 0801 is "MagTek" in the linux-usb.org usb.ids vendor list
+//   0801:0001        "MagTek Mini Swipe Reader (Keyboard Emulation)": its usb.ids name, as lsusb prints
+//                    it (quoted in public projects reading that reader, e.g. door-magstripe)
 //   0801:0011        "Magtek MSR", 11ca:0219 "VeriFone VX820", 0b00:0054 "Ingenico Desk3xxx",
 //                    0b00:0058 "Ingenico iPP3xx", 0b00:0053 "Ingenico Move3xxx": the peripheral VID:PID list
 //                    in the public change notes of the inefi agent for Linux (v0.10.26); 11ca is
@@ -15,14 +17,14 @@
 // Ingenico Telium terminals are matched as ZVT terminals: that holds where they run a ZVT application (the
 // German market); elsewhere they speak other protocols and need a profile of their own.
 import type { Transport } from '../transport/transport.ts';
-import { HidCardReader } from '../cards/hid-reader.ts';
+import { HidCardReader, HidKeyboardReader } from '../cards/hid-reader.ts';
 import { SerialCardReader, type SerialReaderEvent } from '../cards/serial-reader.ts';
 import { PinPad, PinPadError } from '../pinpad/driver.ts';
 import { ZvtError, ZvtTerminal } from '../zvt/driver.ts';
 import type { DeviceEventBody, MatchedBy } from './events.ts';
 import type { PortInfo } from './ports.ts';
 
-export type CardReaderHandle = SerialCardReader | HidCardReader;
+export type CardReaderHandle = SerialCardReader | HidCardReader | HidKeyboardReader;
 
 /** The driver object the till gets for each kind of device. */
 export interface DriverHandles {
@@ -72,13 +74,13 @@ function readerInstance<K extends 'card_reader' | 'scanner'>(
   kind: K,
   transport: Transport,
   sink: EventSink,
-  hid: boolean,
+  makeReader: (transport: Transport) => CardReaderHandle,
 ): DriverInstance<K> {
   const onData = (chunk: Buffer): void =>
     sink({ type: 'frame', direction: 'rx', summary: 'data', length: chunk.length });
   // The frame log listens first, so a frame is logged before the card it carried.
   transport.on('data', onData);
-  const reader = hid ? new HidCardReader(transport) : new SerialCardReader(transport);
+  const reader = makeReader(transport);
   reader.on('event', (e) => sink(readerEvent(e)));
   return {
     kind,
@@ -214,7 +216,7 @@ export const PROFILES: readonly DriverProfile[] = [
     kind: 'card_reader',
     link: 'serial',
     usb: [{ vendorId: '1209', productId: '0001', note: `${SIM}: serial magstripe reader` }],
-    create: (t, sink) => readerInstance('card_reader', t, sink, false),
+    create: (t, sink) => readerInstance('card_reader', t, sink, (x) => new SerialCardReader(x)),
   },
   {
     name: 'pinpad-1000se',
@@ -247,7 +249,7 @@ export const PROFILES: readonly DriverProfile[] = [
     kind: 'scanner',
     link: 'serial',
     usb: [{ vendorId: '1209', productId: '0004', note: `${SIM}: barcode scanner` }],
-    create: (t, sink) => readerInstance('scanner', t, sink, false),
+    create: (t, sink) => readerInstance('scanner', t, sink, (x) => new SerialCardReader(x)),
   },
   {
     name: 'zvt-tcp',
@@ -265,7 +267,14 @@ export const PROFILES: readonly DriverProfile[] = [
       { vendorId: '0801', productId: '0011', note: 'MagTek MSR' },
     ],
     metadata: /mag-?tek/i,
-    create: (t, sink) => readerInstance('card_reader', t, sink, true),
+    create: (t, sink) => readerInstance('card_reader', t, sink, (x) => new HidCardReader(x)),
+  },
+  {
+    name: 'hid-keyboard-reader',
+    kind: 'card_reader',
+    link: 'hid',
+    usb: [{ vendorId: '0801', productId: '0001', note: 'MagTek Mini Swipe Reader (Keyboard Emulation)' }],
+    create: (t, sink) => readerInstance('card_reader', t, sink, (x) => new HidKeyboardReader(x)),
   },
 ];
 
