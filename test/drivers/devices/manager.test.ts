@@ -6,6 +6,7 @@ import { DeviceManager } from '../../../drivers/devices/manager.ts';
 import { manifestEnumerator, serialEnumerator } from '../../../drivers/devices/enumerators.ts';
 import type { DeviceEvent, ManagerEvent } from '../../../drivers/devices/events.ts';
 import type { CardRead } from '../../../drivers/cards/magstripe.ts';
+import { memberCode } from '../../../drivers/cards/barcode.ts';
 import { SerialTransport } from '../../../drivers/transport/serial.ts';
 import { PinPadSimulator } from '../../../drivers/pinpad/simulator.ts';
 import { listenZvtTcp } from '../../../drivers/zvt/simulator.ts';
@@ -102,6 +103,28 @@ describe('device manager over real socat pseudo-terminals', () => {
     expect((await swiped).withPan((pan) => pan === TEST_PAN)).toBe(true);
     expect(strings(log.events).join('\n')).not.toContain(TEST_PAN);
     expect(JSON.stringify(log.events)).not.toContain(TEST_PAN);
+  });
+
+  it('a scanner line is a scan event, a bad swipe a coded error, each after its rx frame', async () => {
+    manifest.write('reader', simEntry(reader.a, '0004', 'SIM-scanner-1'));
+    manager = managerOn(manifest.dir);
+    const log = new EventLog(manager);
+    await manager.start();
+    const id = '1209:0004:SIM-scanner-1';
+    expect(manager.get(id)).toMatchObject({ kind: 'scanner', driver: 'serial-scanner', state: 'connected' });
+    const code = memberCode('40012345');
+    const scan = log.next((e) => e.type === 'scan');
+    const error = log.next((e) => e.type === 'error');
+    const device = new SerialTransport({ path: reader.b });
+    await device.open();
+    await device.write(Buffer.from(`${code}\r\n`));
+    await device.write(Buffer.from(';5350290149345178=16042010000056700100?\r\n')); // Luhn broken
+    await device.close();
+    expect(await scan).toMatchObject({ deviceId: id, scan: { kind: 'member', memberNumber: code.slice(5) } });
+    expect(await error).toMatchObject({ deviceId: id, code: 'bad_luhn' });
+    const kinds = log.events.filter((e) => e.type !== 'state' && e.type !== 'added').map((e) => e.type);
+    expect(kinds.indexOf('frame')).toBeLessThan(kinds.indexOf('scan'));
+    expect(JSON.stringify(log.events)).not.toContain('5350290149345178');
   });
 
   it('asks the PIN pad for the PIN of a swiped card: the stream shows the KSN, the engine gets the block', async () => {
