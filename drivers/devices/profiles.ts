@@ -4,8 +4,8 @@
 // to redacted device events.
 //
 // USB ids and where they come from:
-//   1209:0001..0004  pid.codes test VID (https://pid.codes/1209/, "for testing only") used by the Tillback
-//                    simulator: 0001 serial magstripe reader, 0002 PIN pad, 0003 ZVT terminal, 0004 scanner
+//   1209:0001..0004  the Tillback simulator, on the open-source VID of pid.codes (https://pid.codes/1209/):
+//                    0001 serial magstripe reader, 0002 PIN pad, 0003 ZVT terminal, 0004 barcode scanner
 //   0801:0002        MagTek USB HID Swipe Reader (vendor mode): Micah Carrick's PyUSB reader, cited in
 //                    ../cards/magtek-hid.ts; 0801 is "MagTek" in the linux-usb.org usb.ids vendor list
 //   0801:0001        "MagTek Mini Swipe Reader (Keyboard Emulation)": its usb.ids name, as lsusb prints
@@ -68,7 +68,7 @@ export interface DriverProfile {
   create(transport: Transport, sink: EventSink): DriverInstance;
 }
 
-const SIM = 'Tillback simulator (pid.codes test VID 1209)';
+const SIM = 'Tillback simulator (pid.codes VID 1209)';
 
 function readerInstance<K extends 'card_reader' | 'scanner'>(
   kind: K,
