@@ -120,13 +120,15 @@ describe('probing over real socat pseudo-terminals', () => {
   afterAll(() => pty.dispose());
   const port = (): PortInfo => serial({ path: pty.a });
   const open = () => new SerialTransport({ path: pty.a, livenessIntervalMs: 100 });
+  // Long enough for a simulator on a loaded machine to answer; the silent-port test shows how short it can be.
+  const ANSWER_MS = 1500;
 
   it('finds a PIN pad, having sent it only the harmless cancel (72)', async () => {
     const device = new SerialTransport({ path: pty.b });
     await device.open();
     const sim = new PinPadSimulator(device, { pin: '1234' });
     try {
-      const choice = await probeProfile(port(), open, 250);
+      const choice = await probeProfile(port(), open, ANSWER_MS);
       expect(choice).toMatchObject({ matchedBy: 'probe', profile: { name: 'pinpad-1000se' } });
       expect(sim.received).toEqual(['cancel']);
     } finally {
@@ -140,13 +142,16 @@ describe('probing over real socat pseudo-terminals', () => {
     const sim = new ZvtSimulator(device, { framing: 'serial' });
     await sim.open();
     try {
-      const choice = await probeProfile(port(), open, 250);
+      const choice = await probeProfile(port(), open, ANSWER_MS);
       expect(choice).toMatchObject({ matchedBy: 'probe', profile: { name: 'zvt-serial' } });
       expect(sim.commands).toEqual(['05 01']); // the status enquiry, nothing else
       const terminal = new ZvtTerminal({ transport: open(), framing: 'serial' });
-      await terminal.open();
-      await expect(terminal.statusEnquiry()).resolves.toBeDefined();
-      await terminal.close();
+      try {
+        await terminal.open();
+        await expect(terminal.statusEnquiry()).resolves.toBeDefined();
+      } finally {
+        await terminal.close();
+      }
     } finally {
       await device.close();
     }
