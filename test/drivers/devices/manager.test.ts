@@ -105,6 +105,39 @@ describe('device manager over real socat pseudo-terminals', () => {
     expect(JSON.stringify(log.events)).not.toContain(TEST_PAN);
   });
 
+  it('a device with a serial number that comes back on another port keeps its identity and driver', async () => {
+    manifest.write('reader', simEntry(reader.a, '0001', 'SIM-card_reader-1'));
+    manager = managerOn(manifest.dir, 100);
+    const log = new EventLog(manager);
+    await manager.start();
+    const before = manager.driver(READER_ID, 'card_reader');
+    const other = new SocatPair();
+    try {
+      const unplugged = log.state(READER_ID, 'unplugged');
+      await reader.kill();
+      await unplugged;
+      await other.start();
+      const connected = log.state(READER_ID, 'connected');
+      manifest.write('reader', simEntry(other.a, '0001', 'SIM-card_reader-1'));
+      await connected;
+      expect(manager.list()).toMatchObject([{ id: READER_ID, path: other.a, driver: 'serial-card-reader' }]);
+      const after = manager.driver(READER_ID, 'card_reader');
+      expect(after).toBeDefined();
+      expect(after).not.toBe(before); // rebuilt on the new path
+      const card = log.next((e) => e.type === 'card');
+      const device = new SerialTransport({ path: other.b });
+      await device.open();
+      await device.write(Buffer.from(TEST_SWIPE));
+      await device.close();
+      expect(await card).toMatchObject({ deviceId: READER_ID, panMasked: '535029******5177' });
+    } finally {
+      await manager.close();
+      manager = undefined;
+      await other.dispose();
+      await reader.start();
+    }
+  });
+
   it('a scanner line is a scan event, a bad swipe a coded error, each after its rx frame', async () => {
     manifest.write('reader', simEntry(reader.a, '0004', 'SIM-scanner-1'));
     manager = managerOn(manifest.dir);
