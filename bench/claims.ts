@@ -1,4 +1,4 @@
-// Row 7: cashout claims created per second through the domain, `createClaim(ctx, ...)`, 64 in flight,
+// Row 8: cashout claims created per second through the domain, `createClaim(ctx, ...)`, 64 in flight,
 // synchronous=FULL, each with its own idempotency key and outbox event: store-funded (no ledger
 // entry) and member-funded (a pending hold on the member's cashback, lots consumed). The members
 // first earn their cashback; each claim is 1 cent, so none runs out. Ledger verified after.
@@ -53,7 +53,7 @@ export async function benchClaims(opts: {
       );
       rows.push({
         id: `claims-${funding}`,
-        group: 7,
+        group: 8,
         name: 'createClaim(ctx) claims',
         setting: `${funding}-funded, ${opts.inFlight} in flight, sync=FULL`,
         figure: r.perSecond,

@@ -9,7 +9,7 @@
 //   npm run bench -- --only webhooks    webhook deliveries/s and the commit -> delivery delay
 //   npm run bench -- --only claims      cashout claims created/s (store- and member-funded)
 //
-// Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,claims, --seconds N (domain and ledger runs),
+// Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,drivers,claims, --seconds N (domain and ledger runs),
 // --http-seconds N, --fsync-seconds N, --lowdb-seconds N, --large N (ledger size to grow to),
 // --webhook-events N (the webhook burst, default 5,000),
 // --dir DIR (where temporary databases go; default the OS temp dir), --json PATH, --profile,
@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import { benchClaims } from './claims.ts';
 import { benchDomainEarn } from './domain-earn.ts';
+import { benchDrivers } from './drivers.ts';
 import { benchFsync } from './fsync.ts';
 import { benchHttpEarn, TARGET } from './http-earn.ts';
 import { benchLedgerSize } from './ledger-size.ts';
@@ -29,7 +30,7 @@ import { log } from './setup.ts';
 import { renderTable, writeJson, type Row } from './table.ts';
 import { benchWebhooks } from './webhooks.ts';
 
-const BENCHES = ['fsync', 'lowdb', 'domain', 'http', 'ledger', 'webhooks', 'claims'] as const;
+const BENCHES = ['fsync', 'lowdb', 'domain', 'http', 'ledger', 'webhooks', 'drivers', 'claims'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 export interface RunOptions {
@@ -44,6 +45,9 @@ export interface RunOptions {
   small: number;
   webhookEvents: number;
   webhookSteadySeconds: number;
+  /** Drivers: seconds per framer/decoder, and swipes timed through the pty. */
+  decoderSeconds: number;
+  swipes: number;
   dir: string | undefined;
   json: string;
   profile: boolean;
@@ -85,6 +89,8 @@ export function parseArgs(argv: string[]): RunOptions {
     small: quick ? 2_000 : 10_000,
     webhookEvents: number('webhook-events', quick ? 300 : 5_000),
     webhookSteadySeconds: quick ? 1 : 5,
+    decoderSeconds: quick ? 0.2 : 1,
+    swipes: quick ? 30 : 300,
     dir: value('dir'),
     json: value('json') ?? fileURLToPath(new URL('./results/latest.json', import.meta.url)),
     profile: argv.includes('--profile'),
@@ -202,6 +208,14 @@ export async function runAll(opts: RunOptions): Promise<{ text: string; rows: Ro
         steadySeconds: opts.webhookSteadySeconds,
         baseDir,
       })),
+    );
+  }
+  if (want('drivers')) {
+    log(
+      `drivers: frames/s per framer and decoder, ${opts.decoderSeconds} s each; ${opts.swipes} swipes through a pty`,
+    );
+    rows.push(
+      ...(await benchDrivers({ secondsPerDecoder: opts.decoderSeconds, swipes: opts.swipes, baseDir })),
     );
   }
   if (want('claims')) {

@@ -45,6 +45,8 @@ export interface EngineOptions {
   startPayoutWorker?: boolean;
   /** How webhook hosts are resolved to addresses (tests pass their own; the default is DNS). */
   resolve?: Resolve;
+  /** Append log lines to this file instead of stdout (tests write theirs to the run's log directory). */
+  logFile?: string;
 }
 
 export interface Engine {
@@ -74,7 +76,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const authenticate = apps.authenticate;
 
   const app = Fastify({
-    logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    logger:
+      options.logger === false
+        ? false
+        : { ...loggerOptions(config.logLevel), ...(options.logFile ? { file: options.logFile } : {}) },
     bodyLimit: config.bodyLimitBytes,
     // Per-request lines only when debugging: at thousands of requests a second they are the cost.
     logController: new LogController({

@@ -28,6 +28,13 @@ const EXPECTED: [string, string, string, string][] = [
   ['ledger-large', 'vs ledger size', 'k transfers', 'earns/s'],
   ['webhooks-burst', 'webhook deliveries', 'burst of 300', 'deliveries/s'],
   ['webhooks-steady', 'webhook deliveries', 'steady', 'deliveries/s'],
+  ['frames-zvt-serial', 'ZVT serial frames', '-byte frames', 'frames/s'],
+  ['frames-zvt-tcp', 'ZVT TCP APDU stream', '-byte frames', 'frames/s'],
+  ['frames-stx-etx', 'STX/ETX/LRC packets', '-byte frames', 'frames/s'],
+  ['frames-magstripe', 'magstripe swipe decode', '-byte frames', 'frames/s'],
+  ['frames-hid-keyboard', 'HID keyboard reports', '8-byte frames', 'frames/s'],
+  ['frames-magtek', 'MagTek HID report decode', '337-byte frames', 'frames/s'],
+  ['swipe-latency', 'swipe to card event', 'socat pty, 115200 baud', 'swipes/s'],
   ['claims-store', 'createClaim(ctx) claims', 'store-funded', 'claims/s'],
   ['claims-member', 'createClaim(ctx) claims', 'member-funded', 'claims/s'],
 ];
@@ -94,6 +101,8 @@ describe('npm run bench -- --quick', () => {
       const target = rowLines[EXPECTED.findIndex(([id]) => id === 'http-full-64')] ?? '';
       expect(target).toMatch(/\s(PASS|MISS)\s/);
       expect(rowLines.join('\n')).not.toMatch(/LEDGER:|LOST|BAD SIG/);
+      const swipe = rowLines[EXPECTED.findIndex(([id]) => id === 'swipe-latency')] ?? '';
+      expect(swipe).toMatch(/\s(PASS|MISS)\s/);
     },
     TIMEOUT_MS,
   );

@@ -10,6 +10,7 @@ import { verifyLedger } from '../../engine/domain/ledger.ts';
 import { createEngine, type Engine, type EngineOptions } from '../../engine/server.ts';
 import { openSqliteStore } from '../../engine/store/sqlite.ts';
 import type { Store } from '../../engine/store/store.ts';
+import { testLogFile } from '../fixtures/test-log.ts';
 
 export interface Harness {
   engine: Engine;
@@ -52,8 +53,10 @@ export async function startHarness(
     store,
     config: loadEngineConfig({
       environment: {},
-      overrides: { secretsFile: join(dir, 'secrets.json'), logLevel: 'silent', ...config },
+      // Debug logs every request too; all of it goes to the run's log directory, scanned for PANs and PINs.
+      overrides: { secretsFile: join(dir, 'secrets.json'), logLevel: 'debug', ...config },
     }),
+    logFile: testLogFile('engine'),
     now: () => clock.now,
     notifier: { send: async (m) => void sent.push(m) },
     ...engineOptions,
