@@ -60,6 +60,11 @@ export function claimPageRoutes(ctx: DomainContext) {
         .send(page.page(lang));
     });
 
+    // Every browser asks for /favicon.ico; "no content" is a quieter answer than a 404 in its console.
+    app.get('/favicon.ico', { schema: { hide: true } }, async (_req, reply) =>
+      reply.code(204).header('cache-control', 'public, max-age=86400').send(),
+    );
+
     app.get('/c/assets/:name', { schema: { hide: true } }, async (req, reply) => {
       const { name } = req.params as { name: string };
       const asset = (await loadAssets()).asset(name);

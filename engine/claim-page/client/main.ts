@@ -22,7 +22,7 @@ import {
   type FieldId,
   type MethodKind,
 } from './fields.ts';
-import { formatMoney, formatTime } from './format.ts';
+import { formatMoney, formatTime, formattingLocale } from './format.ts';
 import { translate, type MessageKey, type Messages } from './messages.ts';
 
 function byId<T extends HTMLElement = HTMLElement>(id: string): T {
@@ -32,7 +32,7 @@ function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 }
 
 const messages = JSON.parse(byId('messages').textContent ?? '') as Messages;
-const lang = document.documentElement.lang;
+const lang = formattingLocale(document.documentElement.lang, navigator.languages);
 const t = (key: MessageKey, vars?: Record<string, string>) => translate(messages, key, vars);
 const claimId = decodeURIComponent(location.pathname.split('/').pop() ?? '');
 
@@ -263,16 +263,13 @@ input('cardExpiry').addEventListener('change', () => {
   input('cardExpiry').value = normalizeExpiry(input('cardExpiry').value);
 });
 for (const field of ALL_FIELDS) {
-  // A field is judged when the customer leaves it, and cleared of its error as soon as it is right.
-  input(field).addEventListener('blur', () => {
-    if (input(field).value.trim() !== '')
-      showFieldError(field, fieldProblem(field, input(field).value, Date.now()));
+  // Fields are judged at submit (and the card number as typed), not on leaving them: an error shown
+  // on blur moves the page under the finger that is tapping the next control. A shown error goes as
+  // soon as the value is right.
+  if (field === 'cardNumber') continue;
+  input(field).addEventListener('input', () => {
+    if (!fieldProblem(field, input(field).value, Date.now())) showFieldError(field, undefined);
   });
-  if (field !== 'cardNumber') {
-    input(field).addEventListener('input', () => {
-      if (!fieldProblem(field, input(field).value, Date.now())) showFieldError(field, undefined);
-    });
-  }
 }
 consent.addEventListener('change', () => {
   if (consent.checked) showFieldError('consent', undefined);
