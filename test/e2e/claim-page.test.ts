@@ -3,7 +3,8 @@
 // the browser, every payout method, validation as the customer types, the status followed to its
 // final screen, keyboard-only use, and no Content-Security-Policy violation or console error.
 // CLAIM_PAGE_SCREENSHOTS=1 writes the screenshots to docs/screenshots/ (else to a temporary folder).
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
@@ -27,6 +28,7 @@ const SHOTS = process.env.CLAIM_PAGE_SCREENSHOTS
   ? join(import.meta.dirname, '../../docs/screenshots')
   : mkdtempSync(join(tmpdir(), 'claim-page-shots-'));
 const PAID_TIMEOUT = 20_000;
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let h: Harness;
 let base: string;
@@ -101,6 +103,25 @@ async function open(tab: Watched, id: string): Promise<Response> {
   return response!;
 }
 
+/**
+ * axe-core's WCAG 2.1 A and AA rules (and its best practices) on the page as it is now: each
+ * violation as "rule: the elements". axe is evaluated through the DevTools protocol, as a browser
+ * extension would be, so the page's CSP stays as it is.
+ */
+async function accessibilityViolations(page: Page): Promise<string[]> {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<AxeResults> } }).axe;
+    interface AxeResults {
+      violations: { id: string; nodes: { target: string[] }[] }[];
+    }
+    const results = await axe.run(document, {
+      runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'],
+    });
+    return results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+}
+
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
 
 describe('claim page in Chromium', () => {
@@ -122,6 +143,7 @@ describe('claim page in Chromium', () => {
     expect(await page.locator('#store').textContent()).toBe('From Corner Store');
     expect(await page.locator('#expires').textContent()).toMatch(/^Open until 22 Jan 2026/);
     expect(await claimStatus(id)).toBe('opened');
+    expect(await accessibilityViolations(page)).toEqual([]);
     await shot(page, 'claim');
 
     await page.getByLabel('Bank card').check();
@@ -131,6 +153,7 @@ describe('claim page in Chromium', () => {
       .poll(() => page.locator('#err-cardNumber').textContent())
       .toBe('This card number is not right. Check the digits.');
     expect(await number.getAttribute('aria-invalid')).toBe('true');
+    expect(await accessibilityViolations(page)).toEqual([]);
     await shot(page, 'card-luhn-error');
 
     await number.press('Backspace');
@@ -158,6 +181,7 @@ describe('claim page in Chromium', () => {
       '$25.00 is on its way to card 411111******1111. You can close this page.',
     );
     expect(await claimStatus(id)).toBe('paid');
+    expect(await accessibilityViolations(page)).toEqual([]);
     await shot(page, 'paid');
 
     // The full number is in no URL, no storage and no field of the page any more.
@@ -221,6 +245,38 @@ describe('claim page in Chromium', () => {
     expect(tab.problems).toEqual([]);
   });
 
+  it("an API refusal is shown by its field: a card the engine's clock finds expired; then declined", async () => {
+    const tab = await phone('en-AU');
+    const { page } = tab;
+    const saved = h.clock.now;
+    h.clock.now = Date.UTC(2031, 0, 15); // the engine is past 12/30, the browser is not
+    try {
+      const id = await createClaim({ amount: 4200 });
+      await open(tab, id);
+      await page.getByLabel('Bank card').check();
+      await page.getByLabel('Card number').fill('4000 0000 0000 0002'); // the sandbox's declined card
+      await page.getByLabel('Expiry date (MM/YY)').fill('1230');
+      await page.getByLabel(/I agree/).check();
+      await page.getByRole('button', { name: 'Get my money' }).click();
+      await expect.poll(() => page.locator('#err-cardExpiry').textContent()).toBe('This card has expired.');
+      expect(await page.getByLabel('Expiry date (MM/YY)').getAttribute('aria-invalid')).toBe('true');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('cardExpiry');
+      expect(await claimStatus(id)).toBe('opened');
+
+      await page.getByLabel('Expiry date (MM/YY)').fill('12/35');
+      await expect.poll(() => page.locator('#err-cardExpiry').isHidden()).toBe(true);
+      await page.getByRole('button', { name: 'Get my money' }).click();
+      await expect
+        .poll(() => page.locator('#status-body').textContent(), { timeout: PAID_TIMEOUT })
+        .toBe('The card was declined. Ask Corner Store for help.');
+      expect(await claimStatus(id)).toBe('failed');
+    } finally {
+      h.clock.now = saved;
+    }
+    // The one complaint is the browser's note of the API's 400 answer.
+    expect(tab.problems.filter((p) => !p.includes('status of 400'))).toEqual([]);
+  });
+
   it('keyboard only: Tab, arrow keys and Space choose PayID, agree and submit; focus is always visible', async () => {
     const tab = await phone('en-AU');
     const { page } = tab;
@@ -280,6 +336,7 @@ describe('claim page in Chromium', () => {
     const radio = await paypal.locator('input').boundingBox();
     const label = await paypal.boundingBox();
     expect(radio!.x + radio!.width / 2).toBeGreaterThan(label!.x + label!.width / 2);
+    expect(await accessibilityViolations(page)).toEqual([]);
     await shot(page, 'arabic');
 
     await paypal.click();
@@ -345,6 +402,7 @@ describe('claim page in Chromium', () => {
     expect(response.status()).toBe(404);
     await expect.poll(() => page.locator('#status-title').textContent()).toBe('We cannot find this cashout');
     expect(await page.locator('#summary').isHidden()).toBe(true);
+    expect(await accessibilityViolations(page)).toEqual([]);
     await shot(page, 'not-found');
     // The only complaints are the two 404s themselves (the page's and the API's); no CSP violation.
     expect(tab.problems.filter((p) => !p.includes('404'))).toEqual([]);
