@@ -277,6 +277,29 @@ describe('claim page in Chromium', () => {
     expect(tab.problems.filter((p) => !p.includes('status of 400'))).toEqual([]);
   });
 
+  it('a claim submitted from another phone meanwhile: the page forgets its fields and follows that payout', async () => {
+    const tab = await phone('en-AU');
+    const { page } = tab;
+    const id = await createClaim({ amount: 3000 });
+    await open(tab, id);
+    await page.getByLabel('PayPal', { exact: true }).check();
+    await page.getByLabel('PayPal email address').fill('jane@example.com');
+    await page.getByLabel(/I agree/).check();
+    const other = await h.request({
+      method: 'POST',
+      url: `/v1/public/claims/${id}/submit`,
+      body: { consent: true, method: { kind: 'payid', payid: 'sam@example.com' } },
+    });
+    expect(other.status).toBe(202);
+    await page.getByRole('button', { name: 'Get my money' }).click();
+    await expect
+      .poll(() => page.locator('#status-title').textContent(), { timeout: PAID_TIMEOUT })
+      .toBe('Paid');
+    expect(await page.locator('#status-body').textContent()).toContain('sam@example.com');
+    expect(await page.getByLabel('PayPal email address').inputValue()).toBe('');
+    expect(tab.problems.filter((p) => !p.includes('status of 409'))).toEqual([]);
+  });
+
   it('keyboard only: Tab, arrow keys and Space choose PayID, agree and submit; focus is always visible', async () => {
     const tab = await phone('en-AU');
     const { page } = tab;

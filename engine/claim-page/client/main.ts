@@ -9,6 +9,7 @@ import {
   type ClaimStatus,
   type ClaimView,
   type Failure,
+  type StatusView,
 } from './api.ts';
 import { pollDelay } from './backoff.ts';
 import {
@@ -182,6 +183,11 @@ function showApiError(status: number, error: { code: string; message: string } |
   setText(formError, t('errOther', { message: error?.message ?? String(status) }));
 }
 
+/** Once the form is left for good, what was typed (the card number above all) leaves the page. */
+function forgetFields() {
+  for (const field of ALL_FIELDS) input(field).value = '';
+}
+
 async function submit() {
   byId('err-form').hidden = true;
   const kind = chosenMethod();
@@ -196,8 +202,8 @@ async function submit() {
   });
   submitButton.disabled = false;
   submitButton.textContent = label;
+  if (answer.ok || answer.status === 404 || answer.status === 409) forgetFields();
   if (answer.ok) {
-    for (const field of ALL_FIELDS) input(field).value = '';
     view = answer.body;
     return follow(answer.body.status, null);
   }
@@ -226,16 +232,24 @@ function follow(status: ClaimStatus, failure: Failure | null, attempt = 0) {
   showOutcome(status, failure);
   if (FINAL_STATUSES.includes(status)) return;
   form.hidden = true;
-  setTimeout(() => {
-    void callClaimApi<{ status: ClaimStatus; failure: Failure | null }>(claimId, 'GET', '/status').then(
-      (a) => {
-        if (a.ok) return follow(a.body.status, a.body.failure, attempt + 1);
-        if (a.status === 404) return showNotFound();
-        showStatus(t('statusRetrying'), true);
-        return follow(status, failure, attempt + 1);
-      },
-    );
-  }, pollDelay(attempt));
+  setTimeout(() => void poll(attempt), pollDelay(attempt));
+}
+
+async function poll(attempt: number) {
+  const answer = await callClaimApi<StatusView>(claimId, 'GET', '/status');
+  if (!answer.ok) {
+    if (answer.status === 404) return showNotFound();
+    showStatus(t('statusRetrying'), true);
+    setTimeout(() => void poll(attempt + 1), pollDelay(attempt + 1));
+    return;
+  }
+  if (FINAL_STATUSES.includes(answer.body.status)) {
+    // The final screen says where the money went; the view knows, even for a claim that another
+    // phone submitted while this one was open.
+    const fresh = await callClaimApi<ClaimView>(claimId, 'GET', '');
+    if (fresh.ok) view = fresh.body;
+  }
+  follow(answer.body.status, answer.body.failure, attempt + 1);
 }
 
 async function start(attempt = 0): Promise<void> {
