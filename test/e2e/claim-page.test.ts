@@ -122,6 +122,10 @@ async function accessibilityViolations(page: Page): Promise<string[]> {
   });
 }
 
+/** An element's text as read, without the direction isolates around the values in a sentence. */
+const shown = async (page: Page, selector: string) =>
+  (await page.locator(selector).textContent())?.replace(/[\u2068\u2069]/g, '');
+
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
 
 describe('claim page in Chromium', () => {
@@ -139,9 +143,9 @@ describe('claim page in Chromium', () => {
     expect(headers['referrer-policy']).toBe('no-referrer');
     expect(headers['cache-control']).toBe('no-store');
 
-    await expect.poll(() => page.locator('#amount').textContent()).toBe('$25.00');
-    expect(await page.locator('#store').textContent()).toBe('From Corner Store');
-    expect(await page.locator('#expires').textContent()).toMatch(/^Open until 22 Jan 2026/);
+    await expect.poll(() => shown(page, '#amount')).toBe('$25.00');
+    expect(await shown(page, '#store')).toBe('From Corner Store');
+    expect(await shown(page, '#expires')).toMatch(/^Open until 22 Jan 2026/);
     expect(await claimStatus(id)).toBe('opened');
     expect(await accessibilityViolations(page)).toEqual([]);
     await shot(page, 'claim');
@@ -150,7 +154,7 @@ describe('claim page in Chromium', () => {
     const number = page.getByLabel('Card number');
     await number.pressSequentially('4111 1111 1111 1112');
     await expect
-      .poll(() => page.locator('#err-cardNumber').textContent())
+      .poll(() => shown(page, '#err-cardNumber'))
       .toBe('This card number is not right. Check the digits.');
     expect(await number.getAttribute('aria-invalid')).toBe('true');
     expect(await accessibilityViolations(page)).toEqual([]);
@@ -158,26 +162,20 @@ describe('claim page in Chromium', () => {
 
     await number.press('Backspace');
     await number.pressSequentially('1');
-    await expect
-      .poll(() => page.locator('#err-cardNumber').textContent())
-      .toBe('The card number checks out.');
+    await expect.poll(() => shown(page, '#err-cardNumber')).toBe('The card number checks out.');
     expect(await number.getAttribute('aria-invalid')).toBeNull();
     await page.getByLabel('Expiry date (MM/YY)').fill('12/30');
 
     // Without consent nothing is sent: the error sits by the box and focus moves to it.
     await page.getByRole('button', { name: 'Get my money' }).click();
-    expect(await page.locator('#err-consent').textContent()).toBe(
-      'Tick the box to agree, so we can pay you.',
-    );
+    expect(await shown(page, '#err-consent')).toBe('Tick the box to agree, so we can pay you.');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('consent');
     expect(await claimStatus(id)).toBe('opened');
 
     await page.getByLabel(/I agree/).check();
     await page.getByRole('button', { name: 'Get my money' }).click();
-    await expect
-      .poll(() => page.locator('#status-title').textContent(), { timeout: PAID_TIMEOUT })
-      .toBe('Paid');
-    expect(await page.locator('#status-body').textContent()).toBe(
+    await expect.poll(() => shown(page, '#status-title'), { timeout: PAID_TIMEOUT }).toBe('Paid');
+    expect(await shown(page, '#status-body')).toBe(
       '$25.00 is on its way to card 411111******1111. You can close this page.',
     );
     expect(await claimStatus(id)).toBe('paid');
@@ -226,7 +224,7 @@ describe('claim page in Chromium', () => {
     await page.getByLabel('Account number').fill('12345678');
     await page.getByLabel(/I agree/).check();
     await page.getByRole('button', { name: 'Get my money' }).click();
-    expect(await page.locator('#err-bsb').textContent()).toBe('A BSB has 6 digits, like 062-000.');
+    expect(await shown(page, '#err-bsb')).toBe('A BSB has 6 digits, like 062-000.');
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('bsb');
     expect(await claimStatus(id)).toBe('opened');
     await shot(page, 'bsb-error');
@@ -235,9 +233,9 @@ describe('claim page in Chromium', () => {
     await expect.poll(() => page.locator('#err-bsb').isHidden()).toBe(true);
     await page.getByRole('button', { name: 'Get my money' }).click();
     await expect
-      .poll(() => page.locator('#status-title').textContent(), { timeout: PAID_TIMEOUT })
+      .poll(() => shown(page, '#status-title'), { timeout: PAID_TIMEOUT })
       .toBe('The payout did not go through');
-    expect(await page.locator('#status-body').textContent()).toBe(
+    expect(await shown(page, '#status-body')).toBe(
       "The store's payout account could not cover it. Ask Corner Store for help.",
     );
     expect(await claimStatus(id)).toBe('failed');
@@ -258,7 +256,7 @@ describe('claim page in Chromium', () => {
       await page.getByLabel('Expiry date (MM/YY)').fill('1230');
       await page.getByLabel(/I agree/).check();
       await page.getByRole('button', { name: 'Get my money' }).click();
-      await expect.poll(() => page.locator('#err-cardExpiry').textContent()).toBe('This card has expired.');
+      await expect.poll(() => shown(page, '#err-cardExpiry')).toBe('This card has expired.');
       expect(await page.getByLabel('Expiry date (MM/YY)').getAttribute('aria-invalid')).toBe('true');
       expect(await page.evaluate(() => document.activeElement?.id)).toBe('cardExpiry');
       expect(await claimStatus(id)).toBe('opened');
@@ -267,7 +265,7 @@ describe('claim page in Chromium', () => {
       await expect.poll(() => page.locator('#err-cardExpiry').isHidden()).toBe(true);
       await page.getByRole('button', { name: 'Get my money' }).click();
       await expect
-        .poll(() => page.locator('#status-body').textContent(), { timeout: PAID_TIMEOUT })
+        .poll(() => shown(page, '#status-body'), { timeout: PAID_TIMEOUT })
         .toBe('The card was declined. Ask Corner Store for help.');
       expect(await claimStatus(id)).toBe('failed');
     } finally {
@@ -292,10 +290,8 @@ describe('claim page in Chromium', () => {
     });
     expect(other.status).toBe(202);
     await page.getByRole('button', { name: 'Get my money' }).click();
-    await expect
-      .poll(() => page.locator('#status-title').textContent(), { timeout: PAID_TIMEOUT })
-      .toBe('Paid');
-    expect(await page.locator('#status-body').textContent()).toContain('sam@example.com');
+    await expect.poll(() => shown(page, '#status-title'), { timeout: PAID_TIMEOUT }).toBe('Paid');
+    expect(await shown(page, '#status-body')).toContain('sam@example.com');
     expect(await page.getByLabel('PayPal email address').inputValue()).toBe('');
     expect(tab.problems.filter((p) => !p.includes('status of 409'))).toEqual([]);
   });
@@ -329,12 +325,10 @@ describe('claim page in Chromium', () => {
     expect(await focused()).toMatchObject({ id: 'submit', outline: 'solid' });
     await page.keyboard.press('Enter');
 
-    await expect
-      .poll(() => page.locator('#status-title').textContent(), { timeout: PAID_TIMEOUT })
-      .toBe('Paid');
+    await expect.poll(() => shown(page, '#status-title'), { timeout: PAID_TIMEOUT }).toBe('Paid');
     // The final screen takes focus, so a screen reader reads it at once.
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('status-title');
-    expect(await page.locator('#status-body').textContent()).toContain('PayID (phone) 0412 345 678');
+    expect(await shown(page, '#status-body')).toContain('PayID (phone) 0412 345 678');
     expect(tab.problems).toEqual([]);
   });
 
@@ -350,9 +344,9 @@ describe('claim page in Chromium', () => {
       'rtl',
     ]);
     expect(await page.locator('h1').textContent()).toBe('استرداد نقدي');
-    expect(await page.locator('#store').textContent()).toBe('من بقالة النيل');
+    expect(await shown(page, '#store')).toBe('من بقالة النيل');
     // Intl in the browser's ar-SD: Arabic-Indic digits and marks for 1,500.00, the pound's Arabic symbol.
-    expect(await page.locator('#amount').textContent()).toMatch(/١٬٥٠٠٫٠٠\sج\.س\./);
+    expect(await shown(page, '#amount')).toMatch(/١٬٥٠٠٫٠٠\sج\.س\./);
 
     // Mirrored: each choice's radio button is at the right of its text.
     const paypal = page.locator('label[data-method="paypal"]');
@@ -366,14 +360,10 @@ describe('claim page in Chromium', () => {
     await page.getByLabel('البريد الإلكتروني لحساب PayPal').fill('not an email');
     await page.getByLabel(/أوافق/).check();
     await page.getByRole('button', { name: 'استلم أموالي' }).click();
-    expect(await page.locator('#err-paypalEmail').textContent()).toBe(
-      'أدخل بريدًا إلكترونيًا، مثل name@example.com.',
-    );
+    expect(await shown(page, '#err-paypalEmail')).toBe('أدخل بريدًا إلكترونيًا، مثل name@example.com.');
     await page.getByLabel('البريد الإلكتروني لحساب PayPal').fill('amna@example.com');
     await page.getByRole('button', { name: 'استلم أموالي' }).click();
-    await expect
-      .poll(() => page.locator('#status-title').textContent(), { timeout: PAID_TIMEOUT })
-      .toBe('تم الدفع');
+    await expect.poll(() => shown(page, '#status-title'), { timeout: PAID_TIMEOUT }).toBe('تم الدفع');
     expect(await claimStatus(id)).toBe('paid');
     await shot(page, 'arabic-paid');
     expect(tab.problems).toEqual([]);
@@ -397,9 +387,7 @@ describe('claim page in Chromium', () => {
       await expect.poll(() => page.locator('#form').isVisible()).toBe(true);
       expect(await page.locator('label[data-method="card"]').isHidden()).toBe(true);
       expect(await page.locator('label[data-method="payid"]').isVisible()).toBe(true);
-      expect(await page.locator('#card-refused').textContent()).toMatch(
-        /^Card payouts need a secure \(HTTPS\)/,
-      );
+      expect(await shown(page, '#card-refused')).toMatch(/^Card payouts need a secure \(HTTPS\)/);
       await shot(page, 'card-refused');
     } finally {
       await page.unroute('**/v1/public/claims/*/open');
@@ -413,8 +401,8 @@ describe('claim page in Chromium', () => {
     const id = await createClaim({ amount: 500, expires_in_seconds: 60 });
     h.clock.now += 61_000;
     await open(tab, id);
-    await expect.poll(() => page.locator('#status-title').textContent()).toBe('This cashout has expired');
-    expect(await page.locator('#status-body').textContent()).toMatch(
+    await expect.poll(() => shown(page, '#status-title')).toBe('This cashout has expired');
+    expect(await shown(page, '#status-body')).toMatch(
       /^It was open until 15 Jan 2026.*\. Ask Corner Store for a new one\.$/,
     );
     expect(await page.locator('#form').isHidden()).toBe(true);
@@ -423,7 +411,7 @@ describe('claim page in Chromium', () => {
 
     const response = await open(tab, '7d0c1a52-3b4e-4f6a-9c8d-0e1f2a3b4c5d');
     expect(response.status()).toBe(404);
-    await expect.poll(() => page.locator('#status-title').textContent()).toBe('We cannot find this cashout');
+    await expect.poll(() => shown(page, '#status-title')).toBe('We cannot find this cashout');
     expect(await page.locator('#summary').isHidden()).toBe(true);
     expect(await accessibilityViolations(page)).toEqual([]);
     await shot(page, 'not-found');

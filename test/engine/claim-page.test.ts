@@ -152,9 +152,9 @@ describe('catalogues', () => {
     }
   });
 
-  it('fill placeholders and leave unknown ones visible', () => {
+  it('fill placeholders, each value isolated in its own direction, and leave unknown ones visible', () => {
     const { script } = loadCatalogues().get('en')!;
-    expect(translate(script as never, 'from', { store: 'Corner Store' })).toBe('From Corner Store');
+    expect(translate(script as never, 'from', { store: 'بقالة النيل' })).toBe('From \u2068بقالة النيل\u2069');
     expect(translate(script as never, 'from')).toBe('From {store}');
   });
 });

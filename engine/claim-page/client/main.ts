@@ -48,6 +48,8 @@ const ALL_FIELDS = Object.values(METHOD_FIELDS).flat() as FieldId[];
 const input = (field: FieldId) => byId<HTMLInputElement>(field);
 
 let view: ClaimView | undefined;
+/** Set once the customer submits: from then on a final screen takes the focus (and is read out). */
+let submitted = false;
 
 // ------------------------------------------------------------------------------------------ screens
 
@@ -68,7 +70,7 @@ function showFinal(title: MessageKey, body: string) {
   setText(statusTitle, t(title));
   statusTitle.hidden = false;
   setText(statusBody, body);
-  statusTitle.focus();
+  if (submitted) statusTitle.focus();
 }
 
 const amountText = (v: ClaimView) => formatMoney(v.amount, v.currency, lang);
@@ -193,6 +195,7 @@ async function submit() {
   const kind = chosenMethod();
   if (!validateForm() || !kind) return;
   const values = Object.fromEntries(METHOD_FIELDS[kind].map((f) => [f, input(f).value]));
+  submitted = true;
   submitButton.disabled = true;
   const label = submitButton.textContent;
   submitButton.textContent = t('sending');
