@@ -373,7 +373,7 @@ describe('claim page in Chromium', () => {
     expect(tab.problems).toEqual([]);
   });
 
-  it('card entry refused on a connection that is not secure: the card choice is gone and the page says why', async () => {
+  it('card entry refused on a connection that is not secure: the card choice is gone and the page says why; reduced motion', async () => {
     // Every connection in this test is from this machine, where the API allows card entry; the
     // engine answers a phone on plain HTTP from elsewhere with exactly this view (native-claims.ts).
     const tab = await phone('en-AU');
@@ -393,6 +393,14 @@ describe('claim page in Chromium', () => {
       expect(await page.locator('label[data-method="payid"]').isVisible()).toBe(true);
       expect(await shown(page, '#card-refused')).toMatch(/^Card payouts need a secure \(HTTPS\)/);
       await shot(page, 'card-refused');
+
+      // The one animation (the status spinner) stops for people who ask for less motion.
+      const spin = () =>
+        page.evaluate(() => getComputedStyle(document.getElementById('spinner')!).animationName);
+      await page.emulateMedia({ reducedMotion: 'reduce' });
+      expect(await spin()).toBe('none');
+      await page.emulateMedia({ reducedMotion: 'no-preference' });
+      expect(await spin()).toBe('spin');
     } finally {
       await page.unroute('**/v1/public/claims/*/open');
     }
