@@ -6,9 +6,12 @@
 //   npm run bench -- --quick            short run with small sizes (the smoke test uses it)
 //   npm run bench -- --only http,domain --http-seconds 20
 //   npm run bench -- --profile          also writes a CPU profile of the HTTP engine process
+//   npm run bench -- --only webhooks    webhook deliveries/s and the commit -> delivery delay
+//   npm run bench -- --only claims      cashout claims created/s (store- and member-funded)
 //
-// Options: --quick, --only fsync,lowdb,domain,http,ledger, --seconds N (domain and ledger runs),
+// Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,drivers,claims, --seconds N (domain and ledger runs),
 // --http-seconds N, --fsync-seconds N, --lowdb-seconds N, --large N (ledger size to grow to),
+// --webhook-events N (the webhook burst, default 5,000),
 // --dir DIR (where temporary databases go; default the OS temp dir), --json PATH, --profile,
 // --trace (the HTTP engine times every SQL statement and logs the split to stderr; slows it a little),
 // --clients 1,16,64 and --sync FULL,NORMAL (narrow the HTTP and domain runs, e.g. for a profile).
@@ -16,15 +19,18 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
+import { benchClaims } from './claims.ts';
 import { benchDomainEarn } from './domain-earn.ts';
+import { benchDrivers } from './drivers.ts';
 import { benchFsync } from './fsync.ts';
 import { benchHttpEarn, TARGET } from './http-earn.ts';
 import { benchLedgerSize } from './ledger-size.ts';
 import { benchLowdb } from './lowdb.ts';
 import { log } from './setup.ts';
 import { renderTable, writeJson, type Row } from './table.ts';
+import { benchWebhooks } from './webhooks.ts';
 
-const BENCHES = ['fsync', 'lowdb', 'domain', 'http', 'ledger'] as const;
+const BENCHES = ['fsync', 'lowdb', 'domain', 'http', 'ledger', 'webhooks', 'drivers', 'claims'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 export interface RunOptions {
@@ -37,6 +43,11 @@ export interface RunOptions {
   lowdbSeconds: number;
   large: number;
   small: number;
+  webhookEvents: number;
+  webhookSteadySeconds: number;
+  /** Drivers: seconds per framer/decoder, and swipes timed through the pty. */
+  decoderSeconds: number;
+  swipes: number;
   dir: string | undefined;
   json: string;
   profile: boolean;
@@ -76,6 +87,10 @@ export function parseArgs(argv: string[]): RunOptions {
     lowdbSeconds: number('lowdb-seconds', quick ? 0.3 : 2),
     large: number('large', quick ? 20_000 : 1_000_000),
     small: quick ? 2_000 : 10_000,
+    webhookEvents: number('webhook-events', quick ? 300 : 5_000),
+    webhookSteadySeconds: quick ? 1 : 5,
+    decoderSeconds: quick ? 0.2 : 1,
+    swipes: quick ? 30 : 300,
     dir: value('dir'),
     json: value('json') ?? fileURLToPath(new URL('./results/latest.json', import.meta.url)),
     profile: argv.includes('--profile'),
@@ -181,6 +196,35 @@ export async function runAll(opts: RunOptions): Promise<{ text: string; rows: Ro
         inFlight: 64,
         small: opts.small,
         large: opts.large,
+        baseDir,
+      })),
+    );
+  }
+  if (want('webhooks')) {
+    log(`webhooks: a burst of ${opts.webhookEvents} events, then ${opts.webhookSteadySeconds} s steady`);
+    rows.push(
+      ...(await benchWebhooks({
+        burst: opts.webhookEvents,
+        steadySeconds: opts.webhookSteadySeconds,
+        baseDir,
+      })),
+    );
+  }
+  if (want('drivers')) {
+    log(
+      `drivers: frames/s per framer and decoder, ${opts.decoderSeconds} s each; ${opts.swipes} swipes through a pty`,
+    );
+    rows.push(
+      ...(await benchDrivers({ secondsPerDecoder: opts.decoderSeconds, swipes: opts.swipes, baseDir })),
+    );
+  }
+  if (want('claims')) {
+    log('claims: created through the domain, store- then member-funded');
+    rows.push(
+      ...(await benchClaims({
+        seconds: opts.seconds,
+        warmupSeconds: opts.warmupSeconds,
+        inFlight: 64,
         baseDir,
       })),
     );

@@ -3,7 +3,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadEngineConfig } from '../engine/config.ts';
+import { loadEngineConfig, type EngineConfigInput } from '../engine/config.ts';
 import { createApp } from '../engine/domain/apps.ts';
 import { earn } from '../engine/domain/cashback.ts';
 import type { DomainContext } from '../engine/domain/context.ts';
@@ -56,6 +56,8 @@ export async function openBenchEngine(opts: {
   maxBatch?: number;
   port?: number;
   existing?: { appId: string; secret: string; programId: number };
+  /** Settings on top of the bench's own (e.g. webhook subscribers). */
+  config?: EngineConfigInput;
 }): Promise<BenchEngine> {
   const dir = opts.dir ?? benchTempDir(opts.baseDir, 'engine');
   try {
@@ -81,6 +83,7 @@ async function open(dir: string, opts: Parameters<typeof openBenchEngine>[0]): P
       db: { path, synchronous: opts.synchronous },
       secretsFile: join(dir, 'secrets.json'),
       logLevel: 'warn',
+      ...opts.config,
     },
   });
   const engine = await createEngine({ store, config, logger: false });

@@ -1,6 +1,7 @@
 // The engine's command line: `npm run engine -- <command>`. Setup without SQL (apps and keys,
-// programs, partners), `verify` for the ledger, and `serve` to run the engine (`npm start` runs
-// `serve --demo`). Exit codes: 0 done, 1 refused or failed, 2 bad configuration or usage.
+// programs, partners), `verify` for the ledger, `webhooks` to list and re-send deliveries, and
+// `serve` to run the engine (`npm start` runs `serve --demo`). Exit codes: 0 done, 1 refused or
+// failed, 2 bad configuration or usage.
 import { Command, CommanderError } from 'commander';
 import { registerApps } from './cli/apps.ts';
 import { EXIT, reportError } from './cli/common.ts';
@@ -8,6 +9,7 @@ import { registerPartners } from './cli/partners.ts';
 import { registerPrograms } from './cli/programs.ts';
 import { registerServe } from './cli/serve.ts';
 import { registerVerify } from './cli/verify.ts';
+import { registerWebhooks } from './cli/webhooks.ts';
 
 function buildProgram(): Command {
   const program = new Command('tillback-engine')
@@ -19,6 +21,7 @@ function buildProgram(): Command {
   registerPrograms(program);
   registerPartners(program);
   registerVerify(program);
+  registerWebhooks(program);
   return program;
 }
 

@@ -4,6 +4,42 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { isAddressRange, WebhookUrl } from './webhooks/address-policy.ts';
+
+const signingSecret = z.string().min(32, 'a webhook signing secret needs at least 32 characters');
+/** [current, previous?]: during a rotation both sign, so receivers may switch at their own pace. */
+const signingSecrets = z
+  .array(signingSecret)
+  .min(1, 'give the current secret')
+  .max(2, 'at most two secrets: the current one and, while rotating, the previous one');
+
+const webhookSettings = z
+  .object({
+    /** Signs deliveries to per-event targets (seed 000 providers, seed 001 callers); generated if absent. */
+    secrets: signingSecrets.optional(),
+    /** Receive every event in the native body, each signed with its own secrets. */
+    subscribers: z.array(z.object({ url: WebhookUrl, secrets: signingSecrets }).strict()).default([]),
+    /** Loopback, private, link-local and unique-local endpoints are refused unless inside one of these. */
+    allowPrivateNetworks: z
+      .array(z.string().refine(isAddressRange, 'an address range such as "127.0.0.0/8" or "::1/128"'))
+      .default([]),
+    /** Per attempt: connect, send, and the receiver's answer. */
+    timeoutMs: z.coerce.number().int().min(100).max(120_000).default(10_000),
+    /** Deliveries in flight at once. */
+    concurrency: z.coerce.number().int().min(1).max(256).default(16),
+    /** How often due retries are looked for (new events are sent at once, not on this timer). */
+    pollIntervalMs: z.coerce.number().int().min(10).max(60_000).default(1000),
+    /** Retry delays double from the base up to the cap, with jitter... */
+    retryBaseSeconds: z.coerce.number().int().min(1).default(10),
+    retryMaxSeconds: z.coerce.number().int().min(1).default(3600),
+    /** ...for this long after the event (or a re-send); then the delivery is marked failed. */
+    retryWindowHours: z.coerce.number().int().min(72, 'retries last at least 72 hours').default(72),
+  })
+  .strict()
+  .refine((w) => w.retryMaxSeconds >= w.retryBaseSeconds, {
+    error: 'retryMaxSeconds must be at least retryBaseSeconds',
+    path: ['retryMaxSeconds'],
+  });
 
 const decimalRate = z.string().regex(/^\d+(\.\d+)?$/, 'a rate is exact decimal text such as "0.04"');
 
@@ -62,6 +98,7 @@ export const EngineConfigSchema = z
         pollIntervalMs: z.coerce.number().int().min(1).default(5_000),
       })
       .prefault({}),
+    webhooks: webhookSettings.prefault({}),
     rates: z
       .record(z.string().regex(/^[A-Z]{3,5}:[A-Z]{3,5}$/, 'rate keys look like "USD:GBYTE"'), decimalRate)
       .default({}),
@@ -125,27 +162,37 @@ export function loadEngineConfig(
 export interface EngineSecrets {
   cardHashKey: string;
   memberTokenKey: string;
+  /** Signs webhooks to per-event targets when `webhooks.secrets` is not configured. */
+  webhookSecret: string;
+  /** Seals card credentials at rest (AES-256-GCM). */
   credentialsKey: string;
 }
 
-const SECRET_NAMES = ['cardHashKey', 'memberTokenKey', 'credentialsKey'] as const;
-
-/** The configured secrets, or ones generated at first start and kept in the secrets file. */
+/**
+ * The configured secrets, or ones generated at first start and kept in the secrets file. The file
+ * holds only generated secrets: a configured one is never copied to disk.
+ */
 export function resolveSecrets(config: EngineConfig): EngineSecrets {
-  const configured = config.secrets;
-  if (SECRET_NAMES.every((name) => configured[name])) return configured as EngineSecrets;
-  let stored: Partial<EngineSecrets> = {};
-  if (existsSync(config.secretsFile))
-    stored = JSON.parse(readFileSync(config.secretsFile, 'utf8')) as EngineSecrets;
-  const secrets = Object.fromEntries(
-    SECRET_NAMES.map((name) => [
-      name,
-      configured[name] ?? stored[name] ?? randomBytes(32).toString('base64url'),
-    ]),
-  ) as unknown as EngineSecrets;
-  if (SECRET_NAMES.some((name) => stored[name] !== secrets[name])) {
+  const configured: Partial<EngineSecrets> = {
+    cardHashKey: config.secrets.cardHashKey,
+    memberTokenKey: config.secrets.memberTokenKey,
+    webhookSecret: config.webhooks.secrets?.[0],
+    credentialsKey: config.secrets.credentialsKey,
+  };
+  const names = ['cardHashKey', 'memberTokenKey', 'webhookSecret', 'credentialsKey'] as const;
+  const missing = names.filter((name) => configured[name] === undefined);
+  if (missing.length === 0) return configured as EngineSecrets;
+  const stored: Partial<EngineSecrets> = existsSync(config.secretsFile)
+    ? (JSON.parse(readFileSync(config.secretsFile, 'utf8')) as Partial<EngineSecrets>)
+    : {};
+  const generated = missing.filter((name) => stored[name] === undefined);
+  for (const name of generated) stored[name] = randomBytes(32).toString('base64url');
+  if (generated.length > 0) {
     mkdirSync(dirname(config.secretsFile), { recursive: true });
-    writeFileSync(config.secretsFile, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+    writeFileSync(config.secretsFile, JSON.stringify(stored, null, 2), { mode: 0o600 });
   }
-  return secrets;
+  return {
+    ...stored,
+    ...Object.fromEntries(Object.entries(configured).filter(([, v]) => v)),
+  } as EngineSecrets;
 }

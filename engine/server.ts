@@ -4,13 +4,14 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { EngineConfig } from './config.ts';
+import { resolveSecrets, type EngineConfig } from './config.ts';
 import { appDirectory } from './domain/apps.ts';
 import { DAY_MS, type DomainContext, type Notifier } from './domain/context.ts';
 import { expireDueClaims } from './domain/claims.ts';
 import { domainContext } from './domain-context.ts';
 import { pruneIdempotencyKeys } from './domain/idempotency.ts';
 import { processDueLots } from './domain/lots.ts';
+import { setSubscribers } from './domain/outbox.ts';
 import { returnUnclaimedTextcoins } from './domain/partners.ts';
 import { parseJson, serializeJson } from './http/json.ts';
 import { loggerOptions } from './logger.ts';
@@ -22,9 +23,12 @@ import { healthRoutes } from './routes/health.ts';
 import { nativeRoutes } from './routes/native.ts';
 import { nativeClaimRoutes } from './routes/native-claims.ts';
 import { seed000Routes } from './routes/seed-000-cashout.ts';
+import { seed003Routes } from './routes/seed-003-cashout.ts';
 import { seed002Routes } from './routes/seed-002-loyalty.ts';
 import { seed004Routes } from './routes/seed-004-partner.ts';
 import type { Store } from './store/store.ts';
+import type { Resolve } from './webhooks/address-policy.ts';
+import { webhookWorker, type WebhookWorker } from './webhooks/worker.ts';
 
 export interface EngineOptions {
   store: Store;
@@ -39,6 +43,10 @@ export interface EngineOptions {
   payoutProvider?: PayoutProvider;
   /** Start the payout worker with the engine (default true); tests may drive it themselves. */
   startPayoutWorker?: boolean;
+  /** How webhook hosts are resolved to addresses (tests pass their own; the default is DNS). */
+  resolve?: Resolve;
+  /** Append log lines to this file instead of stdout (tests write theirs to the run's log directory). */
+  logFile?: string;
 }
 
 export interface Engine {
@@ -54,6 +62,8 @@ export interface Engine {
     claimsExpired: number;
     pruned: number;
   }>;
+  /** The webhook delivery worker, started with the engine. */
+  webhooks: WebhookWorker;
   listen(): Promise<string>;
   close(): Promise<void>;
 }
@@ -66,7 +76,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const authenticate = apps.authenticate;
 
   const app = Fastify({
-    logger: options.logger === false ? false : loggerOptions(config.logLevel),
+    logger:
+      options.logger === false
+        ? false
+        : { ...loggerOptions(config.logLevel), ...(options.logFile ? { file: options.logFile } : {}) },
     bodyLimit: config.bodyLimitBytes,
     // Per-request lines only when debugging: at thousands of requests a second they are the cost.
     logController: new LogController({
@@ -146,6 +159,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     { prefix: '/v1' },
   );
   await app.register(seed000Routes(ctx, authenticate), { prefix: '/cashout' });
+  await app.register(seed003Routes(ctx, authenticate), { prefix: '/cashout' });
   await app.register(claimPageRoutes(ctx));
   await app.register(seed002Routes(ctx, authenticate), { prefix: '/api/v1/cashback' });
   await app.register(seed004Routes(ctx, authenticate));
@@ -166,17 +180,34 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   timer.unref();
   if (options.startPayoutWorker !== false) payouts.start();
 
+  await store.transact((tx) =>
+    setSubscribers(
+      tx,
+      config.webhooks.subscribers.map((s) => s.url),
+    ),
+  );
+  const webhooks = webhookWorker({
+    store,
+    settings: config.webhooks,
+    targetSecrets: config.webhooks.secrets ?? [resolveSecrets(config).webhookSecret],
+    now,
+    resolve: options.resolve,
+    onError: (error) => app.log.error({ err: error }, 'webhook delivery failed'),
+  });
+
   return {
     app,
     ctx,
     payouts,
     sweep,
+    webhooks,
     async listen() {
       return app.listen({ host: config.host, port: config.port });
     },
     async close() {
       clearInterval(timer);
       await payouts.stop();
+      await webhooks.close();
       await app.close();
     },
   };

@@ -43,17 +43,17 @@ export class SerialCardReader extends TypedEmitter<SerialReaderEvents> {
   #push(chunk: Buffer): void {
     const { lines, errors } = this.#splitter.push(chunk);
     for (const error of errors) this.emit('event', { type: 'error', error, at: this.#now() });
-    for (const line of lines) this.emit('event', this.#decode(line));
+    for (const line of lines) this.emit('event', decodeReaderLine(line, this.#now()));
   }
+}
 
-  #decode(line: string): SerialReaderEvent {
-    const at = this.#now();
-    const text = line.trim();
-    if (text.startsWith('%') || text.startsWith(';')) {
-      const r = decodeSwipe(text);
-      return r.ok ? { type: 'card', swipe: r.value, at } : { type: 'error', error: r.error, at };
-    }
-    const r = classifyScan(text);
-    return r.ok ? { type: 'scan', scan: r.value, at } : { type: 'error', error: r.error, at };
+/** One reader line (a swipe if it starts with a track sentinel, else a scan) as a reader event. */
+export function decodeReaderLine(line: string, at: number): SerialReaderEvent {
+  const text = line.trim();
+  if (text.startsWith('%') || text.startsWith(';')) {
+    const r = decodeSwipe(text);
+    return r.ok ? { type: 'card', swipe: r.value, at } : { type: 'error', error: r.error, at };
   }
+  const r = classifyScan(text);
+  return r.ok ? { type: 'scan', scan: r.value, at } : { type: 'error', error: r.error, at };
 }

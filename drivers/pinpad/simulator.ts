@@ -54,6 +54,8 @@ export interface PinPadSimulatorOptions {
   disconnect?: () => void;
   /** Answer EOT instead of a fourth NAK for the same packet, as the sources describe (default true). */
   eotAfterNaks?: boolean;
+  /** Called with each event as it happens (the simulator program prints them). */
+  onEvent?: (event: SimulatorEvent) => void;
 }
 
 export type SimulatorEvent =
@@ -66,13 +68,14 @@ export type SimulatorEvent =
 export class PinPadSimulator {
   readonly #transport: Transport;
   readonly #decoder = new StxEtxDecoder({ maxData: 512 });
-  readonly #pin: string;
+  #pin: string;
   readonly #bdk: Buffer;
   #ksn: Buffer;
   readonly #responseId: PinResponseId;
   readonly #entryDelayMs: number;
   readonly #disconnect: () => void;
   readonly #eotAfterNaks: boolean;
+  readonly #onEvent: ((event: SimulatorEvent) => void) | undefined;
   behaviour: PinBehaviour;
   /** Every text shown, in order (Z2 text, Z3 lines joined by " | ", Z62 prompt1). */
   readonly displays: string[] = [];
@@ -99,9 +102,8 @@ export class PinPadSimulator {
   };
 
   constructor(transport: Transport, options: PinPadSimulatorOptions) {
-    if (!/^\d{4,12}$/.test(options.pin)) throw new RangeError('simulator PIN must be 4 to 12 digits');
     this.#transport = transport;
-    this.#pin = options.pin;
+    this.#pin = checkedPin(options.pin);
     this.#bdk = Buffer.from(options.bdk ?? TEST_BDK, 'hex');
     this.#ksn = Buffer.from(options.initialKsn ?? TEST_INITIAL_KSN, 'hex');
     if (this.#bdk.length !== 16 || this.#ksn.length !== 10) throw new RangeError('BDK or KSN malformed');
@@ -109,6 +111,7 @@ export class PinPadSimulator {
     this.#entryDelayMs = options.entryDelayMs ?? 10;
     this.#disconnect = options.disconnect ?? (() => void transport.close());
     this.#eotAfterNaks = options.eotAfterNaks ?? true;
+    this.#onEvent = options.onEvent;
     this.behaviour = options.behaviour ?? { kind: 'enter' };
     transport.on('data', this.#onData);
   }
@@ -116,6 +119,11 @@ export class PinPadSimulator {
   /** The counter of the last KSN used (0 before the first entry). */
   get counter(): number {
     return tdesKsnCounter(this.#ksn);
+  }
+
+  /** Sets the PIN the customer types at the next PIN requests (the simulator program's `pin` command). */
+  setPin(pin: string): void {
+    this.#pin = checkedPin(pin);
   }
 
   /** NAK the next `count` packets received, good or not. */
@@ -126,6 +134,11 @@ export class PinPadSimulator {
   /** Writes bytes as they are (line noise). */
   sendGarbage(bytes: Buffer = Buffer.of(0x00, 0xff, 0x41, 0x03, 0x7e)): Promise<void> {
     return this.#transport.write(bytes);
+  }
+
+  #record(event: SimulatorEvent): void {
+    this.events.push(event);
+    this.#onEvent?.(event);
   }
 
   stop(): void {
@@ -141,7 +154,7 @@ export class PinPadSimulator {
 
   #nak(): void {
     this.#rxNaks++;
-    this.events.push({ type: 'nak' });
+    this.#record({ type: 'nak' });
     if (this.#eotAfterNaks && this.#rxNaks > 3) {
       this.#rxNaks = 0;
       this.#write(Buffer.of(EOT));
@@ -170,7 +183,7 @@ export class PinPadSimulator {
       if (this.#inPinEntry) {
         // [PP791] page-207: in PIN entry mode, 72 is answered by EOT.
         this.#endPinEntry();
-        this.events.push({ type: 'cancelled' });
+        this.#record({ type: 'cancelled' });
         this.#write(Buffer.of(EOT));
       } else this.#write(Buffer.of(ACK));
       return;
@@ -191,7 +204,7 @@ export class PinPadSimulator {
 
   #show(text: string): void {
     this.displays.push(text);
-    this.events.push({ type: 'display', text });
+    this.#record({ type: 'display', text });
   }
 
   #endPinEntry(): void {
@@ -204,7 +217,7 @@ export class PinPadSimulator {
     this.#endPinEntry();
     this.#inPinEntry = true;
     this.#show(request.prompt1);
-    this.events.push({ type: 'pinRequest' });
+    this.#record({ type: 'pinRequest' });
     const behaviour = this.behaviour;
     if (behaviour.kind === 'ignore') return;
     if (behaviour.kind === 'disconnect') {
@@ -217,7 +230,7 @@ export class PinPadSimulator {
       if (!this.#inPinEntry) return;
       this.#inPinEntry = false;
       if (behaviour.kind === 'cancel') {
-        this.events.push({ type: 'cancelled' });
+        this.#record({ type: 'cancelled' });
         this.#write(Buffer.of(EOT));
         return;
       }
@@ -240,7 +253,7 @@ export class PinPadSimulator {
     this.#ksn = tdesKsnWithCounter(this.#ksn, counter);
     const block = encryptPinTdesDukpt(this.#bdk, this.#ksn, this.#pin, account);
     const ksn = this.#ksn.toString('hex').toUpperCase();
-    this.events.push({ type: 'pinEntered', ksn });
+    this.#record({ type: 'pinEntered', ksn });
     return encodePadMessage({
       type: 'pinBlock',
       id: this.#responseId,
@@ -266,6 +279,11 @@ export class PinPadSimulator {
     }
     this.#write(packet(out.message, out.corrupt));
   }
+}
+
+function checkedPin(pin: string): string {
+  if (!/^\d{4,12}$/.test(pin)) throw new RangeError('simulator PIN must be 4 to 12 digits');
+  return pin;
 }
 
 function packet(message: Buffer, corrupt: boolean): Buffer {

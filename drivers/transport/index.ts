@@ -3,3 +3,4 @@ export * from './memory.ts';
 export * from './fault.ts';
 export * from './serial.ts';
 export * from './tcp.ts';
+export * from './hid.ts';

@@ -73,6 +73,7 @@ export class ZvtSimulator extends TypedEmitter<ZvtSimulatorEvents> {
   readonly #opts: ZvtSimulatorOptions;
   readonly #channel: ApduChannel;
   #fault: SimulatorFault = { kind: 'none' };
+  #card: SimulatedCard;
   /** resolves the wait for the ECR's 80 00 after each PT message */
   #awaitAck: (() => void) | undefined;
   #abortRequested = false;
@@ -85,11 +86,18 @@ export class ZvtSimulator extends TypedEmitter<ZvtSimulatorEvents> {
     super();
     this.transport = transport;
     this.#opts = opts;
+    this.#card = opts.card ?? TEST_CARD;
     this.#channel = new ApduChannel(transport, {
       framing: opts.framing,
       onApdu: (apdu) => this.#onApdu(apdu),
       ...(opts.ackTimeoutMs !== undefined ? { ackTimeoutMs: opts.ackTimeoutMs } : {}),
     });
+  }
+
+  /** The card the customer presents at the following read card commands. */
+  setCard(card: SimulatedCard): this {
+    this.#card = card;
+    return this;
   }
 
   /** Sets (or clears, with `{kind:'none'}`) the misbehaviour for the following commands. */
@@ -238,7 +246,7 @@ export class ZvtSimulator extends TypedEmitter<ZvtSimulatorEvents> {
         await this.#send(encodeApdu({ cls: 0x06, instr: INSTR.ABORT_PT, data: Buffer.of(0x6c) }));
         return;
       }
-      const card = this.#opts.card ?? TEST_CARD;
+      const card = this.#card;
       const pan = card.pan.length % 2 ? `${card.pan}F` : card.pan;
       const data = Buffer.concat([
         encodeBmp(0x22, Buffer.from(pan, 'hex')),

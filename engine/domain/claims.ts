@@ -6,13 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import type { PayoutMethod, PayoutMethodKind } from '../payouts/provider.ts';
 import type { Tx } from '../store/store.ts';
-import { accountId } from './accounts.ts';
+import { accountId, chart } from './accounts.ts';
 import { amountOf, describeAmount, knownCurrency } from './amounts.ts';
 import { isFinal, isOpenForCustomer, nextState, type ClaimEvent, type ClaimState } from './claim-states.ts';
 import type { DomainContext } from './context.ts';
 import { DomainError } from './errors.ts';
 import { idempotent, type IdempotencyKey, type Replayable } from './idempotency.ts';
-import { balanceOf, getAccount, postPending, transfer, voidPending } from './ledger.ts';
+import { balanceOf, findAccount, postPending, transfer, voidPending } from './ledger.ts';
 import { addLot, consumeLots, processDueLots } from './lots.ts';
 import { getMember, type MemberSelector } from './members.ts';
 import { recordEvent, type EventTarget } from './outbox.ts';
@@ -130,7 +130,26 @@ export async function loadClaim(tx: Tx, id: string, lock = false): Promise<Claim
 
 // ------------------------------------------------------------------------------------ transitions
 
-/** The outbox event of a claim's state change; seed 000 providers also get it at their endpoint. */
+/**
+ * What a seed 000 provider hears of a final state, noebs-style: code 0 "Approval" when paid, 69
+ * (the document's "Generic Error") with the reason otherwise. The document sends only outcomes.
+ */
+function seed000Outcome(row: ClaimRow): { response: string; code: number } | undefined {
+  switch (row.state) {
+    case 'paid':
+      return { response: 'Approval', code: 0 };
+    case 'failed':
+      return { response: row.failure_message ?? 'Generic Error', code: 69 };
+    case 'expired':
+      return { response: 'Claim expired', code: 69 };
+    case 'cancelled':
+      return { response: 'Claim cancelled', code: 69 };
+    default:
+      return undefined;
+  }
+}
+
+/** The outbox event of a claim's state change; a seed 000 provider's endpoint also gets outcomes. */
 async function claimEvent(tx: Tx, row: ClaimRow, now: number): Promise<void> {
   let provider: { name: string; endpoint: string } | undefined;
   if (row.provider_id !== null) {
@@ -139,7 +158,8 @@ async function claimEvent(tx: Tx, row: ClaimRow, now: number): Promise<void> {
       [row.provider_id],
     );
   }
-  const targets: EventTarget[] = provider ? [{ url: provider.endpoint, format: 'seed000' }] : [];
+  const outcome = provider && seed000Outcome(row);
+  const targets: EventTarget[] = provider && outcome ? [{ url: provider.endpoint, format: 'seed000' }] : [];
   await recordEvent(
     tx,
     {
@@ -159,6 +179,8 @@ async function claimEvent(tx: Tx, row: ClaimRow, now: number): Promise<void> {
         failure: row.failure_code ? { code: row.failure_code, message: row.failure_message } : null,
         expires_at: row.expires_at,
         updated_at: now,
+        // The seed 000 body's fields (name, details.response, details.code, details.amount).
+        ...(provider && outcome ? { name: provider.name, ...outcome } : {}),
       },
       targets,
     },
@@ -185,7 +207,10 @@ async function releaseHold(tx: Tx, row: ClaimRow, now: number): Promise<void> {
     now,
   );
   await voidPending(tx, row.hold_transfer_id, returned, now);
-  const available = await accountId(tx, now, 'memberAvailable', row.member_id, row.program_id, row.currency);
+  const available = await findAccount(
+    tx,
+    chart.memberAvailable(row.member_id, row.program_id, row.currency).code,
+  );
   await addLot(
     tx,
     program,
@@ -197,7 +222,7 @@ async function releaseHold(tx: Tx, row: ClaimRow, now: number): Promise<void> {
       state: 'available',
       maturesAt: now,
       expiresAt: program.expiryDays === null ? null : now + program.expiryDays * 86_400_000,
-      availableAfter: balanceOf(await getAccount(tx, available)).available,
+      availableAfter: available ? balanceOf(available).available : row.amount,
     },
     now,
   );
@@ -257,8 +282,11 @@ export async function moveClaim(
     ],
   );
   if (changed.changes !== 1) throw new DomainError('conflict', 'The claim changed meanwhile; try again');
-  if (next === 'paid' && row.hold_transfer_id !== null && row.transaction_id !== null) {
-    await postPending(tx, row.hold_transfer_id, row.transaction_id, now);
+  // A member's hold is posted when the claim is paid and given back when it ends any other way.
+  if (next === 'paid') {
+    if (row.hold_transfer_id !== null && row.transaction_id !== null) {
+      await postPending(tx, row.hold_transfer_id, row.transaction_id, now);
+    }
   } else if (isFinal(next)) {
     await releaseHold(tx, updated, now);
   }

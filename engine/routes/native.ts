@@ -24,6 +24,12 @@ import { cardHash, type Member, type MemberSelector } from '../domain/members.ts
 import { claimTextcoin, depositToPartner, listPartners, type Partner } from '../domain/partners.ts';
 import { listPrograms, type Program } from '../domain/programs.ts';
 import {
+  getDelivery,
+  listDeliveries,
+  resendWebhooks,
+  type DeliverySummary,
+} from '../domain/webhook-deliveries.ts';
+import {
   apiPlugin,
   appKeyHeaders,
   defineRoute,
@@ -225,6 +231,39 @@ export function memberSelector(ctx: DomainContext, m: MemberRef): MemberSelector
     'member: name the member by exactly one of id, email, phone or card',
   );
 }
+
+const deliverySchema = z.object({
+  delivery_id: z.string(),
+  event_id: z
+    .string()
+    .describe('Sent as the Tillback-Event-Id header; the same on every attempt and re-send'),
+  event_type: z.string(),
+  url: z.string(),
+  format: z.enum(['native', 'seed000', 'seed001']),
+  status: z.enum(['pending', 'delivered', 'failed']).describe('failed: the retry window ended without a 2xx'),
+  attempts: z.number().int(),
+  next_attempt_at: time.nullable().describe('When pending'),
+  last_status_code: z.number().int().nullable(),
+  last_error: z.string().nullable(),
+  delivered_at: time.nullable(),
+  created_at: time,
+  header_names: z.array(z.string()).describe('Extra headers sent with it; values are never shown'),
+});
+const deliveryOut = (d: DeliverySummary) => ({
+  delivery_id: d.id,
+  event_id: d.eventId,
+  event_type: d.eventType,
+  url: d.url,
+  format: d.format,
+  status: d.status,
+  attempts: d.attempts,
+  next_attempt_at: d.nextAttemptAt === null ? null : isoTime(d.nextAttemptAt),
+  last_status_code: d.lastStatusCode,
+  last_error: d.lastError,
+  delivered_at: d.deliveredAt === null ? null : isoTime(d.deliveredAt),
+  created_at: isoTime(d.createdAt),
+  header_names: d.headerNames,
+});
 
 export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
   const selector = (m: MemberRef): MemberSelector => memberSelector(ctx, m);
@@ -1016,6 +1055,117 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
       handler: async () => {
         const report = await ctx.store.read((tx) => verifyLedger(tx));
         return { ok: report.problems.length === 0, ...report };
+      },
+    });
+
+    // ---------------------------------------------------------------------------------- webhooks
+
+    const webhooksTag = ['Native: webhooks'];
+    const deliveryId = z.object({
+      id: z.string().regex(/^dlv_[0-9a-f-]{36}$/, 'must be a delivery id (dlv_...)'),
+    });
+
+    route({
+      method: 'GET',
+      url: '/webhooks/deliveries',
+      summary: 'List webhook deliveries, newest first',
+      description:
+        "One delivery per event and endpoint. Header values are never shown (they may be a caller's credentials), only their names.",
+      tags: webhooksTag,
+      scope: 'admin',
+      query: z
+        .object({
+          status: z.enum(['pending', 'delivered', 'failed']).optional(),
+          event_id: z.string().min(1).max(100).optional(),
+          limit: queryInt(1, 500).optional(),
+          offset: queryInt(0, 1_000_000).optional(),
+        })
+        .strict(),
+      response: { 200: z.object({ deliveries: z.array(deliverySchema) }), ...errors },
+      handler: async ({ query }) => {
+        const list = await ctx.store.read((tx) =>
+          listDeliveries(tx, {
+            status: query.status,
+            eventId: query.event_id,
+            limit: query.limit ?? 50,
+            offset: query.offset ?? 0,
+          }),
+        );
+        return { deliveries: list.map(deliveryOut) };
+      },
+    });
+
+    route({
+      method: 'GET',
+      url: '/webhooks/deliveries/:id',
+      summary: 'One webhook delivery with every attempt',
+      tags: webhooksTag,
+      scope: 'admin',
+      params: deliveryId,
+      response: {
+        200: deliverySchema.extend({
+          attempt_log: z.array(
+            z.object({
+              attempt: z.number().int(),
+              started_at: time,
+              status_code: z.number().int().nullable(),
+              error: z.string().nullable().describe('The network error or timeout when no response came'),
+              latency_ms: z.number().int(),
+              response_excerpt: z
+                .string()
+                .nullable()
+                .describe('The start of the response, secrets blanked out'),
+            }),
+          ),
+        }),
+        ...errors,
+      },
+      handler: async ({ params }) => {
+        const d = await ctx.store.read((tx) => getDelivery(tx, params.id));
+        return {
+          ...deliveryOut(d),
+          attempt_log: d.attemptLog.map((a) => ({
+            attempt: a.attempt,
+            started_at: isoTime(a.startedAt),
+            status_code: a.statusCode,
+            error: a.error,
+            latency_ms: a.latencyMs,
+            response_excerpt: a.responseExcerpt,
+          })),
+        };
+      },
+    });
+
+    route({
+      method: 'POST',
+      url: '/webhooks/resend/:id',
+      summary: 'Send a webhook again',
+      description:
+        'Names one delivery (dlv_...) or an event (evt_..., every delivery of it). Each is sent again at once with its first body and event id, and retried for a fresh retry window. Receivers deduplicate by the Tillback-Event-Id header.',
+      tags: webhooksTag,
+      scope: 'admin',
+      status: 202,
+      headers: writeHeaders({}),
+      params: z.object({
+        id: z
+          .string()
+          .regex(/^(dlv|evt)_[0-9a-f-]{36}$/, 'must be a delivery id (dlv_...) or an event id (evt_...)'),
+      }),
+      body: z.object({}).strict().nullish().describe('Nothing: no body, or an empty object'),
+      response: { 202: z.object({ deliveries: z.array(deliverySchema), replayed }), ...errors },
+      handler: async ({ params, headers, app: client }) => {
+        const r = await onceWithKey(
+          ctx,
+          keyOf(headers, client, 'webhook_resend'),
+          { id: params.id },
+          { persist: true },
+          async () => ({
+            deliveries: (await ctx.store.transact((tx) => resendWebhooks(tx, params.id, ctx.now()))).map(
+              deliveryOut,
+            ),
+          }),
+        );
+        return { deliveries: r.deliveries, replayed: r.replayed };
       },
     });
   };

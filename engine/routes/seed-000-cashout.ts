@@ -14,6 +14,7 @@ import {
   type CashoutProvider,
 } from '../domain/cashout-providers.ts';
 import type { DomainContext } from '../domain/context.ts';
+import { WebhookUrl } from '../webhooks/address-policy.ts';
 import { apiPlugin, appKeyHeaders, defineRoute, type ApiStyle, type Authenticate } from '../http/api.ts';
 import { isoTime } from './shared.ts';
 
@@ -40,10 +41,7 @@ const pan = z
   );
 const expDate = z.string().regex(/^\d{2}(0[1-9]|1[0-2])$/, 'must be YYmm, e.g. 2812');
 const ipin = z.string().regex(/^\d{4}$/, 'must be 4 digits, as noebs takes it');
-const endpoint = z
-  .url({ protocol: /^https?$/, error: 'must be an http or https URL' })
-  .max(2048)
-  .describe('Where every outcome of this provider’s claims is sent');
+const endpoint = WebhookUrl.max(2048).describe('Where every outcome of this provider’s claims is sent');
 
 const profileSchema = z.object({
   result: z.literal('ok'),

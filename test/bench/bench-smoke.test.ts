@@ -26,6 +26,17 @@ const EXPECTED: [string, string, string, string][] = [
   ['http-normal-64', 'HTTP seed 002 earn', '64 clients, sync=NORMAL', 'earns/s'],
   ['ledger-small', 'vs ledger size', 'k transfers', 'earns/s'],
   ['ledger-large', 'vs ledger size', 'k transfers', 'earns/s'],
+  ['webhooks-burst', 'webhook deliveries', 'burst of 300', 'deliveries/s'],
+  ['webhooks-steady', 'webhook deliveries', 'steady', 'deliveries/s'],
+  ['frames-zvt-serial', 'ZVT serial frames', '-byte frames', 'frames/s'],
+  ['frames-zvt-tcp', 'ZVT TCP APDU stream', '-byte frames', 'frames/s'],
+  ['frames-stx-etx', 'STX/ETX/LRC packets', '-byte frames', 'frames/s'],
+  ['frames-magstripe', 'magstripe swipe decode', '-byte frames', 'frames/s'],
+  ['frames-hid-keyboard', 'HID keyboard reports', '8-byte frames', 'frames/s'],
+  ['frames-magtek', 'MagTek HID report decode', '337-byte frames', 'frames/s'],
+  ['swipe-latency', 'swipe to card event', 'socat pty, 115200 baud', 'swipes/s'],
+  ['claims-store', 'createClaim(ctx) claims', 'store-funded', 'claims/s'],
+  ['claims-member', 'createClaim(ctx) claims', 'member-funded', 'claims/s'],
 ];
 
 function runQuickBench(jsonPath: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -69,7 +80,7 @@ describe('npm run bench -- --quick', () => {
       const header = lines.find((l) => l.startsWith('#'));
       expect(header).toMatch(/figure\s+unit\s+p50 ms\s+p99 ms\s+verdict\s+judged against/);
 
-      const rowLines = lines.filter((l) => /^[1-5]\s/.test(l));
+      const rowLines = lines.filter((l) => /^[1-6]\s/.test(l));
       expect(rowLines).toHaveLength(EXPECTED.length);
       const report = JSON.parse(readFileSync(jsonPath, 'utf8')) as {
         rows: { id: string; figure: number; unit: string; verdict?: string }[];
@@ -89,7 +100,9 @@ describe('npm run bench -- --quick', () => {
 
       const target = rowLines[EXPECTED.findIndex(([id]) => id === 'http-full-64')] ?? '';
       expect(target).toMatch(/\s(PASS|MISS)\s/);
-      expect(rowLines.join('\n')).not.toMatch(/LEDGER:/);
+      expect(rowLines.join('\n')).not.toMatch(/LEDGER:|LOST|BAD SIG/);
+      const swipe = rowLines[EXPECTED.findIndex(([id]) => id === 'swipe-latency')] ?? '';
+      expect(swipe).toMatch(/\s(PASS|MISS)\s/);
     },
     TIMEOUT_MS,
   );

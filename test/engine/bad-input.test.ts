@@ -8,6 +8,7 @@
 // fails for the one reason it names.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordEvent } from '../../engine/domain/outbox.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 type Api = 'seed002' | 'seed004' | 'native';
@@ -75,6 +76,8 @@ interface Fixture {
   /** The claim code of a textcoin sent to an email address. */
   claimCode: string;
   takenOrder: string;
+  /** A webhook delivery (refused by the address policy, so it stays pending and never leaves). */
+  delivery: string;
 }
 
 let h: Harness;
@@ -184,6 +187,22 @@ async function start(): Promise<void> {
   await expectOk(await purchase('gift-order', 'gift@example.com'));
   const claimCode = h.sent.find((m) => m.kind === 'textcoin')?.code ?? '';
   expect(claimCode).not.toBe('');
+  await h.store.transact((tx) =>
+    recordEvent(
+      tx,
+      {
+        type: 'claim.paid',
+        subject: { kind: 'claim', id: 'clm_bad_input' },
+        data: { status: 'paid' },
+        targets: [{ url: 'http://127.0.0.1:9/hook', format: 'native' }],
+      },
+      h.clock.now,
+    ),
+  );
+  // Its first attempt (refused) is made now; the next is due seconds later on a clock that stands still.
+  await h.engine.webhooks.drain();
+  const delivery = (await h.store.read((tx) => tx.row<{ id: string }>('SELECT id FROM webhook_deliveries')))
+    .id;
 
   fx = {
     till,
@@ -205,6 +224,7 @@ async function start(): Promise<void> {
     code,
     claimCode,
     takenOrder,
+    delivery,
   };
 }
 
@@ -227,7 +247,11 @@ async function snapshot() {
               (SELECT COUNT(*) FROM partners) AS partners,
               (SELECT COUNT(*) FROM partner_orders) AS partner_orders,
               (SELECT COUNT(*) FROM textcoins) AS textcoins,
-              (SELECT COUNT(*) FROM earn_lots) AS earn_lots`,
+              (SELECT COUNT(*) FROM earn_lots) AS earn_lots,
+              (SELECT COUNT(*) FROM webhook_attempts) AS webhook_attempts`,
+    ),
+    deliveries: await tx.all(
+      'SELECT id, status, attempts, next_attempt_at, retry_from FROM webhook_deliveries ORDER BY id',
     ),
     members: await tx.all('SELECT id, email, phone, name, pin_hash FROM members ORDER BY id'),
     textcoins: await tx.all('SELECT id, state FROM textcoins ORDER BY id'),
@@ -359,6 +383,9 @@ const send = (route: RouteDef, c: Partial<BadCase> = {}): Promise<Response> =>
 // Case families -------------------------------------------------------------------------------------
 
 const V = 'validation_error';
+const UNKNOWN_DELIVERY = 'dlv_00000000-0000-4000-8000-000000000000';
+/** Well-formed, and no event has it. */
+const UNKNOWN_EVENT = 'evt_00000000-0000-4000-8000-000000000000';
 
 /** Credentials: none, a wrong secret, an unknown app, an app without the scope. */
 function authCases(route: Pick<RouteDef, 'api' | 'scope' | 'lacking'>): BadCase[] {
@@ -1535,6 +1562,54 @@ const native: RouteDef[] = [
     lacking: () => fx.till,
     cases: [],
   },
+  {
+    api: 'native',
+    method: 'GET',
+    url: '/v1/webhooks/deliveries',
+    scope: 'admin',
+    creds: () => fx.admin,
+    lacking: () => fx.till,
+    query: () => ({ status: 'pending', limit: '10' }),
+    cases: [
+      { name: 'status unknown', status: 400, code: V, field: 'status', query: { status: 'lost' } },
+      { name: 'limit 0', status: 400, code: V, field: 'limit', query: { limit: '0' } },
+      { name: 'limit 501', status: 400, code: V, field: 'limit', query: { limit: '501' } },
+      { name: 'offset "x"', status: 400, code: V, field: 'offset', query: { offset: 'x' } },
+      { name: 'an unknown parameter', status: 400, code: V, field: 'state', query: { state: 'failed' } },
+    ],
+  },
+  {
+    api: 'native',
+    method: 'GET',
+    url: '/v1/webhooks/deliveries/:id',
+    scope: 'admin',
+    creds: () => fx.admin,
+    lacking: () => fx.till,
+    params: () => ({ id: fx.delivery }),
+    cases: [
+      { name: 'id not a delivery id', status: 400, code: V, field: 'id', params: { id: 'nope' } },
+      { name: 'an event id', status: 400, code: V, field: 'id', params: { id: UNKNOWN_EVENT } },
+      notFound('unknown delivery', 'not_found', /dlv_/, { params: { id: UNKNOWN_DELIVERY } }),
+    ],
+  },
+  {
+    api: 'native',
+    method: 'POST',
+    url: '/v1/webhooks/resend/:id',
+    scope: 'admin',
+    creds: () => fx.admin,
+    lacking: () => fx.till,
+    params: () => ({ id: fx.delivery }),
+    body: () => ({}),
+    okStatus: 202,
+    cases: [
+      missingKey,
+      unknownField('delay', 5),
+      { name: 'id neither dlv_ nor evt_', status: 400, code: V, field: 'id', params: { id: 'clm_1' } },
+      notFound('unknown delivery', 'not_found', /dlv_/, { params: { id: UNKNOWN_DELIVERY } }),
+      notFound('unknown event', 'not_found', /evt_/, { params: { id: UNKNOWN_EVENT } }),
+    ],
+  },
 ];
 
 const ROUTES: RouteDef[] = [...seed002, ...seed004, ...native];
@@ -1575,9 +1650,10 @@ describe('the sweep covers every route the three APIs register (except GET /heal
         Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{([a-z_]+)\}/g, ':$1')}`),
       )
       .filter((r) => r !== 'GET /health')
-      // Cashout claim and seed 000 routes have their bad-input tables in claims.test.ts and seed-000.test.ts.
+      // Cashout claim and seed 000/003 routes have their bad-input tables in claims.test.ts,
+      // seed-000.test.ts and seed-003.test.ts.
       .filter((r) => !/ \/(v1\/claims|v1\/public\/claims|cashout)\b/.test(r));
-    expect(registered).toHaveLength(25);
+    expect(registered).toHaveLength(28);
     expect(ROUTES.map(routeName).sort()).toEqual(registered.sort());
     for (const route of ROUTES) {
       expect(h.engine.app.hasRoute({ method: route.method, url: route.url }), routeName(route)).toBe(true);

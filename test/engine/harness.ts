@@ -7,9 +7,10 @@ import { loadEngineConfig, type EngineConfigInput } from '../../engine/config.ts
 import { createApp, type Scope } from '../../engine/domain/apps.ts';
 import { createProgram, type NewProgram } from '../../engine/domain/programs.ts';
 import { verifyLedger } from '../../engine/domain/ledger.ts';
-import { createEngine, type Engine } from '../../engine/server.ts';
+import { createEngine, type Engine, type EngineOptions } from '../../engine/server.ts';
 import { openSqliteStore } from '../../engine/store/sqlite.ts';
 import type { Store } from '../../engine/store/store.ts';
+import { testLogFile } from '../fixtures/test-log.ts';
 
 export interface Harness {
   engine: Engine;
@@ -37,6 +38,7 @@ export interface Harness {
 export async function startHarness(
   config: EngineConfigInput = {},
   storeOptions: { synchronous?: 'FULL' | 'NORMAL' } = {},
+  engineOptions: Pick<EngineOptions, 'resolve'> = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'tillback-test-'));
   const store = await openSqliteStore({ path: join(dir, 'engine.sqlite'), ...storeOptions });
@@ -51,10 +53,13 @@ export async function startHarness(
     store,
     config: loadEngineConfig({
       environment: {},
-      overrides: { secretsFile: join(dir, 'secrets.json'), logLevel: 'silent', ...config },
+      // Debug logs every request too; all of it goes to the run's log directory, scanned for PANs and PINs.
+      overrides: { secretsFile: join(dir, 'secrets.json'), logLevel: 'debug', ...config },
     }),
+    logFile: testLogFile('engine'),
     now: () => clock.now,
     notifier: { send: async (m) => void sent.push(m) },
+    ...engineOptions,
   });
   return {
     engine,

@@ -927,6 +927,9 @@ describe('auth and errors', () => {
         '/v1/redeem',
         '/v1/refund',
         '/v1/textcoins/claim',
+        '/v1/webhooks/deliveries',
+        '/v1/webhooks/deliveries/{id}',
+        '/v1/webhooks/resend/{id}',
       ].sort(),
     );
     const earnParams = doc.body.paths['/v1/earn'].post.parameters as {

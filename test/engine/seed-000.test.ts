@@ -118,6 +118,43 @@ describe('seed 000: register and generate as documented', () => {
       reference: 'xcx',
       amount: 100,
       status: 'paid',
+      name: 'shifa',
+      response: 'Approval',
+      code: 0,
+    });
+    // Only outcomes carry the seed 000 body's fields: the document sends one on completion.
+    const created = await h.store.read((tx) =>
+      tx.one<{ data: string }>("SELECT data FROM events WHERE subject_id = ? AND type = 'claim.created'", [
+        res.body.uuid,
+      ]),
+    );
+    expect(JSON.parse(created!.data)).not.toHaveProperty('code');
+  });
+
+  it('tells the provider a failed or cancelled claim with code 69 and the reason', async () => {
+    await register(registration);
+    const failing = (await generate('shifa', { amount: 9001, id: 'fails' })).body.uuid as string;
+    await h.request({
+      method: 'POST',
+      url: `/v1/public/claims/${failing}/submit`,
+      body: { method: { kind: 'card', number: '4111111111111111', expiry: '01/31' }, consent: true },
+    });
+    const outcome = async (id: string, type: string) => {
+      for (let i = 0; i < 500; i++) {
+        const row = await h.store.read((tx) =>
+          tx.one<{ data: string }>('SELECT data FROM events WHERE subject_id = ? AND type = ?', [id, type]),
+        );
+        if (row) return JSON.parse(row.data);
+        h.engine.payouts.kick();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`no ${type} event`);
+    };
+    expect(await outcome(failing, 'claim.failed')).toMatchObject({
+      name: 'shifa',
+      code: 69,
+      response: 'The payer account lacks funds',
+      amount: 9001,
     });
   });
 

@@ -11,10 +11,9 @@ import { lrcChar, type CardRead } from '../../../drivers/cards/magstripe.ts';
 // DESIGN.md "Test vectors worth having".
 export const T1 = '%B5350290149345177^FATEHI/SUALEH^16042010000000000000000000000000000567001000?';
 export const T2 = ';5350290149345177=16042010000056700100?';
-export const PAN = '5350290149345177';
-export const OTHER_PAN = '4111111111111111';
-/** Every PAN the tests use: none may ever show up in a rendering of a result. */
-export const TEST_PANS = [PAN, OTHER_PAN];
+import { TEST_PANS } from '../../fixtures/secrets.ts';
+
+export { EXPIRED_TEST_PAN as PAN, VISA_PAN as OTHER_PAN, TEST_PANS } from '../../fixtures/secrets.ts';
 
 export const withLrc = (track: 1 | 2, t: string): string => t + lrcChar(track, t);
 

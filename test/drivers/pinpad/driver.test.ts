@@ -7,6 +7,7 @@ import type { PinPadEvent, PinPadOptions } from '../../../drivers/pinpad/driver.
 import { PinPadSimulator } from '../../../drivers/pinpad/simulator.ts';
 import type { PinPadSimulatorOptions } from '../../../drivers/pinpad/simulator.ts';
 import { TEST_PAN, decryptPin, errorCode, until } from './helpers.ts';
+import { testLog } from '../../fixtures/test-log.ts';
 
 interface Rig {
   pad: PinPad;
@@ -28,14 +29,25 @@ async function rig(
   const [host, device] = memoryPair({ ids: ['memory:till', 'memory:pinpad'] });
   await Promise.all([host.open(), device.open()]);
   const logs: string[] = [];
-  const pad = new PinPad(host, { ackTimeoutMs: 200, log: (l) => logs.push(l), ...padOptions });
+  const writeLog = testLog('pinpad-driver');
+  const pad = new PinPad(host, {
+    ackTimeoutMs: 200,
+    log: (l) => {
+      logs.push(l);
+      writeLog(l);
+    },
+    ...padOptions,
+  });
   const sim = new PinPadSimulator(device, {
     pin: '1234',
     disconnect: () => device.disconnect(),
     ...simOptions,
   });
   const events: PinPadEvent[] = [];
-  pad.on('event', (e) => events.push(e));
+  pad.on('event', (e) => {
+    events.push(e);
+    writeLog(e);
+  });
   const r: Rig = {
     pad,
     sim,

@@ -3,8 +3,10 @@ import { PinPadError } from '../../../drivers/pinpad/driver.ts';
 import type { PinPadErrorCode } from '../../../drivers/pinpad/driver.ts';
 import { TEST_BDK } from '../../../drivers/pinpad/simulator.ts';
 
+import { X924_PAN } from '../../fixtures/secrets.ts';
+
 /** Test card of the X9.24-1 vectors; the PIN used with it there is 1234. */
-export const TEST_PAN = '4012345678909';
+export const TEST_PAN = X924_PAN;
 
 /** Test side only: what the engine will do with the block. */
 export function decryptPin(ksn: string, pinBlock: string, pan = TEST_PAN): string {

@@ -5,8 +5,9 @@ import type { ZvtTerminalEvent } from '../../../drivers/zvt/driver.ts';
 import { ZvtSimulator } from '../../../drivers/zvt/simulator.ts';
 import type { ZvtSimulatorOptions } from '../../../drivers/zvt/simulator.ts';
 import type { ZvtFraming } from '../../../drivers/zvt/channel.ts';
+import { testLog } from '../../fixtures/test-log.ts';
 
-export const TEST_PAN = '5350290149345177';
+export { EXPIRED_TEST_PAN as TEST_PAN } from '../../fixtures/secrets.ts';
 
 export interface Rig {
   terminal: ZvtTerminal;
@@ -22,8 +23,15 @@ export interface Rig {
 export function record(terminal: ZvtTerminal): { events: ZvtTerminalEvent[]; logs: string[] } {
   const events: ZvtTerminalEvent[] = [];
   const logs: string[] = [];
-  terminal.on('event', (e) => events.push(e));
-  terminal.on('log', (l) => logs.push(l));
+  const writeLog = testLog('zvt-driver');
+  terminal.on('event', (e) => {
+    events.push(e);
+    writeLog(e);
+  });
+  terminal.on('log', (l) => {
+    logs.push(l);
+    writeLog(l);
+  });
   return { events, logs };
 }
 

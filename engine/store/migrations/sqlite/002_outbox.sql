@@ -9,3 +9,52 @@ CREATE TABLE events (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX events_subject ON events (subject_kind, subject_id, created_at);
+
+-- The native subscribers of the configuration (engine/config.ts `webhooks.subscribers`), written at
+-- engine start so `recordEvent` can add their deliveries inside the caller's transaction. Their
+-- signing secrets stay in the configuration, never here.
+CREATE TABLE webhook_subscribers (
+  url TEXT PRIMARY KEY
+);
+
+-- One row per (event, endpoint): the body is rendered once, in the event's transaction, so every
+-- attempt and every re-send carries the same bytes and the same event id. `headers` holds a caller's
+-- own headers (seed 001's authorization_headers): sent, never listed. A worker leases due rows by
+-- setting `claimed_until` (on PostgreSQL: SELECT ... FOR UPDATE SKIP LOCKED, several engines at once);
+-- a lease that runs out (crash mid-delivery) makes the row due again.
+CREATE TABLE webhook_deliveries (
+  id TEXT PRIMARY KEY,
+  event_id TEXT NOT NULL REFERENCES events(id),
+  url TEXT NOT NULL,
+  format TEXT NOT NULL CHECK (format IN ('native', 'seed000', 'seed001')),
+  headers TEXT NOT NULL,
+  body TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  claimed_until INTEGER,
+  -- Start of the retry window (creation, or the last re-send); retries stop once it is over.
+  retry_from INTEGER NOT NULL,
+  last_status_code INTEGER,
+  last_error TEXT,
+  delivered_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id);
+CREATE INDEX webhook_deliveries_recent ON webhook_deliveries (created_at, id);
+
+-- Every attempt: the HTTP status or the network error, how long it took, and the start of the
+-- response (truncated, with signing secrets and the delivery's own header values blanked out).
+CREATE TABLE webhook_attempts (
+  id INTEGER PRIMARY KEY,
+  delivery_id TEXT NOT NULL REFERENCES webhook_deliveries(id),
+  attempt INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  status_code INTEGER,
+  error TEXT,
+  latency_ms INTEGER NOT NULL,
+  response_excerpt TEXT
+);
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts (delivery_id, attempt);
