@@ -105,12 +105,17 @@ export const EngineConfigSchema = z
          * methods chosen here.
          */
         provider: z
-          .union([
-            z.enum(PAYOUT_PROVIDERS),
-            z
-              .record(z.enum(['card', 'au_bank', 'payid', 'paypal']), z.enum(PAYOUT_PROVIDERS))
-              .refine((r) => Object.keys(r).length > 0, 'name a provider for at least one method'),
-          ])
+          .union(
+            [
+              z.enum(PAYOUT_PROVIDERS),
+              z
+                .partialRecord(z.enum(['card', 'au_bank', 'payid', 'paypal']), z.enum(PAYOUT_PROVIDERS))
+                .refine((r) => Object.keys(r).length > 0, 'name a provider for at least one method'),
+            ],
+            {
+              error: `one of ${PAYOUT_PROVIDERS.join(', ')}, or a provider per method kind (card, au_bank, payid, paypal)`,
+            },
+          )
           .default('sandbox'),
         paypal: PayPalOptionsSchema.optional(),
         noebs: NoebsOptionsSchema.optional(),
