@@ -121,11 +121,12 @@ export const EngineConfigSchema = z
         noebs: NoebsOptionsSchema.optional(),
       })
       .superRefine((p, issue) => {
-        for (const problem of providerRoutes(p.provider).problems) {
+        const { problems, uses } = providerRoutes(p.provider);
+        for (const problem of problems) {
           issue.addIssue({ code: 'custom', path: ['provider'], message: problem });
         }
         for (const name of ['paypal', 'noebs'] as const) {
-          if (providerRoutes(p.provider).uses(name) && p[name] === undefined) {
+          if (uses(name) && p[name] === undefined) {
             issue.addIssue({
               code: 'custom',
               path: [name],
