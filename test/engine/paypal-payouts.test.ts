@@ -103,6 +103,9 @@ const webhook = (body: string, hdrs: Record<string, string> = headers()) =>
 
 describe('the PayPal provider, chosen by configuration', () => {
   it('offers PayPal only, and refuses a claim or a noebs claim it cannot pay', async () => {
+    await h.engine.app.ready();
+    const doc = h.engine.app.swagger() as { paths: Record<string, Record<string, unknown>> };
+    expect(Object.keys(doc.paths['/v1/providers/paypal/webhook'] ?? {})).toEqual(['post']);
     const created = await createClaim({ amount: 100, currency: 'USD', store_name: 'Corner Store' });
     expect(created.body.methods).toEqual(['paypal']);
     const card = await createClaim({
