@@ -15,6 +15,7 @@ import {
   recordPayoutOutcome,
   recordPayoutRetry,
   type DuePayout,
+  type PayoutRow,
 } from '../domain/payouts.ts';
 import type { DomainContext } from '../domain/context.ts';
 import { PayoutUnavailable, type PayoutOutcome } from './provider.ts';
@@ -38,7 +39,7 @@ export interface PayoutWorker {
    * Records an outcome a provider reported by itself (a verified webhook) for a payout it was sent;
    * `unknown` when no payout of that provider has the id (nothing changes).
    */
-  record(payoutId: string, provider: string, outcome: PayoutOutcome): Promise<string>;
+  record(payoutId: string, provider: string, outcome: PayoutOutcome): Promise<PayoutRow['state'] | 'unknown'>;
   /** Resolves when no run is in progress or pending. */
   idle(): Promise<void>;
   start(): void;
@@ -62,7 +63,7 @@ export function createPayoutWorker(options: PayoutWorkerOptions): PayoutWorker {
   async function attempt({ payout, request }: DuePayout): Promise<void> {
     const provider = providers.byName(payout.provider);
     try {
-      if (provider === undefined && payout.provider === NO_PROVIDER) {
+      if (payout.provider === NO_PROVIDER) {
         // Never sent anywhere (no provider pays the method since the configuration changed): it fails.
         const failure = {
           code: 'no_provider',
