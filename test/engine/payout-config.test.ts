@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadEngineConfig, type EngineConfigInput } from '../../engine/config.ts';
 import { loggerOptions } from '../../engine/logger.ts';
-import { createPayoutProviders } from '../../engine/payouts/providers.ts';
+import { createPayoutProviders, PAYOUT_PROVIDERS, PROVIDER_METHODS } from '../../engine/payouts/providers.ts';
 import type { Store } from '../../engine/store/store.ts';
 
 const paypal = {
@@ -121,5 +122,30 @@ describe('payouts.provider', () => {
     for (const secret of [paypal.clientSecret, 'A21AAF-token', 'Basic abc', '123456782']) {
       expect(text).not.toContain(secret);
     }
+  });
+  it('accepts a per-method map exactly when every provider can pay its method, and offers its keys', () => {
+    const kinds = ['card', 'au_bank', 'payid', 'paypal', 'cheque'] as const;
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom(...kinds), fc.constantFrom(...PAYOUT_PROVIDERS, 'stripe')),
+        (map) => {
+          const entries = Object.entries(map);
+          const valid =
+            entries.length > 0 &&
+            entries.every(([kind, name]) =>
+              (PROVIDER_METHODS as Record<string, readonly string[] | undefined>)[name]?.includes(kind),
+            );
+          const payouts = { provider: map, paypal, noebs } as EngineConfigInput['payouts'];
+          if (!valid) {
+            expect(failure(payouts)).toMatch(/payouts\.provider/);
+            return;
+          }
+          const built = createPayoutProviders(load(payouts).payouts, { store: {} as Store, now: Date.now });
+          expect([...built.methods].sort()).toEqual(Object.keys(map).sort());
+          for (const [kind, name] of entries) expect(built.nameFor(kind)).toBe(name);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
