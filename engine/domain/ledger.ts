@@ -252,6 +252,20 @@ export async function verifyLedger(tx: Tx): Promise<LedgerReport> {
   }
   const problems: LedgerProblem[] = [];
   const currencies: LedgerReport['currencies'] = {};
+  // Accounts a refund clawback moved money on, read once and only if some account is below zero.
+  let clawed: Set<number> | undefined;
+  const clawedAccounts = async () =>
+    (clawed ??= new Set(
+      (
+        await tx.all<{ account: number }>(
+          `SELECT f.debit_account_id AS account FROM transactions t JOIN transfers f ON f.transaction_id = t.id
+            WHERE t.type = 'refund'
+           UNION
+           SELECT f.credit_account_id FROM transactions t JOIN transfers f ON f.transaction_id = t.id
+            WHERE t.type = 'refund'`,
+        )
+      ).map((r) => r.account),
+    ));
   for (const a of accounts) {
     const r = recomputed.get(a.id) ?? { dp: 0, cp: 0, dh: 0, ch: 0 };
     const cached = [a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending];
@@ -266,12 +280,7 @@ export async function verifyLedger(tx: Tx): Promise<LedgerReport> {
     c.debits += r.dp;
     c.credits += r.cp;
     if (!a.may_go_negative && balanceOf(a).posted < 0) {
-      const clawed = await tx.one<{ n: number }>(
-        `SELECT COUNT(*) AS n FROM transfers f JOIN transactions t ON t.id = f.transaction_id
-          WHERE t.type = 'refund' AND (f.debit_account_id = ? OR f.credit_account_id = ?)`,
-        [a.id, a.id],
-      );
-      if (!clawed || Number(clawed.n) === 0) {
+      if (!(await clawedAccounts()).has(a.id)) {
         problems.push({
           kind: 'negative_balance',
           message: `${a.code} is below zero with no refund clawback`,
