@@ -63,7 +63,8 @@ async function httpCost(): Promise<void> {
         const report = await engine.trace();
         if (report)
           process.stdout.write(
-            `http: ${statementsPer(report, r.ok).toFixed(2)} statements/earn, ${report.jobsPerCommit.mean.toFixed(1)} earns/commit\n`,
+            `http: ${statementsPer(report, r.ok).toFixed(2)} statements/earn, ${report.jobsPerCommit.mean.toFixed(1)} earns/commit, ` +
+              `commit ${report.commitMs.mean.toFixed(2)} ms mean ${report.commitMs.p99.toFixed(2)} ms p99, ${r.perSecond.toFixed(0)} earns/s traced\n`,
           );
       } else {
         const engineUs = ((r.engineCpu ?? NaN) * r.seconds * 1e6) / r.ok;

@@ -3,7 +3,7 @@
 import { parse as parseLossless } from 'lossless-json';
 import { cashbackFor, cumulativeClawback } from '../../contract/money.ts';
 import type { Tx } from '../store/store.ts';
-import { accountId, chart } from './accounts.ts';
+import { chart } from './accounts.ts';
 import { amountOf, describeAmount, type AmountInput } from './amounts.ts';
 import { DAY_MS, type DomainContext } from './context.ts';
 import { DomainError } from './errors.ts';
@@ -119,15 +119,12 @@ export async function earn(ctx: DomainContext, input: EarnInput): Promise<Replay
       const credited: AccountRow[] = [];
       if (cashback > 0) {
         const state = maturing ? 'maturing' : 'available';
-        const to = await accountId(
-          tx,
-          now,
-          maturing ? 'memberMaturing' : 'memberAvailable',
+        const to = chart[maturing ? 'memberMaturing' : 'memberAvailable'](
           member.id,
           program.id,
           program.currency,
         );
-        const from = await accountId(tx, now, 'programFunding', program.id, program.currency);
+        const from = chart.programFunding(program.id, program.currency);
         const moved = await transfer(tx, {
           transactionId: txId,
           debit: from,
@@ -231,8 +228,8 @@ export async function redeem(ctx: DomainContext, input: RedeemInput): Promise<Re
       const amount = amountOf(input.amount, program.currency, 'amount');
       if (pinOk) await pinOk(tx);
       await processDueLots(tx, now, { memberId, program });
-      const from = await accountId(tx, now, 'memberAvailable', memberId, program.id, program.currency);
-      const to = await accountId(tx, now, 'programRedeemed', program.id, program.currency);
+      const from = chart.memberAvailable(memberId, program.id, program.currency);
+      const to = chart.programRedeemed(program.id, program.currency);
       const txId = await recordTransaction(
         tx,
         {
@@ -392,19 +389,12 @@ export async function refund(ctx: DomainContext, input: RefundInput): Promise<Re
       // Pending (maturing) cashback is taken back before available cashback.
       const fromMaturing = Math.min(clawback, Math.max(0, before.maturing));
       const fromAvailable = clawback - fromMaturing;
-      const funding = await accountId(tx, now, 'programFunding', program.id, program.currency);
+      const funding = chart.programFunding(program.id, program.currency);
       if (fromMaturing > 0) {
-        const maturingId = await accountId(
-          tx,
-          now,
-          'memberMaturing',
-          member.id,
-          program.id,
-          program.currency,
-        );
+        const maturingAccount = chart.memberMaturing(member.id, program.id, program.currency);
         await transfer(tx, {
           transactionId: txId,
-          debit: maturingId,
+          debit: maturingAccount,
           credit: funding,
           amount: fromMaturing,
           currency: program.currency,
@@ -413,17 +403,10 @@ export async function refund(ctx: DomainContext, input: RefundInput): Promise<Re
         await consumeLots(tx, program, member.id, 'maturing', fromMaturing, original?.id);
       }
       if (fromAvailable > 0) {
-        const availableId = await accountId(
-          tx,
-          now,
-          'memberAvailable',
-          member.id,
-          program.id,
-          program.currency,
-        );
+        const availableAccount = chart.memberAvailable(member.id, program.id, program.currency);
         await transfer(tx, {
           transactionId: txId,
-          debit: availableId,
+          debit: availableAccount,
           credit: funding,
           amount: fromAvailable,
           currency: program.currency,
@@ -490,8 +473,8 @@ export async function adjust(ctx: DomainContext, input: AdjustInput): Promise<Re
       const member = await getMember(tx, input.member);
       const amount = amountOf(input.amount, program.currency, 'amount', { allowNegative: true });
       await processDueLots(tx, now, { memberId: member.id, program });
-      const available = await accountId(tx, now, 'memberAvailable', member.id, program.id, program.currency);
-      const funding = await accountId(tx, now, 'programFunding', program.id, program.currency);
+      const available = chart.memberAvailable(member.id, program.id, program.currency);
+      const funding = chart.programFunding(program.id, program.currency);
       const txId = await recordTransaction(
         tx,
         {

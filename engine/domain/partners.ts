@@ -155,8 +155,8 @@ export async function depositToPartner(
         },
         now,
       );
-      const from = await accountId(tx, now, 'partnerFunding', partner.id, partner.unit);
-      const to = await accountId(tx, now, 'partnerDeposit', partner.id, partner.unit);
+      const from = chart.partnerFunding(partner.id, partner.unit);
+      const to = chart.partnerDeposit(partner.id, partner.unit);
       await transfer(tx, {
         transactionId: txId,
         debit: from,
@@ -360,11 +360,11 @@ export async function partnerCashback(
     if (total > 0) {
       const to =
         recipient.kind === 'wallet'
-          ? await accountId(tx, now, 'wallet', recipient.address, unit)
-          : await accountId(tx, now, 'textcoin', recipient.address, unit);
-      const fund = await accountId(tx, now, 'fund', unit);
+          ? chart.wallet(recipient.address, unit)
+          : chart.textcoin(recipient.address, unit);
+      const fund = chart.fund(unit);
       if (partnerAmount > 0) {
-        const deposit = await accountId(tx, now, 'partnerDeposit', partner.id, unit);
+        const deposit = chart.partnerDeposit(partner.id, unit);
         await transfer(tx, {
           transactionId: txId,
           debit: deposit,
@@ -488,8 +488,8 @@ export async function claimTextcoin(
       now,
     );
     for (const t of held) await postPending(tx, t.id, txId, now);
-    const from = await accountId(tx, now, 'textcoin', coin.email, unit);
-    const to = await accountId(tx, now, 'wallet', address, unit);
+    const from = chart.textcoin(coin.email, unit);
+    const to = chart.wallet(address, unit);
     if (amount > 0)
       await transfer(tx, { transactionId: txId, debit: from, credit: to, amount, currency: unit, now });
     return { transactionId: txId, amount, unit, address };
