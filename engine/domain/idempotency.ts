@@ -1,7 +1,7 @@
 // Idempotency: one stored result per (app, scope, key). The same key with the same request returns
 // the stored result; with a different request it is a conflict. Runs inside the operation's own
 // transaction, so the effect and the stored result commit together or not at all.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Tx } from '../store/store.ts';
 import { DomainError } from './errors.ts';
 
@@ -26,9 +26,7 @@ export function requestHash(value: unknown): string {
       : Array.isArray(v)
         ? v.map(canonical)
         : v;
-  return createHash('sha256')
-    .update(JSON.stringify(canonical(value)) ?? 'null')
-    .digest('hex');
+  return hash('sha256', JSON.stringify(canonical(value)) ?? 'null');
 }
 
 /**

@@ -2,7 +2,7 @@
 // match, and textcoins (cashback sent to an email address, claimed into a wallet or returned after the
 // claim window). Every balance change is a ledger transfer; an empty deposit is an error, never a
 // negative balance. The seed route is a thin adapter over these functions.
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import {
   MoneyError,
   cashbackFor,
@@ -269,7 +269,7 @@ function amountInUnit(ctx: DomainContext, amount: number, from: string, unit: st
   }
 }
 
-const hashCode = (code: string) => createHash('sha256').update(code).digest('hex');
+const hashCode = (code: string) => hash('sha256', code);
 
 export async function partnerCashback(
   ctx: DomainContext,
