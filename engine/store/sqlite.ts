@@ -157,10 +157,37 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store & {
   let reading = false;
   let closed = false;
 
+  // A commit answers its callers together and, under load, they send their next requests together.
+  // A batch that starts before they are back pays a whole fsync for part of them (at 64 clients,
+  // batches alternated around 38 and 26). So while fewer jobs wait than the last batch held, the next
+  // batch waits for more, GATHER_MS at most; a lone caller (last batch 1) never waits.
+  const GATHER_MS = 1;
+  let lastBatch = 0;
+  let gathering: NodeJS.Timeout | undefined;
+  let startScheduled = false;
+  function startWrites(): void {
+    if (gathering) clearTimeout(gathering);
+    gathering = undefined;
+    if (startScheduled || writing) return;
+    startScheduled = true;
+    // setImmediate lets every request already read from the network join this batch.
+    setImmediate(() => {
+      startScheduled = false;
+      void drainWrites();
+    });
+  }
+  function scheduleWrites(): void {
+    if (writing || startScheduled) return;
+    if (writes.length >= lastBatch) startWrites();
+    else gathering ??= setTimeout(startWrites, GATHER_MS);
+  }
+
   async function drainWrites(): Promise<void> {
+    if (writing) return;
     writing = true;
     while (writes.length > 0) {
       const batch = writes.splice(0, maxBatch);
+      lastBatch = batch.length;
       const outcomes: { ok: boolean; value: unknown }[] = [];
       writer.exec('BEGIN IMMEDIATE');
       for (const job of batch) {
@@ -210,32 +237,22 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store & {
     reading = false;
   }
 
-  function enqueue<T>(queue: Job[], work: (tx: Tx) => Promise<T>, start: () => void, busy: () => boolean) {
+  function enqueue<T>(queue: Job[], work: (tx: Tx) => Promise<T>, schedule: () => void) {
     if (closed) return Promise.reject(new Error('store is closed'));
     return new Promise<T>((resolve, reject) => {
       queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
-      // setImmediate lets every request already read from the network join this batch.
-      if (!busy() && queue.length === 1) setImmediate(start);
+      schedule();
     });
   }
 
   return {
     dialect: 'sqlite',
     path: options.path,
-    transact: (work) =>
-      enqueue(
-        writes,
-        work,
-        () => void drainWrites(),
-        () => writing,
-      ),
+    transact: (work) => enqueue(writes, work, scheduleWrites),
     read: (work) =>
-      enqueue(
-        reads,
-        work,
-        () => void drainReads(),
-        () => reading,
-      ),
+      enqueue(reads, work, () => {
+        if (!reading && reads.length === 1) setImmediate(() => void drainReads());
+      }),
     async close() {
       closed = true;
       while (writing || reading || writes.length > 0 || reads.length > 0) {

@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadMigrations } from '../../engine/store/migrations.ts';
 import { openSqliteStore } from '../../engine/store/sqlite.ts';
+import { installSqlTrace } from '../../bench/sql-trace.ts';
 
 const dirs: string[] = [];
 function tempDb() {
@@ -56,6 +57,25 @@ describe('sqlite store', () => {
     const names = await store.read((tx) => tx.all<{ name: string }>('SELECT name FROM members ORDER BY id'));
     expect(names).toHaveLength(99);
     expect(names.map((n) => n.name)).not.toContain('m42');
+    await store.close();
+  });
+
+  it('waits briefly for the callers of the last batch, so they share the next commit', async () => {
+    const store = await openSqliteStore({ path: tempDb() });
+    const insert = (name: string) =>
+      store.transact((tx) => tx.run('INSERT INTO members (name, created_at) VALUES (?, ?)', [name, 0]));
+    await Promise.all(Array.from({ length: 50 }, (_, i) => insert(`first${i}`)));
+    const trace = installSqlTrace();
+    // The 50 callers come back in two halves, a turn of the event loop apart: one commit, not two.
+    const firstHalf = Array.from({ length: 25 }, (_, i) => insert(`a${i}`));
+    await new Promise((r) => setImmediate(r));
+    const secondHalf = Array.from({ length: 25 }, (_, i) => insert(`b${i}`));
+    await Promise.all([...firstHalf, ...secondHalf]);
+    // A lone caller after them is not held back for long: it commits on its own.
+    await insert('alone');
+    const report = trace();
+    expect(report.commits).toBe(2);
+    expect(report.jobsPerCommit.max).toBe(50);
     await store.close();
   });
 
