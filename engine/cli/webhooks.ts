@@ -9,12 +9,16 @@ import {
   type DeliveryStatus,
   type DeliverySummary,
 } from '../domain/webhook-deliveries.ts';
+import { listenForWebhooks } from './webhook-listen.ts';
 import {
+  CliError,
+  EXIT,
   fields,
   isoTime,
   jsonOption,
   print,
   printJson,
+  splitList,
   shortTime,
   storeOptions,
   table,
@@ -163,4 +167,36 @@ export function registerWebhooks(program: Command): void {
     print();
     print('A running engine sends them within its poll interval (webhooks.pollIntervalMs).');
   });
+
+  webhooks
+    .command('listen')
+    .description(
+      'a local receiver that checks each signature and prints each event (for trying webhooks out)',
+    )
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port (0: any free port)', wholeNumber(0), 9000)
+    .option(
+      '--secret <secret>',
+      'a secret to accept; repeat it during a rotation (or set TILLBACK_WEBHOOK_LISTEN_SECRET)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .option('--json', 'one JSON line per request, with the verified body')
+    .action(async (opts: { host: string; port: number; secret?: string[]; json?: boolean }) => {
+      const secrets = opts.secret ?? splitList(process.env['TILLBACK_WEBHOOK_LISTEN_SECRET'] ?? '');
+      if (secrets.length === 0) {
+        throw new CliError(
+          'give the subscriber secret with --secret <secret> or TILLBACK_WEBHOOK_LISTEN_SECRET',
+          EXIT.usage,
+        );
+      }
+      // Signals are caught before the address is printed: a supervisor may stop us as soon as it reads it.
+      const stopped = new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      const listener = await listenForWebhooks({ ...opts, secrets, json: opts.json === true });
+      print(`Listening on ${listener.url} (Ctrl-C to stop); checking ${secrets.length} secret(s).`);
+      await stopped;
+      await listener.close();
+    });
 }
