@@ -35,7 +35,7 @@ export async function createMemberOnce(
   key: IdempotencyKey | undefined,
 ): Promise<Replayable<Member>> {
   if (!m.email && !m.phone && !m.externalId) {
-    throw new DomainError('validation_error', 'A member needs an email, a phone or an external_id');
+    throw new DomainError('validation_error', 'A member needs an email or a phone, or an external_id');
   }
   return ctx.store.transact(async (tx) => {
     const now = ctx.now();

@@ -286,6 +286,28 @@ describe('seed 001: POST /api/v2/cashbacks/withdraw', () => {
     expect(await balance()).toMatchObject({ available: 19_600, held: 400 });
   });
 
+  it("keeps a member's external id unique and never all digits (digits name our member id)", async () => {
+    const post = (body: unknown) =>
+      h.request({
+        method: 'POST',
+        url: '/v1/members',
+        headers: { ...native, 'idempotency-key': `k${++n}` },
+        body,
+      });
+    const digits = await post({ external_id: '12345', email: 'digits@example.com' });
+    expect(digits.status).toBe(400);
+    expect(digits.body.error.message).toContain('external_id');
+    const spaced = await post({ external_id: 'A B', email: 'spaced@example.com' });
+    expect(spaced.status).toBe(400);
+    const taken = await post({ external_id: USER, email: 'other@example.com' });
+    expect(taken.status).toBe(409);
+    const alone = await post({ external_id: 'ONLY-AN-ID' });
+    expect(alone.status, alone.text).toBe(201);
+    expect(alone.body).toMatchObject({ external_id: 'ONLY-AN-ID', email: null, phone: null });
+    const count = await h.store.read((tx) => tx.one<{ n: number }>('SELECT COUNT(*) AS n FROM members'));
+    expect(count?.n).toBe(2);
+  });
+
   it('refuses a withdrawal larger than the available cashback, changing nothing', async () => {
     const before = await snapshot();
     const res = await withdraw(toReceiver({ ...bank, amount: 20_001 }));
