@@ -13,6 +13,7 @@ export type WithdrawalMethodName = (typeof WITHDRAWAL_METHODS)[number];
 
 export type WithdrawalStatus = 'processing' | 'settled' | 'failed';
 
+/** A withdrawal's claim is submitted when created, so it never expires or is cancelled. */
 export const withdrawalStatus = (state: ClaimState): WithdrawalStatus =>
   state === 'paid' ? 'settled' : state === 'failed' ? 'failed' : 'processing';
 

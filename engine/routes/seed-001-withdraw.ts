@@ -50,7 +50,11 @@ const detail = z
     const params = paramsOf[d.payout_method_name].safeParse(d.payout_method_params);
     if (!params.success) {
       for (const issue of params.error.issues) {
-        zctx.addIssue({ ...issue, path: ['payout_method_params', ...issue.path] } as never);
+        zctx.addIssue({
+          code: 'custom',
+          message: issue.message,
+          path: ['payout_method_params', ...issue.path],
+        });
       }
       return z.NEVER;
     }

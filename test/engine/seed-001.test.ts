@@ -200,6 +200,15 @@ describe('seed 001: POST /api/v2/cashbacks/withdraw', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('makes one withdrawal of twenty concurrent identical requests, all answered alike', async () => {
+    const body = toReceiver(bank, 'wd-race');
+    const answers = await Promise.all(Array.from({ length: 20 }, () => withdraw(body)));
+    expect(answers.map((a) => a.status)).toEqual(Array(20).fill(200));
+    expect(new Set(answers.map((a) => a.text)).size).toBe(1);
+    expect(await snapshot()).toMatchObject({ withdrawals: 1, balance: { available: 17_500, held: 2500 } });
+    expect(await h.ledgerProblems()).toEqual([]);
+  });
+
   it('pays a bank withdrawal, posts the hold and calls back settled with the caller header, signed', async () => {
     const res = await withdraw(toReceiver(bank, 'wd-settle'));
     expect(res.status, res.text).toBe(200);
@@ -656,6 +665,59 @@ describe('seed 001: bad input gets a 4xx in the native error shape, naming the f
         },
       ),
       { numRuns: 60 },
+    );
+    expect(await h.ledgerProblems()).toEqual([]);
+  });
+});
+
+describe('seed 001: random values in every field', () => {
+  const paths = [
+    ['user_id'],
+    ['client_transaction_id'],
+    ['program_id'],
+    ['cashback_transaction_detail'],
+    ['cashback_transaction_detail', 'amount'],
+    ['cashback_transaction_detail', 'currency'],
+    ['cashback_transaction_detail', 'payment_description'],
+    ['cashback_transaction_detail', 'payout_method_name'],
+    ['cashback_transaction_detail', 'payout_method_params'],
+    ['cashback_transaction_detail', 'payout_method_params', 'bsb'],
+    ['cashback_transaction_detail', 'payout_method_params', 'account_number'],
+    ['cashback_transaction_detail', 'payout_method_params', 'payid'],
+    ['webhook_notification'],
+    ['webhook_notification', 'endpoint_url'],
+    ['webhook_notification', 'authorization_headers'],
+  ];
+
+  it('never answers 5xx; a refusal changes nothing, an acceptance holds exactly its amount', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom(...paths),
+        fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.string({ maxLength: 12 }), fc.integer()),
+        async (path, value) => {
+          const body: any = structuredClone(good());
+          body.client_transaction_id = `rand-${++n}`;
+          let at = body;
+          for (const key of path.slice(0, -1)) {
+            if (typeof at[key] !== 'object' || at[key] === null) at[key] = {};
+            at = at[key];
+          }
+          at[path.at(-1)!] = value;
+          const before = await snapshot();
+          const res = await withdraw(body);
+          expect(res.status, res.text).toBeLessThan(500);
+          const after = await snapshot();
+          if (res.status === 200) {
+            const amount = body.cashback_transaction_detail.amount as number;
+            expect(after.balance.held - before.balance.held).toBe(amount);
+            expect(after.withdrawals).toBe(before.withdrawals + 1);
+          } else {
+            expect(Object.keys(res.body)).toEqual(['error']);
+            expect(after).toEqual(before);
+          }
+        },
+      ),
+      { numRuns: 80 },
     );
     expect(await h.ledgerProblems()).toEqual([]);
   });
