@@ -114,14 +114,13 @@ describe('claim lifecycle', () => {
     }
   });
 
-  it('answers the claim URL with a plain-text placeholder until the claim page is built', async () => {
+  it('answers the claim URL with the claim page (test/engine/claim-page.test.ts has the rest)', async () => {
     const c = await storeClaim(2500, { store_name: '<b>Corner</b> Store' });
     const res = await h.engine.app.inject({ method: 'GET', url: new URL(c.url).pathname });
     expect(res.statusCode).toBe(200);
-    expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
-    expect(res.headers['content-security-policy']).toBe("default-src 'none'");
-    expect(res.body).toContain('Cashout from <b>Corner</b> Store: 25.00 AUD');
-    expect(res.body).toContain(`/v1/public/claims/${c.claim_id}`);
+    expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(res.headers['content-security-policy']).toContain("default-src 'none'");
+    expect(res.body).not.toContain('<b>Corner</b>');
     const missing = await h.engine.app.inject({ method: 'GET', url: '/c/not-a-claim' });
     expect(missing.statusCode).toBe(404);
   });
