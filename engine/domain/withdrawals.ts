@@ -6,7 +6,7 @@
 // voids it (claims.ts), and the outcome reaches the caller's endpoint (withdrawal-events.ts).
 // `client_transaction_id` is the idempotency key: a repeat gets the first answer, verbatim.
 import { randomBytes } from 'node:crypto';
-import { payIdType } from '../../contract/au-payments.ts';
+import { bsbDigits, payIdType } from '../../contract/au-payments.ts';
 import type { PayoutMethod } from '../payouts/provider.ts';
 import { insertClaim, submitMethod } from './claims.ts';
 import type { DomainContext } from './context.ts';
@@ -54,7 +54,7 @@ export const memberOfUserId = (userId: string): MemberSelector =>
 /** The payout method a provider takes for a withdrawal method's params. */
 export function payoutMethodOf(method: WithdrawalMethod): PayoutMethod {
   if (method.name === 'au_bank_npp_aud') {
-    return { kind: 'au_bank', bsb: method.params.bsb, account: method.params.account_number };
+    return { kind: 'au_bank', bsb: bsbDigits(method.params.bsb), account: method.params.account_number };
   }
   const payidType = payIdType(method.params.payid);
   if (!payidType) {
@@ -73,7 +73,8 @@ const newWithdrawalId = () => Array.from(randomBytes(12), (b) => ID_ALPHABET[b &
 
 export async function withdraw(ctx: DomainContext, input: NewWithdrawal): Promise<Replayable<Withdrawal>> {
   const payout = payoutMethodOf(input.method);
-  const { appId, clientTransactionId, ...request } = input;
+  // The request a repeat must match: what the caller sent (not the app's name, which may change).
+  const { appId, clientTransactionId, merchantName: _appName, ...request } = input;
   return ctx.store.transact(async (tx) => {
     const now = ctx.now();
     const key = { appId, scope: 'seed001:withdraw', key: clientTransactionId };

@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { isValidPan } from '../../contract/card.ts';
-import { payIdType } from '../../contract/au-payments.ts';
+import { bsbDigits, payIdType } from '../../contract/au-payments.ts';
 import {
   cancelClaim,
   createClaim,
@@ -171,7 +171,7 @@ function toPayoutMethod(m: z.infer<typeof methodSchema>): PayoutMethod {
     case 'au_bank':
       return {
         kind: 'au_bank',
-        bsb: m.bsb.replace('-', ''),
+        bsb: bsbDigits(m.bsb),
         account: m.account,
         ...(m.account_name ? { accountName: m.account_name } : {}),
       };

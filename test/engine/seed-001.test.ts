@@ -6,6 +6,7 @@
 // every field answered in the API's error shape with nothing changed.
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { payoutMethodOf } from '../../engine/domain/withdrawals.ts';
 import { startHarness, type Harness } from './harness.ts';
 import { startReceiver, type Receiver } from './webhook-receiver.ts';
 
@@ -720,6 +721,27 @@ describe('seed 001: random values in every field', () => {
       { numRuns: 80 },
     );
     expect(await h.ledgerProblems()).toEqual([]);
+  });
+});
+
+describe('seed 001: the payout method a withdrawal method becomes', () => {
+  it('sends the six digits of a dashed BSB and the kind of each PayID', () => {
+    expect(
+      payoutMethodOf({ name: 'au_bank_npp_aud', params: { bsb: '062-000', account_number: '12345678' } }),
+    ).toEqual({ kind: 'au_bank', bsb: '062000', account: '12345678' });
+    const kinds = ['jane@example.com', ' 0412 345 678 ', '51 824 753 556', '004 085 616'].map((payid) =>
+      payoutMethodOf({ name: 'au_payid_npp_aud', params: { payid } }),
+    );
+    expect(kinds.map((m) => (m.kind === 'payid' ? m.payidType : m.kind))).toEqual([
+      'email',
+      'phone',
+      'abn',
+      'acn',
+    ]);
+    expect(kinds[1]).toMatchObject({ payid: '0412 345 678' });
+    expect(() => payoutMethodOf({ name: 'au_payid_npp_aud', params: { payid: '004 085 617' } })).toThrow(
+      /payout_method_params\.payid/,
+    );
   });
 });
 
