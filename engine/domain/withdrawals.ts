@@ -79,6 +79,17 @@ export async function withdraw(ctx: DomainContext, input: NewWithdrawal): Promis
     const now = ctx.now();
     const key = { appId, scope: 'seed001:withdraw', key: clientTransactionId };
     return idempotent(tx, key, request, now, async () => {
+      // Its idempotency record is pruned after idempotencyRetentionDays; the withdrawal is not.
+      const used = await tx.one<{ id: string }>(
+        'SELECT id FROM withdrawals WHERE app_id = ? AND client_transaction_id = ?',
+        [appId, clientTransactionId],
+      );
+      if (used) {
+        throw new DomainError(
+          'idempotency_conflict',
+          `client_transaction_id "${clientTransactionId}" was used for withdrawal ${used.id}; use a new one`,
+        );
+      }
       const member = await getMember(tx, memberOfUserId(input.userId));
       const program = await getProgram(tx, input.programId ?? (await soleProgramOf(tx, member.id)));
       if (program.currency !== input.currency) {

@@ -201,6 +201,19 @@ describe('seed 001: POST /api/v2/cashbacks/withdraw', () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it('still refuses a used client_transaction_id once its idempotency record is pruned', async () => {
+    expect((await withdraw(EXAMPLE)).status).toBe(200);
+    h.clock.advanceDays(31);
+    const pruned = await h.engine.sweep();
+    expect(pruned.pruned).toBeGreaterThan(0);
+    const before = await snapshot();
+    const again = await withdraw(EXAMPLE);
+    expect(again.status).toBe(409);
+    expect(again.body.error).toMatchObject({ code: 'idempotency_conflict' });
+    expect(again.body.error.message).toContain('withdraw_r15e23');
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('makes one withdrawal of twenty concurrent identical requests, all answered alike', async () => {
     const body = toReceiver(bank, 'wd-race');
     const answers = await Promise.all(Array.from({ length: 20 }, () => withdraw(body)));
