@@ -3,10 +3,14 @@
 // the repeat; the hold, then settled (hold posted) or failed (hold voided, money back in the history)
 // through the payout worker and the sandbox provider; the callback received by a real local receiver
 // that checks the signature, with the caller's Authorization header and seed 001's body; bad input of
-// every field answered in the API's error shape with nothing changed.
+// every field answered in the API's error shape with nothing changed; the callback credential kept out
+// of logs.
+import { Writable } from 'node:stream';
 import fc from 'fast-check';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { payoutMethodOf } from '../../engine/domain/withdrawals.ts';
+import { loggerOptions } from '../../engine/logger.ts';
 import { startHarness, type Harness } from './harness.ts';
 import { startReceiver, type Receiver } from './webhook-receiver.ts';
 
@@ -734,6 +738,25 @@ describe('seed 001: random values in every field', () => {
       { numRuns: 80 },
     );
     expect(await h.ledgerProblems()).toEqual([]);
+  });
+});
+
+describe('seed 001: logs', () => {
+  it("redact the caller's callback credential in a request body and in a withdrawal", () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const log = pino(loggerOptions('info'), sink);
+    log.info({ body: EXAMPLE, headers: { 'secret-key': 'sk_seed001_secret' } }, 'withdraw');
+    log.info({ withdrawal: { webhook_notification: { authorization_header: 'Bearer your_token' } } });
+    const output = lines.join('');
+    expect(output).not.toContain('Bearer your_token');
+    expect(output).not.toContain('sk_seed001_secret');
+    expect(output).toContain('[redacted]');
   });
 });
 
