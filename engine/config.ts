@@ -4,6 +4,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { NoebsOptionsSchema } from './payouts/noebs.ts';
+import { PayPalOptionsSchema } from './payouts/paypal.ts';
+import { PAYOUT_PROVIDERS, providerRoutes } from './payouts/providers.ts';
 import { isAddressRange, WebhookUrl } from './webhooks/address-policy.ts';
 
 const signingSecret = z.string().min(32, 'a webhook signing secret needs at least 32 characters');
@@ -96,6 +99,41 @@ export const EngineConfigSchema = z
         retryMaxMs: z.coerce.number().int().min(1).default(3_600_000),
         /** How often a payout the provider is still processing is asked about again. */
         pollIntervalMs: z.coerce.number().int().min(1).default(5_000),
+        /**
+         * Who pays: one provider for every method it can pay, or a provider per method kind
+         * (`{"paypal": "paypal", "card": "noebs", "au_bank": "sandbox"}`). Claims offer only the
+         * methods chosen here.
+         */
+        provider: z
+          .union(
+            [
+              z.enum(PAYOUT_PROVIDERS),
+              z
+                .partialRecord(z.enum(['card', 'au_bank', 'payid', 'paypal']), z.enum(PAYOUT_PROVIDERS))
+                .refine((r) => Object.keys(r).length > 0, 'name a provider for at least one method'),
+            ],
+            {
+              error: `one of ${PAYOUT_PROVIDERS.join(', ')}, or a provider per method kind (card, au_bank, payid, paypal)`,
+            },
+          )
+          .default('sandbox'),
+        paypal: PayPalOptionsSchema.optional(),
+        noebs: NoebsOptionsSchema.optional(),
+      })
+      .superRefine((p, issue) => {
+        const { problems, uses } = providerRoutes(p.provider);
+        for (const problem of problems) {
+          issue.addIssue({ code: 'custom', path: ['provider'], message: problem });
+        }
+        for (const name of ['paypal', 'noebs'] as const) {
+          if (uses(name) && p[name] === undefined) {
+            issue.addIssue({
+              code: 'custom',
+              path: [name],
+              message: `the ${name} provider is chosen in payouts.provider but has no options here`,
+            });
+          }
+        }
       })
       .prefault({}),
     webhooks: webhookSettings.prefault({}),
@@ -122,6 +160,10 @@ const env: Record<string, (v: string) => [string[], unknown]> = {
   TILLBACK_MEMBER_TOKEN_KEY: (v) => [['secrets', 'memberTokenKey'], v],
   TILLBACK_CREDENTIALS_KEY: (v) => [['secrets', 'credentialsKey'], v],
   TILLBACK_LOG_LEVEL: (v) => [['logLevel'], v],
+  TILLBACK_PAYOUT_PROVIDER: (v) => [['payouts', 'provider'], v],
+  // Provider secrets may stay out of the config file.
+  TILLBACK_PAYPAL_CLIENT_SECRET: (v) => [['payouts', 'paypal', 'clientSecret'], v],
+  TILLBACK_NOEBS_AUTHORIZATION: (v) => [['payouts', 'noebs', 'authorization'], v],
 };
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown) {

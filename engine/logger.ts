@@ -26,6 +26,13 @@ const secretFields = [
   'apiKey',
   'password',
   'token',
+  // Payout provider settings: PayPal's app secret and tokens, noebs' gateway credentials.
+  'clientSecret',
+  'client_secret',
+  'access_token',
+  'authorization',
+  // A Tipalti payee's tax details (seed 003's /cashout/link).
+  'taxDetails',
 ];
 const secretHeaders = [
   'x-api-key',

@@ -16,12 +16,13 @@ import { returnUnclaimedTextcoins } from './domain/partners.ts';
 import { parseJson, serializeJson } from './http/json.ts';
 import { loggerOptions } from './logger.ts';
 import type { PayoutProvider } from './payouts/provider.ts';
-import { createSandboxProvider } from './payouts/sandbox.ts';
+import { createPayoutProviders, singleProvider } from './payouts/providers.ts';
 import { createPayoutWorker, type PayoutWorker } from './payouts/worker.ts';
 import { claimPageRoutes } from './routes/claim-page.ts';
 import { healthRoutes } from './routes/health.ts';
 import { nativeRoutes } from './routes/native.ts';
 import { nativeClaimRoutes } from './routes/native-claims.ts';
+import { paypalWebhookRoutes } from './routes/paypal-webhook.ts';
 import { seed000Routes } from './routes/seed-000-cashout.ts';
 import { seed001Routes } from './routes/seed-001-withdraw.ts';
 import { seed003Routes } from './routes/seed-003-cashout.ts';
@@ -40,7 +41,7 @@ export interface EngineOptions {
   notifier?: Notifier;
   /** Replace the pino logger (tests pass false). */
   logger?: boolean;
-  /** Pays claims; the default is the sandbox provider (no money moves). */
+  /** Pays every claim it can (tests); the default is the providers `payouts.provider` chooses. */
   payoutProvider?: PayoutProvider;
   /** Start the payout worker with the engine (default true); tests may drive it themselves. */
   startPayoutWorker?: boolean;
@@ -143,12 +144,12 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       config.defaultRateLimitPerMinute,
   });
 
-  const provider =
-    options.payoutProvider ??
-    createSandboxProvider({ store, now, latencyMs: config.payouts.sandboxLatencyMs });
+  const providers = options.payoutProvider
+    ? singleProvider(options.payoutProvider)
+    : createPayoutProviders(config.payouts, { store, now, logger: app.log });
   const payouts = createPayoutWorker({
     ctx,
-    provider,
+    providers,
     retryBaseMs: config.payouts.retryBaseMs,
     retryMaxMs: config.payouts.retryMaxMs,
     pollIntervalMs: config.payouts.pollIntervalMs,
@@ -158,13 +159,14 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   await app.register(healthRoutes(store));
   await app.register(nativeRoutes(ctx, authenticate), { prefix: '/v1' });
   await app.register(
-    nativeClaimRoutes(ctx, authenticate, { methods: provider.methods, onSubmitted: payouts.kick }),
+    nativeClaimRoutes(ctx, authenticate, { methods: providers.methods, onSubmitted: payouts.kick }),
     { prefix: '/v1' },
   );
-  await app.register(seed000Routes(ctx, authenticate), { prefix: '/cashout' });
-  await app.register(seed003Routes(ctx, authenticate), { prefix: '/cashout' });
+  if (providers.paypal) await app.register(paypalWebhookRoutes(providers.paypal, payouts));
+  await app.register(seed000Routes(ctx, authenticate, providers.methods), { prefix: '/cashout' });
+  await app.register(seed003Routes(ctx, authenticate, providers.methods), { prefix: '/cashout' });
   await app.register(
-    seed001Routes(ctx, authenticate, { methods: provider.methods, onSubmitted: payouts.kick }),
+    seed001Routes(ctx, authenticate, { methods: providers.methods, onSubmitted: payouts.kick }),
     { prefix: '/api/v2/cashbacks' },
   );
   await app.register(claimPageRoutes(ctx));

@@ -4,6 +4,7 @@
 // with it (noebs let anyone re-point a provider's card). The card is sealed at rest and never shown
 // but as first 6 / last 4.
 import { isExpiryCurrent } from '../../contract/card.ts';
+import type { FundingCard } from '../payouts/provider.ts';
 import type { Tx } from '../store/store.ts';
 import { createClaim, type Claim } from './claims.ts';
 import type { DomainContext } from './context.ts';
@@ -12,12 +13,8 @@ import { DomainError } from './errors.ts';
 import type { Replayable } from './idempotency.ts';
 import { seal } from './sealing.ts';
 
-export interface ProviderCard {
-  pan: string;
-  /** YYMM */
-  expDate: string;
-  ipin: string;
-}
+/** The registered card: the funding card of the provider's claims when noebs pays them. */
+export type ProviderCard = FundingCard;
 
 export interface CashoutProvider {
   name: string;
@@ -51,7 +48,8 @@ const fromRow = (r: ProviderRow): CashoutProvider => ({
   updatedAt: r.updated_at,
 });
 
-const boundTo = (name: string) => `cashout_provider:${name}`;
+/** What a sealed provider card is bound to: opened under any other row's name it fails. */
+export const providerCardBinding = (name: string) => `cashout_provider:${name}`;
 
 function checkCard(card: ProviderCard, consent: boolean | undefined, now: number): void {
   if (!isExpiryCurrent(card.expDate, now)) {
@@ -105,7 +103,7 @@ export async function registerProvider(
       [
         input.name,
         input.appId,
-        seal(input.card, ctx.settings.credentialsKey, boundTo(input.name)),
+        seal(input.card, ctx.settings.credentialsKey, providerCardBinding(input.name)),
         input.card.pan.slice(0, 6),
         input.card.pan.slice(-4),
         input.endpoint,
@@ -137,7 +135,7 @@ export async function updateProvider(
          card_last4 = COALESCE(?, card_last4), consent_at = COALESCE(?, consent_at),
          endpoint = COALESCE(?, endpoint), updated_at = ? WHERE id = ? RETURNING *`,
       [
-        card ? seal(card, ctx.settings.credentialsKey, boundTo(row.name)) : null,
+        card ? seal(card, ctx.settings.credentialsKey, providerCardBinding(row.name)) : null,
         card ? card.pan.slice(0, 6) : null,
         card ? card.pan.slice(-4) : null,
         card ? now : null,

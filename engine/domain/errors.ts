@@ -24,7 +24,9 @@ export type ErrorCode =
   | 'pin_redemption_disabled'
   | 'otp_invalid'
   | 'rate_limited'
-  | 'delivery_failed';
+  | 'delivery_failed'
+  /** No configured payout provider pays by the method a request needs. */
+  | 'method_unavailable';
 
 const statusOf: Record<ErrorCode, number> = {
   validation_error: 400,
@@ -48,6 +50,7 @@ const statusOf: Record<ErrorCode, number> = {
   refund_exceeds_purchase: 422,
   pin_required: 422,
   pin_not_set: 422,
+  method_unavailable: 422,
   pin_locked: 423,
   rate_limited: 429,
   delivery_failed: 503,

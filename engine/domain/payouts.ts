@@ -3,8 +3,9 @@
 // provider is called; the outcome is recorded afterwards in its own transaction. A crash in between
 // leaves a processing payout that the next start asks the provider about under the same id.
 import { randomUUID } from 'node:crypto';
-import type { PayoutMethod, PayoutOutcome, PayoutRequest } from '../payouts/provider.ts';
+import type { FundingCard, PayoutMethod, PayoutOutcome, PayoutRequest } from '../payouts/provider.ts';
 import type { Tx } from '../store/store.ts';
+import { providerCardBinding } from './cashout-providers.ts';
 import { loadClaim, moveClaim, type ClaimRow } from './claims.ts';
 import type { DomainContext } from './context.ts';
 import { unseal } from './sealing.ts';
@@ -24,8 +25,19 @@ export interface PayoutRow {
   updated_at: number;
 }
 
-/** Moves up to `limit` submitted claims to processing, each with its payout row. */
-export async function startPayouts(tx: Tx, provider: string, now: number, limit = 100): Promise<number> {
+/** The provider name of a payout whose method no configured provider pays: it fails unsent. */
+export const NO_PROVIDER = 'none';
+
+/**
+ * Moves up to `limit` submitted claims to processing, each with its payout row and the name of the
+ * provider that pays its method (`providerFor`), kept so later calls go to the same provider.
+ */
+export async function startPayouts(
+  tx: Tx,
+  providerFor: (methodKind: string) => string | undefined,
+  now: number,
+  limit = 100,
+): Promise<number> {
   const submitted = await tx.all<ClaimRow>(
     "SELECT * FROM claims WHERE state = 'submitted' ORDER BY updated_at LIMIT ?",
     [limit],
@@ -35,7 +47,7 @@ export async function startPayouts(tx: Tx, provider: string, now: number, limit 
     await tx.run(
       `INSERT INTO payouts (id, claim_id, provider, state, next_attempt_at, created_at, updated_at)
        VALUES (?, ?, ?, 'processing', ?, ?, ?)`,
-      [`po_${randomUUID()}`, row.id, provider, now, now, now],
+      [`po_${randomUUID()}`, row.id, providerFor(row.method_kind ?? '') ?? NO_PROVIDER, now, now, now],
     );
   }
   return submitted.length;
@@ -47,23 +59,40 @@ export interface DuePayout {
   request: PayoutRequest;
 }
 
-/** Processing payouts whose next attempt is due, with the requests to make for them. */
+/**
+ * Processing payouts whose next attempt is due, with the requests to make for them. A claim a seed 000
+ * cashout provider generated carries that provider's registered card as the funding `source`.
+ */
 export async function duePayouts(ctx: DomainContext, tx: Tx, now: number, limit = 50): Promise<DuePayout[]> {
   const rows = await tx.all<
-    PayoutRow & { amount: number; currency: string; store_name: string; sealed: string | null }
+    PayoutRow & {
+      amount: number;
+      currency: string;
+      store_name: string;
+      sealed: string | null;
+      funder: string | null;
+      funder_card: string | null;
+    }
   >(
-    `SELECT p.*, c.amount, c.currency, c.store_name, c.method_sealed AS sealed FROM payouts p JOIN claims c ON c.id = p.claim_id
+    `SELECT p.*, c.amount, c.currency, c.store_name, c.method_sealed AS sealed,
+            cp.name AS funder, cp.card_sealed AS funder_card
+       FROM payouts p JOIN claims c ON c.id = p.claim_id
+       LEFT JOIN cashout_providers cp ON cp.id = c.provider_id
       WHERE p.state = 'processing' AND p.next_attempt_at <= ? ORDER BY p.next_attempt_at LIMIT ?`,
     [now, limit],
   );
-  return rows.map(({ amount, currency, store_name, sealed, ...payout }) => ({
+  const key = ctx.settings.credentialsKey;
+  return rows.map(({ amount, currency, store_name, sealed, funder, funder_card, ...payout }) => ({
     payout,
     request: {
       payoutId: payout.id,
       amount,
       currency,
-      method: unseal<PayoutMethod>(sealed ?? '', ctx.settings.credentialsKey, `claim:${payout.claim_id}`),
+      method: unseal<PayoutMethod>(sealed ?? '', key, `claim:${payout.claim_id}`),
       note: `Cashout from ${store_name}`,
+      ...(funder !== null && funder_card !== null
+        ? { source: unseal<FundingCard>(funder_card, key, providerCardBinding(funder)) }
+        : {}),
     },
   }));
 }
@@ -74,8 +103,10 @@ const RETURNED = {
 };
 
 /**
- * Records what the provider said. Paid and failed (and PayPal's returned) settle the claim;
- * processing and unclaimed leave it processing, asked about again after `pollMs`.
+ * Records what the provider said, whether it answered the worker's call or sent a webhook. Paid and
+ * failed (and PayPal's returned) settle the claim; processing and unclaimed leave it processing, asked
+ * about again after `pollMs`. `from` (a webhook's provider) must be the provider the payout went to:
+ * otherwise, or for an unknown id, nothing changes and the answer is `unknown`.
  */
 export async function recordPayoutOutcome(
   tx: Tx,
@@ -83,10 +114,12 @@ export async function recordPayoutOutcome(
   outcome: PayoutOutcome,
   now: number,
   pollMs: number,
-): Promise<PayoutRow['state']> {
+  from?: string,
+): Promise<PayoutRow['state'] | 'unknown'> {
   const payout = await tx.one<PayoutRow>(`SELECT * FROM payouts WHERE id = ?${tx.forUpdate}`, [payoutId]);
-  // Settled meanwhile (another engine on the same database got there first): nothing to do.
-  if (!payout || payout.state !== 'processing') return payout?.state ?? 'failed';
+  if (!payout || (from !== undefined && payout.provider !== from)) return 'unknown';
+  // Settled meanwhile (a webhook, or another engine on the same database, got there first).
+  if (payout.state !== 'processing') return payout.state;
   const settled =
     outcome.status === 'paid'
       ? 'paid'

@@ -132,7 +132,7 @@ export interface RouteSpec<B, Q, P, H> {
   handler(ctx: RouteContext<B, Q, P, H>): Promise<unknown>;
 }
 
-function jsonSchema(schema: ZodType, io: 'input' | 'output'): Record<string, unknown> {
+export function jsonSchema(schema: ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, {
     io,
     unrepresentable: 'any',

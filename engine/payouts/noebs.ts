@@ -47,7 +47,10 @@ export const NoebsOptionsSchema = z
     baseUrl: z.url(),
     /** EBS's IPIN public key: base64 DER as /consumer/key serves it, or PEM. Fetched once when absent. */
     publicKey: z.string().min(1).optional(),
-    /** The funding card (seed 000's registered provider card) every transfer is paid from. */
+    /**
+     * The funding card of payouts whose request brings none. A claim generated through seed 000 brings
+     * its registered provider's card (`PayoutRequest.source`), which is used instead.
+     */
     source: z
       .object({
         pan: z
@@ -57,7 +60,8 @@ export const NoebsOptionsSchema = z
         expDate: z.string().regex(/^\d{2}(0[1-9]|1[0-2])$/, 'expDate is YYmm'),
         ipin: z.string().regex(/^\d{4}$/, 'ipin is 4 digits'),
       })
-      .strict(),
+      .strict()
+      .optional(),
     /** EBS application id; noebs fills in its own when this is absent. */
     applicationId: z.string().min(1).optional(),
     /** Authorization header value the noebs gateway expects, if any. */
@@ -299,6 +303,10 @@ export function createNoebsProvider(options: NoebsOptions, deps: NoebsDeps = {})
     if (!isValidPan(toCard)) return refuse('invalid_card', 'the card number fails the Luhn check');
     const refused = refusedAmount(request);
     if (refused !== undefined) return refused;
+    const source = request.source ?? opts.source;
+    if (source === undefined) {
+      return refuse('no_funding_card', 'noebs needs a funding card: register one or configure source');
+    }
     // The request's UUID is our payoutId's, and the IPIN block is bound to it: a retry is the same
     // transaction to EBS. EBS is asked about that UUID first, so a retry after a lost answer reports the
     // transfer that happened instead of sending another; only a transfer EBS has never seen is sent.
@@ -306,9 +314,9 @@ export function createNoebsProvider(options: NoebsOptions, deps: NoebsDeps = {})
     if (earlier !== 'unknown') return earlier;
     const body = serializeJson({
       ...common(uuid),
-      PAN: opts.source.pan,
-      IPIN: ipinBlock(await publicKey(), uuid, opts.source.ipin),
-      expDate: opts.source.expDate,
+      PAN: source.pan,
+      IPIN: ipinBlock(await publicKey(), uuid, source.ipin),
+      expDate: source.expDate,
       tranAmount: decimalNumber(request.amount, CURRENCY),
       tranCurrencyCode: CURRENCY,
       toCard,

@@ -25,6 +25,19 @@ export interface PayoutRequest {
   method: PayoutMethod;
   /** Shown to the recipient where the provider supports it. */
   note?: string;
+  /**
+   * The card that funds the payout, when the claim's funder registered one (a seed 000 cashout
+   * provider): unsealed in memory for this call only, never stored, logged or echoed. Card-transfer
+   * providers (noebs) pay from it; others ignore it.
+   */
+  source?: FundingCard;
+}
+
+export interface FundingCard {
+  pan: string;
+  /** YYMM */
+  expDate: string;
+  ipin: string;
 }
 
 /** `unclaimed` and `returned` are PayPal's: the money did not reach the recipient (yet). */

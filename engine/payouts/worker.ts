@@ -6,19 +6,24 @@
 // A crash between 2 and 3 leaves the payout processing and due: the next start calls the provider
 // again with the same id, which the provider contract makes answer with the first outcome.
 // PayoutUnavailable (and any other throw) is retried with exponential backoff and jitter.
+// Each payout goes to the provider that pays its method (payouts/providers.ts), recorded when it starts;
+// a webhook's outcome is recorded through `record`, the same domain function as the calls' answers.
 import {
+  NO_PROVIDER,
   startPayouts,
   duePayouts,
   recordPayoutOutcome,
   recordPayoutRetry,
   type DuePayout,
+  type PayoutRow,
 } from '../domain/payouts.ts';
 import type { DomainContext } from '../domain/context.ts';
-import { PayoutUnavailable, type PayoutProvider } from './provider.ts';
+import { PayoutUnavailable, type PayoutOutcome } from './provider.ts';
+import type { PayoutProviders } from './providers.ts';
 
 export interface PayoutWorkerOptions {
   ctx: DomainContext;
-  provider: PayoutProvider;
+  providers: PayoutProviders;
   retryBaseMs: number;
   retryMaxMs: number;
   pollIntervalMs: number;
@@ -30,6 +35,11 @@ export interface PayoutWorkerOptions {
 export interface PayoutWorker {
   /** Looks for work now (after a submission); runs are never concurrent, a kick during one reruns it. */
   kick(): void;
+  /**
+   * Records an outcome a provider reported by itself (a verified webhook) for a payout it was sent;
+   * `unknown` when no payout of that provider has the id (nothing changes).
+   */
+  record(payoutId: string, provider: string, outcome: PayoutOutcome): Promise<PayoutRow['state'] | 'unknown'>;
   /** Resolves when no run is in progress or pending. */
   idle(): Promise<void>;
   start(): void;
@@ -43,7 +53,7 @@ export function retryDelay(attempt: number, baseMs: number, maxMs: number, rando
 }
 
 export function createPayoutWorker(options: PayoutWorkerOptions): PayoutWorker {
-  const { ctx, provider } = options;
+  const { ctx, providers } = options;
   const { store } = ctx;
   let running: Promise<void> | undefined;
   let again = false;
@@ -51,7 +61,23 @@ export function createPayoutWorker(options: PayoutWorkerOptions): PayoutWorker {
   let stopped = true;
 
   async function attempt({ payout, request }: DuePayout): Promise<void> {
+    const provider = providers.byName(payout.provider);
     try {
+      if (payout.provider === NO_PROVIDER) {
+        // Never sent anywhere (no provider pays the method since the configuration changed): it fails.
+        const failure = {
+          code: 'no_provider',
+          message: `No configured payout provider pays by ${request.method.kind}`,
+        };
+        await store.transact((tx) =>
+          recordPayoutOutcome(tx, payout.id, { status: 'failed', failure }, ctx.now(), 0),
+        );
+        return;
+      }
+      // A payout sent to a provider no longer configured may have been paid: it waits, never fails.
+      if (provider === undefined) {
+        throw new PayoutUnavailable(payout.provider, `the ${payout.provider} provider is not configured`);
+      }
       const outcome =
         payout.submitted_at === null
           ? await provider.submit(request)
@@ -71,7 +97,7 @@ export function createPayoutWorker(options: PayoutWorkerOptions): PayoutWorker {
   async function run(): Promise<void> {
     do {
       again = false;
-      await store.transact((tx) => startPayouts(tx, provider.name, ctx.now()));
+      await store.transact((tx) => startPayouts(tx, providers.nameFor, ctx.now()));
       const due = await store.read((tx) => duePayouts(ctx, tx, ctx.now()));
       await Promise.all(due.map(attempt));
     } while (again && !stopped);
@@ -92,6 +118,10 @@ export function createPayoutWorker(options: PayoutWorkerOptions): PayoutWorker {
 
   return {
     kick,
+    record: (payoutId, provider, outcome) =>
+      store.transact((tx) =>
+        recordPayoutOutcome(tx, payoutId, outcome, ctx.now(), options.pollIntervalMs, provider),
+      ),
     async idle() {
       while (running) await running;
     },

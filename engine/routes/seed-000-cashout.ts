@@ -14,6 +14,8 @@ import {
   type CashoutProvider,
 } from '../domain/cashout-providers.ts';
 import type { DomainContext } from '../domain/context.ts';
+import { DomainError } from '../domain/errors.ts';
+import type { PayoutMethodKind } from '../payouts/provider.ts';
 import { WebhookUrl } from '../webhooks/address-policy.ts';
 import { apiPlugin, appKeyHeaders, defineRoute, type ApiStyle, type Authenticate } from '../http/api.ts';
 import { isoTime } from './shared.ts';
@@ -28,7 +30,14 @@ const errorSchema = z.object({
   message: z.string().describe('Descriptive text of the error'),
   code: z.string().describe('error_code, e.g. validation_error, conflict, not_found'),
 });
-const errors = { 400: errorSchema, 401: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema };
+const errors = {
+  400: errorSchema,
+  401: errorSchema,
+  403: errorSchema,
+  404: errorSchema,
+  409: errorSchema,
+  422: errorSchema,
+};
 
 const name = z
   .string()
@@ -62,7 +71,12 @@ const profileOut = (p: CashoutProvider) => ({
   updated_at: isoTime(p.updatedAt),
 });
 
-export function seed000Routes(ctx: DomainContext, authenticate: Authenticate) {
+/** `methods`: what the configured payout providers pay; a noebs claim needs cards among them. */
+export function seed000Routes(
+  ctx: DomainContext,
+  authenticate: Authenticate,
+  methods: readonly PayoutMethodKind[],
+) {
   return async function routes(app: FastifyInstance) {
     apiPlugin(app, style);
     const tags = ['Noebs cashout API (seed 000)'];
@@ -173,6 +187,12 @@ export function seed000Routes(ctx: DomainContext, authenticate: Authenticate) {
         ...errors,
       },
       handler: async ({ params, body, app: client }) => {
+        if (!methods.includes('card')) {
+          throw new DomainError(
+            'method_unavailable',
+            'No payout provider here pays to cards: set payouts.provider to one that does (noebs, sandbox)',
+          );
+        }
         const claim = await generateClaim(ctx, {
           appId: client.appId,
           name: params.name,

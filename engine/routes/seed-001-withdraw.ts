@@ -147,8 +147,8 @@ export function seed001Routes(ctx: DomainContext, authenticate: Authenticate, op
         const kind = payoutMethodOf(d.method).kind;
         if (!options.methods.includes(kind)) {
           throw new DomainError(
-            'validation_error',
-            `cashback_transaction_detail.payout_method_name: the payout provider here does not pay ${d.payout_method_name}`,
+            'method_unavailable',
+            `cashback_transaction_detail.payout_method_name: no payout provider here pays ${d.payout_method_name}: set payouts.provider to one that pays ${kind} (sandbox)`,
             { field: 'cashback_transaction_detail.payout_method_name' },
           );
         }

@@ -1,14 +1,17 @@
-// Seed 003: POST /cashout/process in its document's shape: {"type", "amount" (cents), "provider"}
-// -> {"status":"success","data":{"message","cashout_id","amount","type","status":"pending"}}, errors
-// {"status":"error","message"} with the documented messages. "Connected" is the app's credentials
-// plus the member's token (X-Member-Token from the OTP exchange). The balance is held at once as a
-// member-funded claim; `data.url` (our addition) is where the member says where the money goes.
-// Only PayPal is paid here: no payout provider pays to Payoneer or Tipalti (nor are /cashout/link
-// and /cashout/unlink built), so those are refused as an invalid provider, saying why.
-import type { FastifyInstance } from 'fastify';
+// Seed 003 in its document's shape, errors {"status":"error","message"} with the documented messages.
+// "Connected" is the app's credentials plus the member's token (X-Member-Token from the OTP exchange).
+// - POST /cashout/process {"type", "amount" (cents), "provider"} holds the balance at once as a
+//   member-funded claim; `data.url` (our addition) is where the member says where the money goes. Only
+//   methods a configured payout provider pays are accepted: PayPal (through PayPal or the sandbox);
+//   no provider here pays to Payoneer or Tipalti, so those are refused as an invalid provider.
+// - POST /cashout/link: PayPal and Payoneer answer a link URL (this engine's own page: there is no
+//   PayPal or Payoneer account-linking client); Tipalti creates a payee from the documented fields,
+//   kept here, and answers `alreadyExists` on a repeat. POST /cashout/unlink: Payoneer only.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { DomainContext } from '../domain/context.ts';
 import { DomainError } from '../domain/errors.ts';
+import { createTipaltiPayee, linkAccount, linkByToken, unlinkAccount } from '../domain/linked-accounts.ts';
 import { verifyMemberToken } from '../domain/member-auth.ts';
 import { memberCashout } from '../domain/member-cashouts.ts';
 import {
@@ -19,27 +22,114 @@ import {
   type ApiStyle,
   type Authenticate,
 } from '../http/api.ts';
+import type { PayoutMethodKind } from '../payouts/provider.ts';
 
-/** The document's messages for the errors it lists; any other error keeps its own message. */
-const documented: Record<string, string> = {
-  unauthorized: 'User not authenticated',
-  member_token_required: 'User not authenticated',
-  member_token_invalid: 'User not authenticated',
-  insufficient_balance: 'Insufficient balance',
-  internal_error: 'Failed to deduct balance',
-};
+const NOT_AUTHENTICATED = 'User not authenticated';
+const UNLINK_FAILED = 'Failed to unlink cashout method. The method may not be linked or an error occurred.';
 
-const style: ApiStyle = {
-  renderError: (e) => ({ status: 'error', message: documented[e.code] ?? e.message }),
-  ...appKeyHeaders,
-  strictBodies: false,
+/** The document's messages for the errors it lists; `internal` is what a route says of an internal error. */
+const styleWith = (internal: string): ApiStyle => {
+  const documented: Record<string, string> = {
+    unauthorized: NOT_AUTHENTICATED,
+    member_token_required: NOT_AUTHENTICATED,
+    member_token_invalid: NOT_AUTHENTICATED,
+    member_not_found: NOT_AUTHENTICATED,
+    insufficient_balance: 'Insufficient balance',
+    internal_error: internal,
+  };
+  return {
+    renderError: (e) => ({ status: 'error', message: documented[e.code] ?? e.message }),
+    ...appKeyHeaders,
+    strictBodies: false,
+  };
 };
 
 const errorSchema = z.object({ status: z.literal('error'), message: z.string() });
+const errorResponses = {
+  400: errorSchema,
+  401: errorSchema,
+  403: errorSchema,
+  404: errorSchema,
+  409: errorSchema,
+  422: errorSchema,
+};
 const PROVIDERS = ['paypal', 'payoneer', 'tipalti'] as const;
 const missing = () => new DomainError('validation_error', 'Missing required parameters: type and amount');
+const tags = ['Cashout API (seed 003)'];
 
-export function seed003Routes(ctx: DomainContext, authenticate: Authenticate) {
+/** "Connected": the app's credentials (checked by defineRoute) and the member's token. */
+async function connectedMember(ctx: DomainContext, req: FastifyRequest): Promise<number> {
+  const token = header(req, 'x-member-token');
+  if (!token) throw new DomainError('member_token_required', NOT_AUTHENTICATED);
+  return verifyMemberToken(ctx, token);
+}
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+/** Tipalti's payee fields as seed 003 lists them; the address as Tipalti's payee API names its parts. */
+const tipaltiPayee = z
+  .object({
+    payeeType: z.enum(['Individual', 'Company']).default('Individual'),
+    firstName: text(100).optional(),
+    lastName: text(100).optional(),
+    companyName: text(200).optional(),
+    email: z.email('must be an email address'),
+    address: z.object({
+      street1: text(200),
+      street2: text(200).optional(),
+      city: text(100),
+      state: text(100).optional(),
+      zip: text(20).optional(),
+      country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code such as "AU"'),
+    }),
+    phone: z
+      .string()
+      .regex(/^\+?[0-9][0-9 ()-]{5,19}$/, 'must be a phone number')
+      .optional(),
+    taxDetails: z.record(z.string(), z.unknown()).optional(),
+    paymentMethod: z.record(z.string(), z.unknown()).optional(),
+  })
+  .superRefine((p, issue) => {
+    const need = (field: 'firstName' | 'lastName' | 'companyName') => {
+      if (p[field] === undefined) {
+        issue.addIssue({ code: 'custom', path: [field], message: `is required for a ${p.payeeType} payee` });
+      }
+    };
+    if (p.payeeType === 'Individual') {
+      need('firstName');
+      need('lastName');
+    } else need('companyName');
+  });
+
+/** The first problem with a payee, said in the document's words where it has some. */
+function payeeProblem(error: z.ZodError): string {
+  const absent = error.issues
+    .filter((i) => i.code === 'invalid_type' && i.input === undefined)
+    .map((i) => i.path.join('.'));
+  const requiredBy = error.issues
+    .filter((i) => i.code === 'custom' && i.message.startsWith('is required'))
+    .map((i) => i.path.join('.'));
+  const missingFields = [...absent, ...requiredBy];
+  if (missingFields.length > 0) return `Missing required parameters: ${missingFields.join(', ')}`;
+  const first = error.issues[0];
+  return `Invalid ${first?.path.join('.') || 'body'}: ${first?.message ?? 'not a payee'}`;
+}
+
+/** `methods`: what the configured payout providers pay; /process offers only those. */
+export function seed003Routes(
+  ctx: DomainContext,
+  authenticate: Authenticate,
+  methods: readonly PayoutMethodKind[],
+) {
+  return async function routes(app: FastifyInstance) {
+    await app.register(processRoute(ctx, authenticate, methods));
+    await app.register(linkRoutes(ctx, authenticate));
+    await app.register(unlinkRoute(ctx, authenticate));
+  };
+}
+
+function processRoute(ctx: DomainContext, authenticate: Authenticate, methods: readonly PayoutMethodKind[]) {
+  const style = styleWith('Failed to deduct balance');
   return async function routes(app: FastifyInstance) {
     apiPlugin(app, style, { notFound: false }); // seed 000's plugin answers unknown /cashout paths
     defineRoute(app, style, authenticate, {
@@ -47,8 +137,8 @@ export function seed003Routes(ctx: DomainContext, authenticate: Authenticate) {
       url: '/process',
       summary: 'Process a cashout (seed 003)',
       description:
-        "Checks the signed-in member's balance and holds the amount as a member-funded claim (status pending). Send the member token as X-Member-Token. program_id (our addition) names the program when the member has cashback in more than one. An Idempotency-Key header makes retries safe. Only provider paypal is paid; payoneer and tipalti are refused.",
-      tags: ['Cashout API (seed 003)'],
+        "Checks the signed-in member's balance and holds the amount as a member-funded claim (status pending). Send the member token as X-Member-Token. program_id (our addition) names the program when the member has cashback in more than one. An Idempotency-Key header makes retries safe. Only provider paypal is paid (when a configured payout provider pays PayPal); payoneer and tipalti are refused.",
+      tags,
       scope: 'cashback_write',
       // The document's own messages are given by the handler, so the fields are read loosely here.
       body: z.object({
@@ -69,17 +159,10 @@ export function seed003Routes(ctx: DomainContext, authenticate: Authenticate) {
             url: z.string().describe('Where the member says where the money goes'),
           }),
         }),
-        400: errorSchema,
-        401: errorSchema,
-        403: errorSchema,
-        404: errorSchema,
-        409: errorSchema,
-        422: errorSchema,
+        ...errorResponses,
       },
       handler: async ({ body, req, app: client }) => {
-        const token = header(req, 'x-member-token');
-        if (!token) throw new DomainError('member_token_required', 'User not authenticated');
-        const memberId = await verifyMemberToken(ctx, token);
+        const memberId = await connectedMember(ctx, req);
         if (body.type === undefined || body.type === '' || body.amount === undefined) throw missing();
         if (typeof body.amount !== 'number' || !Number.isSafeInteger(body.amount) || body.amount <= 0) {
           throw new DomainError('validation_error', 'Invalid amount');
@@ -92,7 +175,8 @@ export function seed003Routes(ctx: DomainContext, authenticate: Authenticate) {
         ) {
           throw new DomainError('validation_error', 'Invalid provider');
         }
-        if (provider !== 'paypal') {
+        // Seed 003's providers are payout method kinds only where a configured provider pays them.
+        if (provider !== 'paypal' || !methods.includes(provider)) {
           throw new DomainError(
             'validation_error',
             `Invalid provider: no payout provider here pays to ${provider}`,
@@ -128,6 +212,125 @@ export function seed003Routes(ctx: DomainContext, authenticate: Authenticate) {
             status: 'pending',
             url: claim.url,
           },
+        };
+      },
+    });
+  };
+}
+
+function linkRoutes(ctx: DomainContext, authenticate: Authenticate) {
+  const style = styleWith('Internal error; it has been logged');
+  return async function routes(app: FastifyInstance) {
+    apiPlugin(app, style, { notFound: false });
+    defineRoute(app, style, authenticate, {
+      method: 'POST',
+      url: '/link',
+      summary: 'Link a cashout method (seed 003)',
+      description:
+        'PayPal and Payoneer: answers a link URL to follow (this engine has no PayPal or Payoneer account-linking client: the URL is its own page saying so, and the link stays pending). Tipalti: creates a payee from payeeType (Individual: firstName, lastName; Company: companyName), email, address {street1, street2?, city, state?, zip?, country}, phone?, taxDetails?, paymentMethod?; kept here, sealed, under a payee id made here; a repeat answers the first payee id with alreadyExists true. Send the member token as X-Member-Token.',
+      tags,
+      scope: 'cashback_write',
+      body: z
+        .object({
+          provider: z.unknown().optional().describe('"paypal", "payoneer" or "tipalti"'),
+        })
+        .catchall(z.unknown()),
+      response: {
+        200: z.object({
+          status: z.literal('success'),
+          data: z.union([
+            z.object({
+              message: z.string(),
+              link: z.string(),
+              provider: z.enum(['paypal', 'payoneer']),
+              method: z.literal('link'),
+            }),
+            z.object({
+              message: z.string(),
+              provider: z.literal('tipalti'),
+              payeeId: z.string(),
+              alreadyExists: z.boolean(),
+            }),
+          ]),
+        }),
+        ...errorResponses,
+      },
+      handler: async ({ body, req, app: client }) => {
+        const memberId = await connectedMember(ctx, req);
+        const { provider, ...fields } = body;
+        if (provider === undefined || provider === '') {
+          throw new DomainError('validation_error', 'Missing required parameter: provider');
+        }
+        if (provider === 'paypal' || provider === 'payoneer') {
+          const { link } = await linkAccount(ctx, { appId: client.appId, memberId, provider });
+          return {
+            status: 'success',
+            data: { message: 'Cashout link created successfully', link, provider, method: 'link' },
+          };
+        }
+        if (provider !== 'tipalti') throw new DomainError('validation_error', 'Invalid provider');
+        const payee = tipaltiPayee.safeParse(fields);
+        if (!payee.success) throw new DomainError('validation_error', payeeProblem(payee.error));
+        const created = await createTipaltiPayee(ctx, { appId: client.appId, memberId, payee: payee.data });
+        return {
+          status: 'success',
+          data: { message: 'Tipalti payee account created successfully', provider, ...created },
+        };
+      },
+    });
+
+    // The link URL's page: plain text (nothing in it can run) saying what is and is not done here.
+    app.get('/link/:token', { schema: { hide: true } }, async (req, reply) => {
+      void reply
+        .header('content-type', 'text/plain; charset=utf-8')
+        .header('content-security-policy', "default-src 'none'")
+        .header('cache-control', 'no-store');
+      const link = await linkByToken(ctx, (req.params as { token: string }).token);
+      if (!link) return reply.code(404).send('No such link\n');
+      const name = link.provider === 'paypal' ? 'PayPal' : 'Payoneer';
+      return [
+        `Linking your ${name} account: ${link.state}.`,
+        `This cashout service cannot link ${name} accounts yet; your request is kept.`,
+        'Until then, cash out with a claim link and enter your payout details there.',
+      ].join('\n');
+    });
+  };
+}
+
+function unlinkRoute(ctx: DomainContext, authenticate: Authenticate) {
+  const style = styleWith(UNLINK_FAILED);
+  return async function routes(app: FastifyInstance) {
+    apiPlugin(app, style, { notFound: false });
+    defineRoute(app, style, authenticate, {
+      method: 'POST',
+      url: '/unlink',
+      summary: 'Unlink a cashout method (seed 003; Payoneer only)',
+      description: 'Removes the member’s linked Payoneer account. Send the member token as X-Member-Token.',
+      tags,
+      scope: 'cashback_write',
+      body: z.object({ provider: z.unknown().optional().describe('Only "payoneer"') }),
+      response: {
+        200: z.object({
+          status: z.literal('success'),
+          data: z.object({ message: z.string(), provider: z.literal('payoneer') }),
+        }),
+        ...errorResponses,
+      },
+      handler: async ({ body, req }) => {
+        const memberId = await connectedMember(ctx, req);
+        if (body.provider === undefined || body.provider === '') {
+          throw new DomainError('validation_error', 'Missing required parameter: provider');
+        }
+        if (body.provider !== 'payoneer') throw new DomainError('validation_error', 'Invalid provider');
+        try {
+          await unlinkAccount(ctx, { memberId });
+        } catch (error) {
+          if (error instanceof DomainError) throw new DomainError(error.code, UNLINK_FAILED);
+          throw error;
+        }
+        return {
+          status: 'success',
+          data: { message: 'Payoneer cashout method unlinked successfully', provider: 'payoneer' },
         };
       },
     });

@@ -335,6 +335,28 @@ describe('seed 001: POST /api/v2/cashbacks/withdraw', () => {
     expect(count?.n).toBe(2);
   });
 
+  it('refuses a method no configured payout provider pays, changing nothing', async () => {
+    const cardsOnly = await startHarness({ payouts: { provider: { card: 'sandbox' } } });
+    try {
+      const app = await cardsOnly.app(['cashback_write']);
+      const res = await cardsOnly.request({
+        method: 'POST',
+        url: URL_PATH,
+        headers: { 'app-id': app.appId, 'secret-key': app.secret },
+        body: toReceiver(bank),
+      });
+      expect(res.status).toBe(422);
+      expect(res.body.error.code).toBe('method_unavailable');
+      expect(res.body.error.message).toContain('au_bank_npp_aud');
+      const rows = await cardsOnly.store.read((tx) =>
+        tx.one<{ n: number }>('SELECT (SELECT COUNT(*) FROM claims) + (SELECT COUNT(*) FROM events) AS n'),
+      );
+      expect(rows?.n).toBe(0);
+    } finally {
+      await cardsOnly.close();
+    }
+  });
+
   it('refuses a withdrawal larger than the available cashback, changing nothing', async () => {
     const before = await snapshot();
     const res = await withdraw(toReceiver({ ...bank, amount: 20_001 }));

@@ -2,6 +2,7 @@
 // signed-in member (app credentials plus a member token from a real OTP exchange), the balance held
 // and visible, and each documented error message with nothing changed.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { EngineConfigInput } from '../../engine/config.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 let h: Harness;
@@ -11,8 +12,9 @@ let memberId: number;
 let token: string;
 let n = 0;
 
-beforeEach(async () => {
-  h = await startHarness();
+/** A signed-in member with cashback, on an engine with `config`. */
+async function connect(config: EngineConfigInput = {}) {
+  h = await startHarness(config);
   till = (await h.app(['cashback_read', 'cashback_write'])).headers;
   program = await h.program({ currency: 'USD', cashbackBps: 1000 });
   const post = (url: string, body: unknown) =>
@@ -30,7 +32,8 @@ beforeEach(async () => {
     code: h.sent.at(-1)!.code,
   });
   token = verified.body.member_token;
-});
+}
+beforeEach(() => connect());
 afterEach(() => h.close());
 
 const processCashout = (
@@ -165,5 +168,18 @@ describe('seed 003: POST /cashout/process', () => {
     const again = await processCashout({ type: 'paypal', amount: 3_000 }, headers);
     expect(again.body.data.cashout_id).toBe(first.body.data.cashout_id);
     expect(await balance()).toMatchObject({ available: 17_000, held: 3_000 });
+  });
+  it('refuses PayPal when no configured payout provider pays PayPal accounts', async () => {
+    await h.close();
+    await connect({ payouts: { provider: 'noebs', noebs: { baseUrl: 'http://127.0.0.1:9' } } });
+    const before = await snapshot();
+    const res = await processCashout({ type: 'paypal', amount: 1_000, provider: 'paypal' });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      status: 'error',
+      message: 'Invalid provider: no payout provider here pays to paypal',
+    });
+    expect(await snapshot()).toEqual(before);
+    expect(await balance()).toMatchObject({ available: 20_000, held: 0 });
   });
 });
