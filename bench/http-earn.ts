@@ -165,7 +165,7 @@ function earnBody(programId: number, i: number, ref: string): string {
 }
 
 /** autocannon with `connections` clients for `seconds`, every request a new earn with a unique reference. */
-async function load(
+export async function loadHttpEarns(
   engine: EngineChild,
   connections: number,
   seconds: number,
@@ -273,10 +273,10 @@ export async function benchHttpEarn(opts: {
     const modeRows: Row[] = [];
     try {
       await checkOneEarn(engine.info);
-      await load(engine, 16, opts.warmupSeconds, `warm-${synchronous}`);
+      await loadHttpEarns(engine, 16, opts.warmupSeconds, `warm-${synchronous}`);
       for (const clients of opts.clients) {
         if (opts.trace) await engine.trace();
-        const r = await load(engine, clients, opts.seconds, `http-${synchronous}-${clients}`);
+        const r = await loadHttpEarns(engine, clients, opts.seconds, `http-${synchronous}-${clients}`);
         const trace = opts.trace ? await engine.trace() : null;
         if (trace) logTrace(`${synchronous} ${clients} clients`, trace, r.ok);
         const cpu = `CPU: engine ${pct(r.engineCpu)}, load generator ${pct(r.loadgenCpu)}, others ${pct(r.othersCpu)}`;

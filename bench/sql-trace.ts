@@ -41,6 +41,7 @@ export function installSqlTrace(): () => TraceReport {
         return original.apply(this, args);
       } finally {
         record(this.source, performance.now() - t0);
+        if (this.source === 'SAVEPOINT job') jobs++;
       }
     };
   }
@@ -53,7 +54,6 @@ export function installSqlTrace(): () => TraceReport {
     } finally {
       const ms = performance.now() - t0;
       record(`exec ${sql.length > 60 ? `${sql.slice(0, 60)}...` : sql}`, ms);
-      if (sql === 'SAVEPOINT job') jobs++;
       if (sql === 'COMMIT' && !this.readonly) {
         commitTimes.push(ms);
         batchSizes.push(jobs);

@@ -1,5 +1,5 @@
 // API apps: an app id and a secret (stored as SHA-256, compared in constant time) with scopes.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Store, Tx } from '../store/store.ts';
 import { DomainError } from './errors.ts';
 
@@ -37,7 +37,7 @@ const fromRow = (r: AppRow): App => ({
   revokedAt: r.revoked_at,
 });
 
-const hashSecret = (secret: string) => createHash('sha256').update(secret).digest();
+const hashSecret = (secret: string) => hash('sha256', secret, 'buffer');
 
 export async function createApp(
   tx: Tx,

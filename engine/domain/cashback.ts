@@ -3,16 +3,16 @@
 import { parse as parseLossless } from 'lossless-json';
 import { cashbackFor, cumulativeClawback } from '../../contract/money.ts';
 import type { Tx } from '../store/store.ts';
-import { accountId } from './accounts.ts';
+import { chart } from './accounts.ts';
 import { amountOf, describeAmount, type AmountInput } from './amounts.ts';
 import { DAY_MS, type DomainContext } from './context.ts';
 import { DomainError } from './errors.ts';
 import { idempotent, storedResult, type IdempotencyKey, type Replayable } from './idempotency.ts';
-import { balanceOf, findAccount, transfer } from './ledger.ts';
+import { balanceOf, findAccount, transfer, type AccountRow } from './ledger.ts';
 import { addLot, consumeLots, processDueLots } from './lots.ts';
 import { checkPin } from './member-auth.ts';
 import { findOrCreateMember, getMember, type MemberSelector } from './members.ts';
-import { getProgram, type Program } from './programs.ts';
+import { getProgram, programReader, type Program } from './programs.ts';
 import { recordTransaction, type TransactionRow, type TransactionType } from './transactions.ts';
 
 export interface MemberBalance {
@@ -33,9 +33,23 @@ interface Common {
   idempotency?: IdempotencyKey | undefined;
 }
 
-async function memberBalance(tx: Tx, memberId: number, program: Program): Promise<MemberBalance> {
-  const available = await findAccount(tx, `member:${memberId}:program:${program.id}:available`);
-  const maturing = await findAccount(tx, `member:${memberId}:program:${program.id}:maturing`);
+/**
+ * The member's balance in a program. `current` holds account rows the caller already has as they
+ * stand now (a transfer returns them), so they are not read again. A program that does not mature
+ * never credits a maturing account (programs never change), so its maturing balance is 0 unread.
+ */
+async function memberBalance(
+  tx: Tx,
+  memberId: number,
+  program: Program,
+  current: readonly AccountRow[] = [],
+): Promise<MemberBalance> {
+  const account = (code: string) => current.find((a) => a.code === code) ?? findAccount(tx, code);
+  const available = await account(chart.memberAvailable(memberId, program.id, program.currency).code);
+  const maturing =
+    program.maturationDays > 0
+      ? await account(chart.memberMaturing(memberId, program.id, program.currency).code)
+      : undefined;
   const a = available ? balanceOf(available) : { available: 0, held: 0 };
   return {
     currency: program.currency,
@@ -74,10 +88,11 @@ export interface EarnResult {
 }
 
 export async function earn(ctx: DomainContext, input: EarnInput): Promise<Replayable<EarnResult>> {
-  return ctx.store.transact(async (tx) => {
+  const programs = programReader(ctx.store);
+  const result = await ctx.store.transact(async (tx) => {
     const now = ctx.now();
     return idempotent(tx, input.idempotency, withoutKey(input), now, async () => {
-      const program = await getProgram(tx, input.programId);
+      const program = await programs.get(tx, input.programId);
       const purchase = amountOf(input.purchaseAmount, program.currency, 'purchase_amount');
       const { member, created } = await findOrCreateMember(tx, input.member, input.memberName, now);
       await processDueLots(tx, now, { memberId: member.id, program });
@@ -101,17 +116,15 @@ export async function earn(ctx: DomainContext, input: EarnInput): Promise<Replay
       );
       const maturing = program.maturationDays > 0;
       const maturesAt = now + program.maturationDays * DAY_MS;
+      const credited: AccountRow[] = [];
       if (cashback > 0) {
         const state = maturing ? 'maturing' : 'available';
-        const to = await accountId(
-          tx,
-          now,
-          maturing ? 'memberMaturing' : 'memberAvailable',
+        const to = chart[maturing ? 'memberMaturing' : 'memberAvailable'](
           member.id,
           program.id,
           program.currency,
         );
-        const from = await accountId(tx, now, 'programFunding', program.id, program.currency);
+        const from = chart.programFunding(program.id, program.currency);
         const moved = await transfer(tx, {
           transactionId: txId,
           debit: from,
@@ -120,6 +133,7 @@ export async function earn(ctx: DomainContext, input: EarnInput): Promise<Replay
           currency: program.currency,
           now,
         });
+        credited.push(moved.credit);
         await addLot(
           tx,
           program,
@@ -147,11 +161,13 @@ export async function earn(ctx: DomainContext, input: EarnInput): Promise<Replay
         cashbackEarned: cashback,
         status: cashback === 0 ? 'none' : maturing ? 'maturing' : 'available',
         maturesAt: cashback > 0 && maturing ? maturesAt : null,
-        balance: await memberBalance(tx, member.id, program),
+        balance: await memberBalance(tx, member.id, program, credited),
         earnedAt: now,
       } satisfies EarnResult;
     });
   });
+  programs.committed();
+  return result;
 }
 
 // -------------------------------------------------------------------------------------------- redeem
@@ -212,8 +228,8 @@ export async function redeem(ctx: DomainContext, input: RedeemInput): Promise<Re
       const amount = amountOf(input.amount, program.currency, 'amount');
       if (pinOk) await pinOk(tx);
       await processDueLots(tx, now, { memberId, program });
-      const from = await accountId(tx, now, 'memberAvailable', memberId, program.id, program.currency);
-      const to = await accountId(tx, now, 'programRedeemed', program.id, program.currency);
+      const from = chart.memberAvailable(memberId, program.id, program.currency);
+      const to = chart.programRedeemed(program.id, program.currency);
       const txId = await recordTransaction(
         tx,
         {
@@ -228,7 +244,7 @@ export async function redeem(ctx: DomainContext, input: RedeemInput): Promise<Re
         },
         now,
       );
-      await transfer(tx, {
+      const moved = await transfer(tx, {
         transactionId: txId,
         debit: from,
         credit: to,
@@ -249,7 +265,7 @@ export async function redeem(ctx: DomainContext, input: RedeemInput): Promise<Re
         programId: program.id,
         currency: program.currency,
         amountRedeemed: amount,
-        balance: await memberBalance(tx, memberId, program),
+        balance: await memberBalance(tx, memberId, program, [moved.debit]),
         redeemedAt: now,
       } satisfies RedeemResult;
     });
@@ -373,19 +389,12 @@ export async function refund(ctx: DomainContext, input: RefundInput): Promise<Re
       // Pending (maturing) cashback is taken back before available cashback.
       const fromMaturing = Math.min(clawback, Math.max(0, before.maturing));
       const fromAvailable = clawback - fromMaturing;
-      const funding = await accountId(tx, now, 'programFunding', program.id, program.currency);
+      const funding = chart.programFunding(program.id, program.currency);
       if (fromMaturing > 0) {
-        const maturingId = await accountId(
-          tx,
-          now,
-          'memberMaturing',
-          member.id,
-          program.id,
-          program.currency,
-        );
+        const maturingAccount = chart.memberMaturing(member.id, program.id, program.currency);
         await transfer(tx, {
           transactionId: txId,
-          debit: maturingId,
+          debit: maturingAccount,
           credit: funding,
           amount: fromMaturing,
           currency: program.currency,
@@ -394,17 +403,10 @@ export async function refund(ctx: DomainContext, input: RefundInput): Promise<Re
         await consumeLots(tx, program, member.id, 'maturing', fromMaturing, original?.id);
       }
       if (fromAvailable > 0) {
-        const availableId = await accountId(
-          tx,
-          now,
-          'memberAvailable',
-          member.id,
-          program.id,
-          program.currency,
-        );
+        const availableAccount = chart.memberAvailable(member.id, program.id, program.currency);
         await transfer(tx, {
           transactionId: txId,
-          debit: availableId,
+          debit: availableAccount,
           credit: funding,
           amount: fromAvailable,
           currency: program.currency,
@@ -471,8 +473,8 @@ export async function adjust(ctx: DomainContext, input: AdjustInput): Promise<Re
       const member = await getMember(tx, input.member);
       const amount = amountOf(input.amount, program.currency, 'amount', { allowNegative: true });
       await processDueLots(tx, now, { memberId: member.id, program });
-      const available = await accountId(tx, now, 'memberAvailable', member.id, program.id, program.currency);
-      const funding = await accountId(tx, now, 'programFunding', program.id, program.currency);
+      const available = chart.memberAvailable(member.id, program.id, program.currency);
+      const funding = chart.programFunding(program.id, program.currency);
       const txId = await recordTransaction(
         tx,
         {

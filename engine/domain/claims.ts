@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PayoutMethod, PayoutMethodKind } from '../payouts/provider.ts';
 import type { Tx } from '../store/store.ts';
-import { accountId, chart } from './accounts.ts';
+import { chart } from './accounts.ts';
 import { amountOf, describeAmount, knownCurrency } from './amounts.ts';
 import { isFinal, isOpenForCustomer, nextState, type ClaimEvent, type ClaimState } from './claim-states.ts';
 import type { DomainContext } from './context.ts';
@@ -333,12 +333,10 @@ export async function insertClaim(
       },
       now,
     );
-    const from = await accountId(tx, now, 'memberAvailable', m.id, program.id, currency);
-    const to = await accountId(tx, now, 'programCashouts', program.id, currency);
     const hold = await transfer(tx, {
       transactionId,
-      debit: from,
-      credit: to,
+      debit: chart.memberAvailable(m.id, program.id, currency),
+      credit: chart.programCashouts(program.id, currency),
       amount,
       currency,
       now,

@@ -1,7 +1,7 @@
 // Idempotency: one stored result per (app, scope, key). The same key with the same request returns
 // the stored result; with a different request it is a conflict. Runs inside the operation's own
 // transaction, so the effect and the stored result commit together or not at all.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Tx } from '../store/store.ts';
 import { DomainError } from './errors.ts';
 
@@ -14,21 +14,35 @@ export interface IdempotencyKey {
 
 export type Replayable<T> = T & { replayed: boolean };
 
+const isArrayIndex = (key: string) => /^(?:0|[1-9]\d{0,9})$/.test(key) && Number(key) < 4_294_967_295;
+
+/**
+ * A request as JSON text with every object's keys sorted, so field order does not matter. Any
+ * non-array object is written as its own enumerable keys (a LosslessNumber as {"isLosslessNumber":
+ * true,"value":"1.50"}); otherwise exactly JSON.stringify's output. The text, and so the hash of every
+ * key already stored, must not change: test/engine/idempotency-hash.test.ts holds it to the first form.
+ */
+function canonicalJson(v: unknown): string | undefined {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += `${i ? ',' : ''}${canonicalJson(v[i]) ?? 'null'}`;
+    return `${out}]`;
+  }
+  let keys = Object.keys(v).sort();
+  // The first form built objects from the sorted keys, and objects list array-index keys first.
+  if (keys.some(isArrayIndex)) keys = Object.keys(Object.fromEntries(keys.map((k) => [k, 0])));
+  let out = '';
+  for (const k of keys) {
+    const value = canonicalJson((v as Record<string, unknown>)[k]);
+    if (value !== undefined) out += `${out ? ',' : ''}${JSON.stringify(k)}:${value}`;
+  }
+  return `{${out}}`;
+}
+
 /** Stable hash of a request: object keys sorted, so field order does not matter. */
 export function requestHash(value: unknown): string {
-  const canonical = (v: unknown): unknown =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(
-          Object.keys(v)
-            .sort()
-            .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
-        )
-      : Array.isArray(v)
-        ? v.map(canonical)
-        : v;
-  return createHash('sha256')
-    .update(JSON.stringify(canonical(value)) ?? 'null')
-    .digest('hex');
+  return hash('sha256', canonicalJson(value) ?? 'null');
 }
 
 /**

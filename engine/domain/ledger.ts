@@ -74,23 +74,15 @@ export async function ensureAccount(tx: Tx, spec: AccountSpec, now: number): Pro
   return row.id;
 }
 
-export async function getAccount(tx: Tx, id: number, lock = false): Promise<AccountRow> {
-  const row = await tx.one<AccountRow>(
-    `SELECT ${accountColumns} FROM accounts WHERE id = ?${lock ? tx.forUpdate : ''}`,
-    [id],
-  );
-  if (!row) throw new Error(`account ${id} does not exist`);
-  return row;
-}
-
 export async function findAccount(tx: Tx, code: string): Promise<AccountRow | undefined> {
   return tx.one<AccountRow>(`SELECT ${accountColumns} FROM accounts WHERE code = ?`, [code]);
 }
 
 export interface TransferInput {
   transactionId: number;
-  debit: number;
-  credit: number;
+  /** The accounts, by their chart entry (accounts.ts): found by code, created on first use. */
+  debit: AccountSpec;
+  credit: AccountSpec;
   amount: number;
   currency: string;
   now: number;
@@ -113,6 +105,29 @@ export interface TransferDone {
   credit: AccountRow;
 }
 
+// The four balance updates a transfer makes, by account code: the code's unique index finds the
+// row, so a transfer needs no lookup of account ids first.
+const addTo = Object.fromEntries(
+  (['debits_posted', 'credits_posted', 'debits_pending', 'credits_pending'] as const).map((column) => [
+    column,
+    `UPDATE accounts SET ${column} = ${column} + ? WHERE code = ? RETURNING ${accountColumns}`,
+  ]),
+) as Record<`${'debits' | 'credits'}_${'posted' | 'pending'}`, string>;
+
+/** Adds `amount` to one balance column of the account, creating the account on its first transfer. */
+async function addToAccount(
+  tx: Tx,
+  spec: AccountSpec,
+  column: keyof typeof addTo,
+  amount: number,
+  now: number,
+): Promise<AccountRow> {
+  const updated = await tx.one<AccountRow>(addTo[column], [amount, spec.code]);
+  if (updated) return updated;
+  await ensureAccount(tx, spec, now);
+  return tx.row<AccountRow>(addTo[column], [amount, spec.code]);
+}
+
 /**
  * Moves `amount` from the debit account to the credit account. The balance check reads the rows
  * the UPDATEs return (which also locks them on PostgreSQL); when it fails the error is thrown after
@@ -121,15 +136,9 @@ export interface TransferDone {
 export async function transfer(tx: Tx, t: TransferInput): Promise<TransferDone> {
   if (!Number.isSafeInteger(t.amount) || t.amount <= 0)
     throw new Error(`transfer amount must be a positive integer`);
-  const column = t.pending ? 'pending' : 'posted';
-  const debit = await tx.row<AccountRow>(
-    `UPDATE accounts SET debits_${column} = debits_${column} + ? WHERE id = ? RETURNING ${accountColumns}`,
-    [t.amount, t.debit],
-  );
-  const credit = await tx.row<AccountRow>(
-    `UPDATE accounts SET credits_${column} = credits_${column} + ? WHERE id = ? RETURNING ${accountColumns}`,
-    [t.amount, t.credit],
-  );
+  const phase = t.pending ? 'pending' : 'posted';
+  const debit = await addToAccount(tx, t.debit, `debits_${phase}`, t.amount, t.now);
+  const credit = await addToAccount(tx, t.credit, `credits_${phase}`, t.amount, t.now);
   for (const a of [debit, credit]) {
     if (a.currency !== t.currency)
       throw new Error(`account ${a.code} is in ${a.currency}, transfer in ${t.currency}`);
@@ -151,7 +160,7 @@ export async function transfer(tx: Tx, t: TransferInput): Promise<TransferDone> 
   const row = await tx.row<{ id: number }>(
     `INSERT INTO transfers (transaction_id, debit_account_id, credit_account_id, amount, currency, phase, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-    [t.transactionId, t.debit, t.credit, t.amount, t.currency, t.pending ? 'pending' : 'posted', t.now],
+    [t.transactionId, debit.id, credit.id, t.amount, t.currency, phase, t.now],
   );
   return { id: row.id, debit, credit };
 }
@@ -252,6 +261,20 @@ export async function verifyLedger(tx: Tx): Promise<LedgerReport> {
   }
   const problems: LedgerProblem[] = [];
   const currencies: LedgerReport['currencies'] = {};
+  // Accounts a refund clawback moved money on, read once and only if some account is below zero.
+  let clawed: Set<number> | undefined;
+  const clawedAccounts = async () =>
+    (clawed ??= new Set(
+      (
+        await tx.all<{ account: number }>(
+          `SELECT f.debit_account_id AS account FROM transactions t JOIN transfers f ON f.transaction_id = t.id
+            WHERE t.type = 'refund'
+           UNION
+           SELECT f.credit_account_id FROM transactions t JOIN transfers f ON f.transaction_id = t.id
+            WHERE t.type = 'refund'`,
+        )
+      ).map((r) => r.account),
+    ));
   for (const a of accounts) {
     const r = recomputed.get(a.id) ?? { dp: 0, cp: 0, dh: 0, ch: 0 };
     const cached = [a.debits_posted, a.credits_posted, a.debits_pending, a.credits_pending];
@@ -266,12 +289,7 @@ export async function verifyLedger(tx: Tx): Promise<LedgerReport> {
     c.debits += r.dp;
     c.credits += r.cp;
     if (!a.may_go_negative && balanceOf(a).posted < 0) {
-      const clawed = await tx.one<{ n: number }>(
-        `SELECT COUNT(*) AS n FROM transfers f JOIN transactions t ON t.id = f.transaction_id
-          WHERE t.type = 'refund' AND (f.debit_account_id = ? OR f.credit_account_id = ?)`,
-        [a.id, a.id],
-      );
-      if (!clawed || Number(clawed.n) === 0) {
+      if (!(await clawedAccounts()).has(a.id)) {
         problems.push({
           kind: 'negative_balance',
           message: `${a.code} is below zero with no refund clawback`,

@@ -4,8 +4,8 @@
 // balance, and those of 'available' lots to the available balance when it is positive (a negative
 // balance left by a clawback is repaid by the next cashback before any of it is spendable).
 import type { Tx } from '../store/store.ts';
-import { accountId } from './accounts.ts';
-import { balanceOf, getAccount, transfer } from './ledger.ts';
+import { chart } from './accounts.ts';
+import { balanceOf, transfer } from './ledger.ts';
 import type { Program } from './programs.ts';
 import { recordTransaction } from './transactions.ts';
 
@@ -126,8 +126,8 @@ export async function processDueLots(
   );
   for (const lot of maturing) {
     const currency = await programCurrency(lot.program_id);
-    const from = await accountId(tx, now, 'memberMaturing', lot.member_id, lot.program_id, currency);
-    const to = await accountId(tx, now, 'memberAvailable', lot.member_id, lot.program_id, currency);
+    const from = chart.memberMaturing(lot.member_id, lot.program_id, currency);
+    const to = chart.memberAvailable(lot.member_id, lot.program_id, currency);
     const txId = await recordTransaction(
       tx,
       {
@@ -140,7 +140,7 @@ export async function processDueLots(
       },
       now,
     );
-    await transfer(tx, {
+    const moved = await transfer(tx, {
       transactionId: txId,
       debit: from,
       credit: to,
@@ -148,7 +148,7 @@ export async function processDueLots(
       currency,
       now,
     });
-    const availableAfter = balanceOf(await getAccount(tx, to)).available;
+    const availableAfter = balanceOf(moved.credit).available;
     const remaining = Math.min(lot.remaining, Math.max(0, availableAfter));
     await tx.run('UPDATE earn_lots SET remaining = ?, state = ? WHERE id = ?', [
       remaining,
@@ -164,8 +164,8 @@ export async function processDueLots(
   );
   for (const lot of expiring) {
     const currency = await programCurrency(lot.program_id);
-    const from = await accountId(tx, now, 'memberAvailable', lot.member_id, lot.program_id, currency);
-    const to = await accountId(tx, now, 'programExpired', lot.program_id, currency);
+    const from = chart.memberAvailable(lot.member_id, lot.program_id, currency);
+    const to = chart.programExpired(lot.program_id, currency);
     const txId = await recordTransaction(
       tx,
       {

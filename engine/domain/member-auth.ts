@@ -1,6 +1,6 @@
 // How a member proves it is them before their cashback is spent: a member token from an OTP
 // exchange (seed 002's X-Member-Token), and/or a PIN stored as an scrypt hash with a lockout.
-import { createHash, randomBytes, randomInt, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, randomInt, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { SignJWT, jwtVerify } from 'jose';
 import type { Tx } from '../store/store.ts';
@@ -122,7 +122,7 @@ export async function checkPin(
   };
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const sha256 = (s: string) => hash('sha256', s);
 const OTP_MAX_ATTEMPTS = 5;
 
 /** Starts an OTP exchange: a 6-digit code sent through the notifier to the member's phone or email. */

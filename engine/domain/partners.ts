@@ -2,7 +2,7 @@
 // match, and textcoins (cashback sent to an email address, claimed into a wallet or returned after the
 // claim window). Every balance change is a ledger transfer; an empty deposit is an error, never a
 // negative balance. The seed route is a thin adapter over these functions.
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import {
   MoneyError,
   cashbackFor,
@@ -155,8 +155,8 @@ export async function depositToPartner(
         },
         now,
       );
-      const from = await accountId(tx, now, 'partnerFunding', partner.id, partner.unit);
-      const to = await accountId(tx, now, 'partnerDeposit', partner.id, partner.unit);
+      const from = chart.partnerFunding(partner.id, partner.unit);
+      const to = chart.partnerDeposit(partner.id, partner.unit);
       await transfer(tx, {
         transactionId: txId,
         debit: from,
@@ -269,7 +269,7 @@ function amountInUnit(ctx: DomainContext, amount: number, from: string, unit: st
   }
 }
 
-const hashCode = (code: string) => createHash('sha256').update(code).digest('hex');
+const hashCode = (code: string) => hash('sha256', code);
 
 export async function partnerCashback(
   ctx: DomainContext,
@@ -360,11 +360,11 @@ export async function partnerCashback(
     if (total > 0) {
       const to =
         recipient.kind === 'wallet'
-          ? await accountId(tx, now, 'wallet', recipient.address, unit)
-          : await accountId(tx, now, 'textcoin', recipient.address, unit);
-      const fund = await accountId(tx, now, 'fund', unit);
+          ? chart.wallet(recipient.address, unit)
+          : chart.textcoin(recipient.address, unit);
+      const fund = chart.fund(unit);
       if (partnerAmount > 0) {
-        const deposit = await accountId(tx, now, 'partnerDeposit', partner.id, unit);
+        const deposit = chart.partnerDeposit(partner.id, unit);
         await transfer(tx, {
           transactionId: txId,
           debit: deposit,
@@ -488,8 +488,8 @@ export async function claimTextcoin(
       now,
     );
     for (const t of held) await postPending(tx, t.id, txId, now);
-    const from = await accountId(tx, now, 'textcoin', coin.email, unit);
-    const to = await accountId(tx, now, 'wallet', address, unit);
+    const from = chart.textcoin(coin.email, unit);
+    const to = chart.wallet(address, unit);
     if (amount > 0)
       await transfer(tx, { transactionId: txId, debit: from, credit: to, amount, currency: unit, now });
     return { transactionId: txId, amount, unit, address };

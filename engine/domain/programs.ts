@@ -1,7 +1,7 @@
 // Cashback programs (seed 002's "cards"): rate, minimum purchase, cap, currency, PIN redemption,
 // maturation and expiry.
 import { knownCurrency } from './amounts.ts';
-import type { Tx } from '../store/store.ts';
+import type { Store, Tx } from '../store/store.ts';
 import { DomainError } from './errors.ts';
 
 export interface Program {
@@ -103,4 +103,32 @@ export async function getProgram(tx: Tx, id: number): Promise<Program> {
 
 export async function listPrograms(tx: Tx): Promise<Program[]> {
   return (await tx.all<ProgramRow>('SELECT * FROM programs ORDER BY id')).map(fromRow);
+}
+
+// Programs never change once created (migration 010: triggers refuse UPDATE and DELETE), so a
+// program read by a transaction that has committed stays true for the life of the database, whatever
+// process wrote it. Kept per store, and only after the commit: a program created by work that rolled
+// back (its id may be reused) is never kept.
+const committedPrograms = new WeakMap<Store, Map<number, Program>>();
+
+/**
+ * Programs for one store operation: those known committed come from memory, others are read in the
+ * transaction; call `committed()` once the transaction has committed to keep what was read.
+ */
+export function programReader(store: Store) {
+  let known = committedPrograms.get(store);
+  if (!known) committedPrograms.set(store, (known = new Map()));
+  const read: Program[] = [];
+  return {
+    async get(tx: Tx, id: number): Promise<Program> {
+      const cached = known.get(id);
+      if (cached) return cached;
+      const program = await getProgram(tx, id);
+      read.push(program);
+      return program;
+    },
+    committed(): void {
+      for (const program of read) known.set(program.id, program);
+    },
+  };
 }

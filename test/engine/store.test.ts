@@ -1,13 +1,14 @@
 // The SQLite store: migrations, durability settings, group commit with per-transaction rollback,
 // immutable transfers, and no acknowledged write lost to kill -9.
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadMigrations } from '../../engine/store/migrations.ts';
 import { openSqliteStore } from '../../engine/store/sqlite.ts';
+import { installSqlTrace } from '../../bench/sql-trace.ts';
 
 const dirs: string[] = [];
 function tempDb() {
@@ -57,6 +58,25 @@ describe('sqlite store', () => {
     const names = await store.read((tx) => tx.all<{ name: string }>('SELECT name FROM members ORDER BY id'));
     expect(names).toHaveLength(99);
     expect(names.map((n) => n.name)).not.toContain('m42');
+    await store.close();
+  });
+
+  it('waits briefly for the callers of the last batch, so they share the next commit', async () => {
+    const store = await openSqliteStore({ path: tempDb() });
+    const insert = (name: string) =>
+      store.transact((tx) => tx.run('INSERT INTO members (name, created_at) VALUES (?, ?)', [name, 0]));
+    await Promise.all(Array.from({ length: 50 }, (_, i) => insert(`first${i}`)));
+    const trace = installSqlTrace();
+    // The 50 callers come back in two halves, a turn of the event loop apart: one commit, not two.
+    const firstHalf = Array.from({ length: 25 }, (_, i) => insert(`a${i}`));
+    await new Promise((r) => setImmediate(r));
+    const secondHalf = Array.from({ length: 25 }, (_, i) => insert(`b${i}`));
+    await Promise.all([...firstHalf, ...secondHalf]);
+    // A lone caller after them is not held back for long: it commits on its own.
+    await insert('alone');
+    const report = trace();
+    expect(report.commits).toBe(2);
+    expect(report.jobsPerCommit.max).toBe(50);
     await store.close();
   });
 
@@ -166,4 +186,40 @@ describe('sqlite checkpoints', () => {
     expect(inFile).toBe(2000);
     await store.close();
   });
+
+  it('starts the log over under steady writes, so it stays short however long they last', async () => {
+    const path = tempDb();
+    const store = await openSqliteStore({ path });
+    await store.transact((tx) => tx.run('CREATE TABLE scratch (id INTEGER PRIMARY KEY, data BLOB)'));
+    // The WAL header's salt changes each time SQLite starts writing the log from its beginning.
+    const walHeaderSalt = () => {
+      const fd = openSync(`${path}-wal`, 'r');
+      try {
+        const header = Buffer.alloc(32);
+        readSync(fd, header, 0, 32, 0);
+        return header.readUInt32BE(16);
+      } finally {
+        closeSync(fd);
+      }
+    };
+    // Back-to-back commits of ~64 pages each, with no pause for a checkpoint to catch up in.
+    const writeRound = () =>
+      Promise.all(
+        Array.from({ length: 16 }, () =>
+          store.transact(async (tx) => {
+            for (let i = 0; i < 4; i++) await tx.run('INSERT INTO scratch (data) VALUES (randomblob(3500))');
+          }),
+        ),
+      );
+    // First a log longer than the restart threshold (4,096 frames, 16 MiB)...
+    while (statSync(`${path}-wal`).size < 5_000 * 4096) await writeRound();
+    // ...then, writing on, the log must start over.
+    const first = walHeaderSalt();
+    for (let round = 0; round < 2_000 && walHeaderSalt() === first; round++) await writeRound();
+    expect(walHeaderSalt()).not.toBe(first);
+    // Restarted once a checkpoint caught up, well before the log reached the writer's own limit
+    // (50,000 frames, where it used to stop growing only because the writer checkpointed itself).
+    expect(statSync(`${path}-wal`).size).toBeLessThan(40_000 * 4120);
+    await store.close();
+  }, 120_000);
 });
