@@ -5,6 +5,9 @@
 /** "062-000" or "062000". */
 export const isValidBsb = (bsb: string) => /^\d{3}-?\d{3}$/.test(bsb);
 
+/** A valid BSB as the six digits providers take: "062-000" -> "062000". */
+export const bsbDigits = (bsb: string) => bsb.replace('-', '');
+
 /** An account number: 5 to 9 digits. */
 export const isValidAccountNumber = (account: string) => /^\d{5,9}$/.test(account);
 

@@ -16,6 +16,9 @@ const secretFields = [
   'expiry',
   'pin_block',
   'pinBlock',
+  // Seed 001's callback credential, as the caller sends it and as a withdrawal echoes it.
+  'authorization_headers',
+  'authorization_header',
   'partner_key',
   'secret',
   'secret_key',

@@ -24,6 +24,7 @@ import { nativeRoutes } from './routes/native.ts';
 import { nativeClaimRoutes } from './routes/native-claims.ts';
 import { paypalWebhookRoutes } from './routes/paypal-webhook.ts';
 import { seed000Routes } from './routes/seed-000-cashout.ts';
+import { seed001Routes } from './routes/seed-001-withdraw.ts';
 import { seed003Routes } from './routes/seed-003-cashout.ts';
 import { seed002Routes } from './routes/seed-002-loyalty.ts';
 import { seed004Routes } from './routes/seed-004-partner.ts';
@@ -113,13 +114,15 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
         title: 'Tillback cashback engine',
         version: '1',
         description:
-          "Native API (/v1) for tills, with cashout claims and the claim page API (/v1/public/claims), plus the APIs of the systems Tillback stands in for: the loyalty cashback API (/api/v1/cashback), the noebs cashout API (/cashout) and the Obyte partner cashback API (/new_purchase). Money in the native API is integer minor units; the seed APIs use their documents' shapes.",
+          "Native API (/v1) for tills, with cashout claims and the claim page API (/v1/public/claims), plus the APIs of the systems Tillback stands in for: the loyalty cashback API (/api/v1/cashback), the noebs cashout API (/cashout), the cashback withdrawal API (/api/v2/cashbacks/withdraw) and the Obyte partner cashback API (/new_purchase). Money in the native API is integer minor units; the seed APIs use their documents' shapes.",
       },
       components: {
         securitySchemes: {
           appId: { type: 'apiKey', in: 'header', name: 'X-App-Id' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-Api-Key' },
           memberToken: { type: 'apiKey', in: 'header', name: 'X-Member-Token' },
+          seed001AppId: { type: 'apiKey', in: 'header', name: 'app-id' },
+          seed001SecretKey: { type: 'apiKey', in: 'header', name: 'secret-key' },
         },
       },
     },
@@ -130,7 +133,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     hook: 'preHandler',
     timeWindow: 60_000,
     keyGenerator: (req) => {
-      const appId = req.headers['x-app-id'];
+      const appId = req.headers['x-app-id'] ?? req.headers['app-id']; // seed 001 names it app-id
       const partner = (req.body as { partner?: unknown } | undefined)?.partner;
       if (typeof appId === 'string') return `app:${appId}`;
       if (typeof partner === 'string') return `app:${partner}`;
@@ -162,6 +165,10 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   if (providers.paypal) await app.register(paypalWebhookRoutes(providers.paypal, payouts));
   await app.register(seed000Routes(ctx, authenticate, providers.methods), { prefix: '/cashout' });
   await app.register(seed003Routes(ctx, authenticate, providers.methods), { prefix: '/cashout' });
+  await app.register(
+    seed001Routes(ctx, authenticate, { methods: providers.methods, onSubmitted: payouts.kick }),
+    { prefix: '/api/v2/cashbacks' },
+  );
   await app.register(claimPageRoutes(ctx));
   await app.register(seed002Routes(ctx, authenticate), { prefix: '/api/v1/cashback' });
   await app.register(seed004Routes(ctx, authenticate));

@@ -47,6 +47,7 @@ function banner(config: EngineConfig, url: string): string {
     row('Docs:', `${url}/docs`),
     row('Seed APIs:', `${url}/api/v1/cashback (loyalty cashback, seed 002)`),
     row('', `${url}/new_purchase (partner cashback, seed 004)`),
+    row('', `${url}/api/v2/cashbacks/withdraw (cashback withdrawal, seed 001)`),
     row('Health:', `${url}/health`),
     row('Database:', `${config.db.path} (synchronous=${config.db.synchronous})`),
   ].join('\n');

@@ -20,6 +20,7 @@ import { checkPayoutMethod, payoutMethodLabel } from './payout-methods.ts';
 import { getProgram } from './programs.ts';
 import { seal } from './sealing.ts';
 import { recordTransaction } from './transactions.ts';
+import { withdrawalOutcome } from './withdrawal-events.ts';
 
 export type ClaimFunding =
   | { kind: 'store'; currency: string }
@@ -149,7 +150,10 @@ function seed000Outcome(row: ClaimRow): { response: string; code: number } | und
   }
 }
 
-/** The outbox event of a claim's state change; a seed 000 provider's endpoint also gets outcomes. */
+/**
+ * The outbox event of a claim's state change; a seed 000 provider's endpoint also gets outcomes, and
+ * so does a seed 001 withdrawal's caller.
+ */
 async function claimEvent(tx: Tx, row: ClaimRow, now: number): Promise<void> {
   let provider: { name: string; endpoint: string } | undefined;
   if (row.provider_id !== null) {
@@ -186,6 +190,8 @@ async function claimEvent(tx: Tx, row: ClaimRow, now: number): Promise<void> {
     },
     now,
   );
+  // A seed 001 withdrawal paid by this claim reports its outcome to the caller's endpoint.
+  await withdrawalOutcome(tx, row, now);
 }
 
 /** Gives a member's held cashback back: voids the hold and returns the amount as spendable lots. */
@@ -296,7 +302,13 @@ export async function moveClaim(
 
 // ------------------------------------------------------------------------------------- operations
 
-async function insertClaim(ctx: DomainContext, tx: Tx, input: NewClaim, now: number): Promise<ClaimRow> {
+/** Creates a claim in the caller's transaction (holding a member's cashback when member-funded). */
+export async function insertClaim(
+  ctx: DomainContext,
+  tx: Tx,
+  input: NewClaim,
+  now: number,
+): Promise<ClaimRow> {
   const f = input.funding;
   const id = randomUUID();
   let currency: string;
@@ -450,16 +462,29 @@ export async function submitClaim(
   }
   return ctx.store.transact(async (tx) => {
     const now = ctx.now();
-    const row = await loadClaim(tx, id, true);
-    checkPayoutMethod(input.method, row.methods.split(','), now);
-    const moved = await moveClaim(tx, row, 'submit', now, {
-      method: {
-        kind: input.method.kind,
-        label: payoutMethodLabel(input.method),
-        sealed: seal(input.method, ctx.settings.credentialsKey, `claim:${id}`),
-      },
-    });
+    const moved = await submitMethod(ctx, tx, await loadClaim(tx, id, true), input.method, now);
     return claimOf(ctx, moved, now);
+  });
+}
+
+/**
+ * Submits a claim with the payout method, in the caller's transaction: the method must be one the
+ * claim offers, and it is sealed to the claim until the payout is final.
+ */
+export async function submitMethod(
+  ctx: DomainContext,
+  tx: Tx,
+  row: ClaimRow,
+  method: PayoutMethod,
+  now: number,
+): Promise<ClaimRow> {
+  checkPayoutMethod(method, row.methods.split(','), now);
+  return moveClaim(tx, row, 'submit', now, {
+    method: {
+      kind: method.kind,
+      label: payoutMethodLabel(method),
+      sealed: seal(method, ctx.settings.credentialsKey, `claim:${row.id}`),
+    },
   });
 }
 

@@ -28,14 +28,14 @@ import { createProgram, type NewProgram, type Program } from './programs.ts';
 
 // ------------------------------------------------------------------------------ atomic, in one tx
 
-/** Creates a member; at least an email or a phone is needed to find them again. */
+/** Creates a member; an email, a phone or an external id is needed to find them again. */
 export async function createMemberOnce(
   ctx: DomainContext,
   m: NewMember,
   key: IdempotencyKey | undefined,
 ): Promise<Replayable<Member>> {
-  if (!m.email && !m.phone) {
-    throw new DomainError('validation_error', 'A member needs an email or a phone (or both)');
+  if (!m.email && !m.phone && !m.externalId) {
+    throw new DomainError('validation_error', 'A member needs an email or a phone, or an external_id');
   }
   return ctx.store.transact(async (tx) => {
     const now = ctx.now();

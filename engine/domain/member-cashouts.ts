@@ -2,6 +2,7 @@
 // the member's own cashback, so the balance is checked and held at once and the member says where
 // the money goes on the claim page. The program is the one the member has cashback in, or named.
 import type { PayoutMethodKind } from '../payouts/provider.ts';
+import type { Tx } from '../store/store.ts';
 import { createClaim, type Claim } from './claims.ts';
 import type { DomainContext } from './context.ts';
 import { DomainError } from './errors.ts';
@@ -19,24 +20,7 @@ export async function memberCashout(
   },
   key: IdempotencyKey | undefined,
 ): Promise<Replayable<Claim>> {
-  let programId = input.programId;
-  if (programId === undefined) {
-    const programs = await ctx.store.read((tx) =>
-      tx.all<{ program_id: number }>(
-        'SELECT DISTINCT program_id FROM transactions WHERE member_id = ? AND program_id IS NOT NULL',
-        [input.memberId],
-      ),
-    );
-    const [only, ...others] = programs;
-    if (!only) throw new DomainError('insufficient_balance', 'Insufficient balance');
-    if (others.length > 0) {
-      throw new DomainError(
-        'validation_error',
-        'program_id: the member has cashback in several programs; name the one to cash out from',
-      );
-    }
-    programId = only.program_id;
-  }
+  const programId = input.programId ?? (await ctx.store.read((tx) => soleProgramOf(tx, input.memberId)));
   return createClaim(
     ctx,
     {
@@ -48,4 +32,24 @@ export async function memberCashout(
     },
     key,
   );
+}
+
+/**
+ * The program a member cashes out from when the caller names none: the one they have cashback in.
+ * None is an insufficient balance; several need the caller to say which (`program_id`).
+ */
+export async function soleProgramOf(tx: Tx, memberId: number): Promise<number> {
+  const programs = await tx.all<{ program_id: number }>(
+    'SELECT DISTINCT program_id FROM transactions WHERE member_id = ? AND program_id IS NOT NULL',
+    [memberId],
+  );
+  const [only, ...others] = programs;
+  if (!only) throw new DomainError('insufficient_balance', 'Insufficient balance');
+  if (others.length > 0) {
+    throw new DomainError(
+      'validation_error',
+      'program_id: the member has cashback in several programs; name the one to cash out from',
+    );
+  }
+  return only.program_id;
 }

@@ -6,6 +6,8 @@ import { DomainError } from './errors.ts';
 
 export interface Member {
   id: number;
+  /** The merchant's own id for the member (seed 001's user_id), if given. */
+  externalId: string | null;
   email: string | null;
   phone: string | null;
   name: string | null;
@@ -14,10 +16,12 @@ export interface Member {
 }
 
 /** How a request names a member: exactly one of these. */
-export type MemberSelector = { id: number } | { email: string } | { phone: string } | { cardHash: string };
+export type MemberSelector =
+  { id: number } | { externalId: string } | { email: string } | { phone: string } | { cardHash: string };
 
 interface MemberRow {
   id: number;
+  external_id: string | null;
   email: string | null;
   phone: string | null;
   name: string | null;
@@ -27,6 +31,7 @@ interface MemberRow {
 
 const fromRow = (r: MemberRow): Member => ({
   id: r.id,
+  externalId: r.external_id,
   email: r.email,
   phone: r.phone,
   name: r.name,
@@ -55,8 +60,24 @@ export function cardHash(pan: string, key: string): string {
   return createHmac('sha256', key).update(pan).digest('hex');
 }
 
+/**
+ * The merchant's id for a member: printable ASCII without spaces, and never all digits, so that a
+ * seed 001 user_id names either an external id or our member id, never both.
+ */
+export function checkExternalId(externalId: string): string {
+  if (!/^[\x21-\x7e]{1,64}$/.test(externalId) || /^\d+$/.test(externalId)) {
+    throw new DomainError(
+      'validation_error',
+      'external_id: 1 to 64 printable characters without spaces, not all digits (digits name our member id)',
+      { field: 'external_id' },
+    );
+  }
+  return externalId;
+}
+
 function describe(selector: MemberSelector): string {
   if ('id' in selector) return `id ${selector.id}`;
+  if ('externalId' in selector) return `external id ${selector.externalId}`;
   if ('email' in selector) return `email ${selector.email}`;
   if ('phone' in selector) return `phone ${selector.phone}`;
   return 'that card';
@@ -65,6 +86,8 @@ function describe(selector: MemberSelector): string {
 export async function findMember(tx: Tx, selector: MemberSelector): Promise<Member | undefined> {
   let row: MemberRow | undefined;
   if ('id' in selector) row = await tx.one<MemberRow>('SELECT * FROM members WHERE id = ?', [selector.id]);
+  else if ('externalId' in selector)
+    row = await tx.one<MemberRow>('SELECT * FROM members WHERE external_id = ?', [selector.externalId]);
   else if ('email' in selector)
     row = await tx.one<MemberRow>('SELECT * FROM members WHERE email = ?', [normalizeEmail(selector.email)]);
   else if ('phone' in selector)
@@ -84,6 +107,7 @@ export async function getMember(tx: Tx, selector: MemberSelector): Promise<Membe
 }
 
 export interface NewMember {
+  externalId?: string | null;
   email?: string | null;
   phone?: string | null;
   name?: string | null;
@@ -92,13 +116,16 @@ export interface NewMember {
 export async function createMember(tx: Tx, m: NewMember, now: number): Promise<Member> {
   const email = m.email ? normalizeEmail(m.email) : null;
   const phone = m.phone ? normalizePhone(m.phone) : null;
+  const externalId = m.externalId ? checkExternalId(m.externalId) : null;
+  if (externalId && (await findMember(tx, { externalId })))
+    throw new DomainError('conflict', `A member with external id ${externalId} exists`);
   if (email && (await findMember(tx, { email })))
     throw new DomainError('conflict', `A member with email ${email} exists`);
   if (phone && (await findMember(tx, { phone })))
     throw new DomainError('conflict', `A member with phone ${phone} exists`);
   const row = await tx.row<MemberRow>(
-    'INSERT INTO members (email, phone, name, created_at) VALUES (?, ?, ?, ?) RETURNING *',
-    [email, phone, m.name ?? null, now],
+    'INSERT INTO members (external_id, email, phone, name, created_at) VALUES (?, ?, ?, ?, ?) RETURNING *',
+    [externalId, email, phone, m.name ?? null, now],
   );
   return fromRow(row);
 }

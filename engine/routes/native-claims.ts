@@ -4,7 +4,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { isValidPan } from '../../contract/card.ts';
-import { isValidAccountNumber, isValidBsb, payIdType } from '../../contract/au-payments.ts';
+import { bsbDigits, payIdType } from '../../contract/au-payments.ts';
 import {
   cancelClaim,
   createClaim,
@@ -38,7 +38,7 @@ import {
   time,
   writeHeaders,
 } from './native.ts';
-import { bodyId, isoTime } from './shared.ts';
+import { accountNumberField, bodyId, bsbField, isoTime, payidField } from './shared.ts';
 
 const methodKind = z.enum(PAYOUT_METHOD_KINDS as [PayoutMethodKind, ...PayoutMethodKind[]]);
 const status = z
@@ -153,16 +153,13 @@ const methodSchema = z.discriminatedUnion('kind', [
   }),
   strict({
     kind: z.literal('au_bank'),
-    bsb: z.string().refine(isValidBsb, 'must be a BSB: 6 digits, as 062-000 or 062000'),
-    account: z.string().refine(isValidAccountNumber, 'must be an account number of 5 to 9 digits'),
+    bsb: bsbField,
+    account: accountNumberField,
     account_name: z.string().min(1).max(100).optional(),
   }),
   strict({
     kind: z.literal('payid'),
-    payid: z
-      .string()
-      .max(254)
-      .refine((v) => payIdType(v) !== undefined, 'must be an email, an Australian mobile, an ABN or an ACN'),
+    payid: payidField,
   }),
   strict({ kind: z.literal('paypal'), email: z.email().max(254) }),
 ]);
@@ -174,7 +171,7 @@ function toPayoutMethod(m: z.infer<typeof methodSchema>): PayoutMethod {
     case 'au_bank':
       return {
         kind: 'au_bank',
-        bsb: m.bsb.replace('-', ''),
+        bsb: bsbDigits(m.bsb),
         account: m.account,
         ...(m.account_name ? { accountName: m.account_name } : {}),
       };

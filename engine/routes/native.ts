@@ -148,6 +148,7 @@ const balanceOut = (b: MemberBalance) => ({
 
 const memberSchema = z.object({
   member_id: z.number().int(),
+  external_id: z.string().nullable(),
   email: z.string().nullable(),
   phone: z.string().nullable(),
   name: z.string().nullable(),
@@ -156,6 +157,7 @@ const memberSchema = z.object({
 });
 const memberOut = (m: Member) => ({
   member_id: m.id,
+  external_id: m.externalId,
   email: m.email,
   phone: m.phone,
   name: m.name,
@@ -691,13 +693,21 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
       status: 201,
       headers: writeHeaders({}),
       body: z.object({
+        external_id: z
+          .string()
+          .optional()
+          .describe("The merchant's own id for the member: seed 001's user_id (not all digits)"),
         email: z.email().max(254).optional(),
         phone: z.string().min(3).max(32).optional(),
         name: z.string().min(1).max(200).optional(),
       }),
       response: { 201: memberSchema.extend({ replayed }), ...errors },
-      handler: async ({ body, headers, app: client }) => {
-        const m = await createMemberOnce(ctx, body, keyOf(headers, client, 'create_member'));
+      handler: async ({ body: { external_id, ...body }, headers, app: client }) => {
+        const m = await createMemberOnce(
+          ctx,
+          { ...body, externalId: external_id },
+          keyOf(headers, client, 'create_member'),
+        );
         return { ...memberOut(m), replayed: m.replayed };
       },
     });

@@ -3,6 +3,7 @@ import { LosslessNumber } from 'lossless-json';
 import { z } from 'zod';
 import type { MemberSelector } from '../domain/members.ts';
 import { DomainError } from '../domain/errors.ts';
+import { isValidAccountNumber, isValidBsb, payIdType } from '../../contract/au-payments.ts';
 
 /**
  * A seed API's decimal amount: a JSON number (reaching us as its exact text, see http/json.ts) or a
@@ -12,6 +13,19 @@ export const decimalAmount = z
   .union([z.number(), z.string(), z.instanceof(LosslessNumber)], { error: 'must be a number' })
   .transform((v) => (v instanceof LosslessNumber ? v.value : v))
   .meta({ description: 'Decimal amount in major units, e.g. 50.00 (a JSON number, or a decimal string)' });
+
+/** Australian payout fields (the claim page's and seed 001's), checked with the contract's rules. */
+export const bsbField = z.string().refine(isValidBsb, 'must be a BSB: 6 digits, as 062-000 or 062000');
+export const accountNumberField = z
+  .string()
+  .refine(isValidAccountNumber, 'must be an account number of 5 to 9 digits');
+export const payidField = z
+  .string()
+  .max(254)
+  .refine(
+    (v) => payIdType(v) !== undefined,
+    'must be an email, an Australian mobile, or an ABN or ACN with a valid checksum',
+  );
 
 /** An id in a JSON body: a JSON integer, nothing coerced. */
 export const bodyId = z

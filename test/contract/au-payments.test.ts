@@ -3,6 +3,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  bsbDigits,
   isAuMobile,
   isValidAbn,
   isValidAccountNumber,
@@ -56,6 +57,16 @@ describe('Australian payment identifiers', () => {
         fc.pre(good !== undefined);
         expect(isValidAbn(good!)).toBe(true);
         expect(isValidAbn(`${good!.slice(0, 10)}${(Number(good![10]) + shift) % 10}`)).toBe(false);
+      }),
+    );
+  });
+
+  it('turns every valid BSB, with or without its dash, into its six digits', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^\d{6}$/), fc.boolean(), (digits, dashed) => {
+        const bsb = dashed ? `${digits.slice(0, 3)}-${digits.slice(3)}` : digits;
+        expect(isValidBsb(bsb)).toBe(true);
+        expect(bsbDigits(bsb)).toBe(digits);
       }),
     );
   });

@@ -50,6 +50,7 @@ describe('engine server', () => {
       '/api/v1/cashback/cashback/earn',
       '/api/v1/cashback/cards',
       '/new_purchase',
+      '/api/v2/cashbacks/withdraw',
       '/v1/earn',
       '/health',
     ]) {
