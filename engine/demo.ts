@@ -63,10 +63,11 @@ export function demoNotifier(write: (line: string) => void = (line) => console.l
 }
 
 /**
- * The earn requests a newcomer can paste, for the seed 002 route and the native one. Without
+ * The requests a newcomer can paste: an earn through the seed 002 route and the native one, and a
+ * cashout claim. Without
  * credentials they read them from the shell variables APP_ID and API_KEY.
  */
-export function earnCurls(
+export function demoCurls(
   baseUrl: string,
   cardId: number,
   credentials?: { appId: string; secret: string },
@@ -85,6 +86,12 @@ export function earnCurls(
     `  -H 'Content-Type: application/json' ${auth} \\`,
     `  -H 'Idempotency-Key: demo-earn-1' \\`,
     `  -d '{"program_id": ${cardId}, "member": {"email": "jane@example.com"}, "member_name": "Jane Citizen", "purchase_amount": 5000}'`,
+    '',
+    '# A cashout claim: open the "url" it answers in a browser (the claim page) and choose where the money goes:',
+    `curl -s -X POST ${baseUrl}/v1/claims \\`,
+    `  -H 'Content-Type: application/json' ${auth} \\`,
+    `  -H 'Idempotency-Key: demo-claim-1' \\`,
+    `  -d '{"amount": 2500, "currency": "AUD", "store_name": "Demo Store"}'`,
   ];
 }
 
@@ -101,7 +108,7 @@ export function describeDemo(state: DemoState, baseUrl: string, cli: string): st
       `  Program:  ${p.uniqueIdentifier}, card_id ${p.id}, ${p.currency}, ${formatPercent(p.cashbackBps)}% cashback, available at once`,
       '  One-time codes (OTP) are printed here, labelled "demo delivery": nothing is sent.',
       '',
-      ...earnCurls(baseUrl, p.id, { appId: state.appId, secret: state.secret }),
+      ...demoCurls(baseUrl, p.id, { appId: state.appId, secret: state.secret }),
     ];
   }
   if (state.kind === 'exists') {
@@ -112,7 +119,7 @@ export function describeDemo(state: DemoState, baseUrl: string, cli: string): st
       '  One-time codes (OTP) are printed here, labelled "demo delivery": nothing is sent.',
       '',
       'Then, with APP_ID and API_KEY set from its output:',
-      ...earnCurls(baseUrl, cardId),
+      ...demoCurls(baseUrl, cardId),
     ];
   }
   return [

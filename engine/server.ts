@@ -66,8 +66,21 @@ export interface Engine {
   }>;
   /** The webhook delivery worker, started with the engine. */
   webhooks: WebhookWorker;
+  /**
+   * Listens on the configured host and port and resolves with the URL people should use: the
+   * configured public URL, else where it listens. Without a configured public URL, claim URLs follow
+   * the address actually bound (a port of 0 picks a free one).
+   */
   listen(): Promise<string>;
   close(): Promise<void>;
+}
+
+/** The URL people should use: the configured public URL, else where we listen (wildcards as localhost). */
+export function publicBaseUrl(config: EngineConfig, listening: string): string {
+  if (config.publicUrl) return config.publicUrl.replace(/\/+$/, '');
+  const url = new URL(listening);
+  if (url.hostname === '[::]' || url.hostname === '0.0.0.0') url.hostname = 'localhost';
+  return url.origin;
 }
 
 export async function createEngine(options: EngineOptions): Promise<Engine> {
@@ -211,7 +224,9 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     sweep,
     webhooks,
     async listen() {
-      return app.listen({ host: config.host, port: config.port });
+      const url = publicBaseUrl(config, await app.listen({ host: config.host, port: config.port }));
+      ctx.settings.publicUrl = url;
+      return url;
     },
     async close() {
       clearInterval(timer);

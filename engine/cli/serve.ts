@@ -24,14 +24,6 @@ interface ServeFlags extends StoreFlags {
 /** How long shutdown may take before the process gives up waiting. */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 
-/** The URL people should use: the configured public URL, else where we listen (wildcards as localhost). */
-export function baseUrl(config: EngineConfig, listening: string): string {
-  if (config.publicUrl) return config.publicUrl.replace(/\/+$/, '');
-  const url = new URL(listening);
-  if (url.hostname === '[::]' || url.hostname === '0.0.0.0') url.hostname = 'localhost';
-  return url.origin;
-}
-
 /** How to run the CLI the way this process was started, for the hints we print. */
 function cliCommand(config: EngineConfig): string {
   const viaNpm = process.env['npm_lifecycle_event'] !== undefined;
@@ -48,6 +40,8 @@ function banner(config: EngineConfig, url: string): string {
     row('Seed APIs:', `${url}/api/v1/cashback (loyalty cashback, seed 002)`),
     row('', `${url}/new_purchase (partner cashback, seed 004)`),
     row('', `${url}/api/v2/cashbacks/withdraw (cashback withdrawal, seed 001)`),
+    row('', `${url}/cashout/... (noebs cashout, seed 000; cashout, seed 003)`),
+    row('Claims:', `${url}/c/<claim id> (the claim page customers open)`),
     row('Health:', `${url}/health`),
     row('Database:', `${config.db.path} (synchronous=${config.db.synchronous})`),
   ].join('\n');
@@ -77,13 +71,13 @@ export function registerServe(program: Command): void {
     const store = await openStore(config, 'create');
     let engine: Engine | undefined;
     let demo: DemoState | undefined;
-    let address: string;
+    let url: string;
     try {
       // Loaded here: Fastify and its plugins are most of the CLI's start-up time.
       const { createEngine } = await import('../server.ts');
       engine = await createEngine({ store, config, ...(opts.demo ? { notifier: demoNotifier() } : {}) });
       if (opts.demo) demo = await ensureDemoData(store, Date.now());
-      address = await engine.listen();
+      url = await engine.listen();
     } catch (error) {
       await closeAll(engine, store);
       const code = (error as { code?: unknown }).code;
@@ -126,7 +120,6 @@ export function registerServe(program: Command): void {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
 
-    const url = baseUrl(config, address);
     print(banner(config, url));
     if (demo) {
       print();

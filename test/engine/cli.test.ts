@@ -452,6 +452,13 @@ describe('serve', () => {
     const native = await curlAsPrinted(curlAt('/v1/earn'));
     expect(native.status).toBe(200);
     expect(native.body).toMatchObject({ cashback_earned: 250, currency: 'AUD' });
+    const claim = await curlAsPrinted(curlAt('/v1/claims'));
+    expect(claim.status).toBe(201);
+    expect(claim.body).toMatchObject({ status: 'created', amount: 2500, currency: 'AUD' });
+    const page = await fetch(String(claim.body['url']));
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>Your cashout</title>');
+    expect(printed).toContain(`Claims:    ${base}/c/<claim id>`);
 
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
