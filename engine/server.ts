@@ -22,6 +22,7 @@ import { claimPageRoutes } from './routes/claim-page.ts';
 import { healthRoutes } from './routes/health.ts';
 import { nativeRoutes } from './routes/native.ts';
 import { nativeClaimRoutes } from './routes/native-claims.ts';
+import { createPayoneerPayees } from './payouts/payoneer.ts';
 import { createPayPalConnect } from './payouts/paypal-connect.ts';
 import { paypalWebhookRoutes } from './routes/paypal-webhook.ts';
 import { seed000Routes } from './routes/seed-000-cashout.ts';
@@ -169,6 +170,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     seed003Routes(ctx, authenticate, {
       methods: providers.methods,
       paypalConnect: config.payouts.paypal ? createPayPalConnect(config.payouts.paypal) : undefined,
+      payoneer: config.payouts.payoneer ? createPayoneerPayees(config.payouts.payoneer) : undefined,
       onSubmitted: payouts.kick,
     }),
     { prefix: '/cashout' },

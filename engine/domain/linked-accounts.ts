@@ -5,9 +5,12 @@
 //   `state` bound to the member's pending link (random, single use, expiring); PayPal's callback gives a
 //   code, exchanged for the account's confirmed email, and the link becomes `linked` with that email
 //   sealed. Seed 003's PayPal cashouts are paid to it (member-cashouts.ts).
-// - Payoneer is not: there is no Payoneer client, so its link URL is this engine's own page saying so
-//   (the link stays `pending`). The Tipalti payee id is made here; no payee exists at Tipalti.
+// - Payoneer: the link URL is Payoneer's registration link for a payee id made here (payouts/payoneer.ts);
+//   Payoneer returns the member to this engine's page for the link, which asks Payoneer for the payee's
+//   status and marks the link `linked` once it is active. Nothing is paid to Payoneer (no payout client).
+// - Tipalti: the payee id is made here; no payee exists at Tipalti.
 import { randomBytes } from 'node:crypto';
+import type { PayoneerPayees } from '../payouts/payoneer.ts';
 import { PayPalLinkRefused, type PayPalConnect } from '../payouts/paypal-connect.ts';
 import { PayoutUnavailable } from '../payouts/provider.ts';
 import type { Tx } from '../store/store.ts';
@@ -90,40 +93,101 @@ async function requireMember(tx: Tx, memberId: number): Promise<void> {
   }
 }
 
+/** A provider's client, or the error that says which setting it needs. */
+function configured<T>(client: T | undefined, name: string, setting: string): T {
+  if (client === undefined) {
+    throw new DomainError(
+      'method_unavailable',
+      `${name} account linking is not configured here (${setting})`,
+    );
+  }
+  return client;
+}
+
 const newToken = () => randomBytes(24).toString('base64url');
 
 /** The member's PayPal or Payoneer link, made pending unless one exists. */
 const pendingLink = (
   tx: Tx,
-  input: { appId: string; memberId: number; provider: 'paypal' | 'payoneer' },
+  input: { appId: string; memberId: number; provider: 'paypal' | 'payoneer'; payeeId?: string },
   now: number,
-) => insertOnce(tx, { ...input, state: 'pending', token: newToken(), payeeId: null, sealed: null }, now);
+) =>
+  insertOnce(
+    tx,
+    { ...input, state: 'pending', token: newToken(), payeeId: input.payeeId ?? null, sealed: null },
+    now,
+  );
 
-/** Payoneer: the URL the member follows to link (this engine's own page); the same URL on a repeat. */
+/**
+ * Payoneer: Payoneer's registration link for the member's payee id (made with the link, kept), asked
+ * for afresh on every call; Payoneer sends the member back to this link's page (`payoneerReturn`).
+ */
 export async function linkPayoneer(
   ctx: DomainContext,
+  payoneer: PayoneerPayees | undefined,
   input: { appId: string; memberId: number },
 ): Promise<{ link: string }> {
-  return ctx.store.transact(async (tx) => {
+  const client = configured(payoneer, 'Payoneer', 'payouts.payoneer');
+  const link = await ctx.store.transact(async (tx) => {
     await requireMember(tx, input.memberId);
-    const { link } = await pendingLink(tx, { ...input, provider: 'payoneer' }, ctx.now());
-    return { link: linkUrl(ctx, link.link_token ?? '') };
+    const payeeId = `tb_${randomBytes(12).toString('hex')}`;
+    return (await pendingLink(tx, { ...input, provider: 'payoneer', payeeId }, ctx.now())).link;
   });
+  try {
+    const registration = await client.registrationLink({
+      payeeId: link.payee_id ?? '',
+      redirectUrl: linkUrl(ctx, link.link_token ?? ''),
+    });
+    return { link: registration };
+  } catch (error) {
+    if (error instanceof PayoutUnavailable) {
+      throw new DomainError('link_failed', `Payoneer gave no registration link: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+/**
+ * The page Payoneer returns the member to: Payoneer is asked whether the payee is active, and a pending
+ * link becomes `linked` when it is. Undefined for a token that is no Payoneer link.
+ */
+export async function payoneerReturn(
+  ctx: DomainContext,
+  payoneer: PayoneerPayees | undefined,
+  token: string,
+): Promise<{ state: 'pending' | 'linked' } | undefined> {
+  const link = await ctx.store.read((tx) =>
+    tx.one<{ id: number; state: 'pending' | 'linked'; payee_id: string }>(
+      "SELECT id, state, payee_id FROM linked_payout_accounts WHERE provider = 'payoneer' AND link_token = ?",
+      [token],
+    ),
+  );
+  if (!link || link.state === 'linked') return link && { state: link.state };
+  let active: boolean;
+  try {
+    active = await configured(payoneer, 'Payoneer', 'payouts.payoneer').isActive(link.payee_id);
+  } catch (error) {
+    if (error instanceof PayoutUnavailable) {
+      throw new DomainError(
+        'link_failed',
+        `Payoneer could not say whether you are registered: ${error.message}`,
+      );
+    }
+    throw error;
+  }
+  if (!active) return { state: 'pending' };
+  await ctx.store.transact((tx) =>
+    tx.run(
+      "UPDATE linked_payout_accounts SET state = 'linked', updated_at = ? WHERE id = ? AND state = 'pending'",
+      [ctx.now(), link.id],
+    ),
+  );
+  return { state: 'linked' };
 }
 
 /** Where PayPal sends the member's browser back after they sign in (the return URL set for the app). */
 export const paypalRedirectUri = (ctx: DomainContext) =>
   `${ctx.settings.publicUrl}/cashout/link/paypal/callback`;
-
-function requireConnect(connect: PayPalConnect | undefined): PayPalConnect {
-  if (!connect) {
-    throw new DomainError(
-      'method_unavailable',
-      'PayPal account linking is not configured here (payouts.paypal)',
-    );
-  }
-  return connect;
-}
 
 /**
  * PayPal: the "Log in with PayPal" URL, its `state` bound to the member's link. A repeat answers the same
@@ -135,7 +199,7 @@ export async function startPayPalLink(
   connect: PayPalConnect | undefined,
   input: { appId: string; memberId: number },
 ): Promise<{ link: string }> {
-  const paypal = requireConnect(connect);
+  const paypal = configured(connect, 'PayPal', 'payouts.paypal');
   return ctx.store.transact(async (tx) => {
     await requireMember(tx, input.memberId);
     const now = ctx.now();
@@ -162,7 +226,7 @@ export async function completePayPalLink(
   connect: PayPalConnect | undefined,
   input: { state: string; code: string },
 ): Promise<void> {
-  const paypal = requireConnect(connect);
+  const paypal = configured(connect, 'PayPal', 'payouts.paypal');
   const link = await ctx.store.transact(async (tx) => {
     const now = ctx.now();
     const row = await tx.one<{ id: number; member_id: number; oauth_state_expires_at: number }>(
@@ -251,17 +315,4 @@ export async function unlinkAccount(ctx: DomainContext, input: { memberId: numbe
     );
     if (!removed) throw new DomainError('not_found', 'No linked Payoneer account');
   });
-}
-
-/** What the link page shows: the provider and the link's state, or undefined for an unknown token. */
-export async function linkByToken(
-  ctx: DomainContext,
-  token: string,
-): Promise<{ provider: string; state: string } | undefined> {
-  return ctx.store.read((tx) =>
-    tx.one<{ provider: string; state: string }>(
-      'SELECT provider, state FROM linked_payout_accounts WHERE link_token = ?',
-      [token],
-    ),
-  );
 }

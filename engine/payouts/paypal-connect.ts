@@ -62,6 +62,21 @@ const UserInfoSchema = z.object({
     .optional(),
 });
 
+/**
+ * The email a userinfo answer gives us to pay: the primary address when it is confirmed (that is where
+ * PayPal delivers payouts to the account), else another confirmed one. None is `PayPalLinkRefused`.
+ */
+export function parseUserInfo(text: string): string {
+  const confirmed = (readJson(text, UserInfoSchema, 'the user info').emails ?? []).filter(
+    (e) => e.confirmed === true && z.email().safeParse(e.value).success,
+  );
+  const email = (confirmed.find((e) => e.primary === true) ?? confirmed[0])?.value;
+  if (email === undefined) {
+    throw new PayPalLinkRefused('This PayPal account has no confirmed email address to pay to');
+  }
+  return email;
+}
+
 export function createPayPalConnect(options: PayPalOptions): PayPalConnect {
   const opts = readOptions(PayPalOptionsSchema, options, 'PayPal');
   const base = paypalBaseUrl(opts);
@@ -126,15 +141,7 @@ export function createPayPalConnect(options: PayPalOptions): PayPalConnect {
     if (answer.status !== 200) {
       throw new PayPalLinkRefused(`PayPal did not show the account's details (HTTP ${answer.status})`);
     }
-    const confirmed = (readJson(answer.text, UserInfoSchema, 'the user info').emails ?? []).filter(
-      (e) => e.confirmed === true && z.email().safeParse(e.value).success,
-    );
-    // The primary address when it is confirmed: that is where PayPal delivers payouts to the account.
-    const email = (confirmed.find((e) => e.primary === true) ?? confirmed[0])?.value;
-    if (email === undefined) {
-      throw new PayPalLinkRefused('This PayPal account has no confirmed email address to pay to');
-    }
-    return email;
+    return parseUserInfo(answer.text);
   }
 
   return { authorizeUrl, verifiedEmail };

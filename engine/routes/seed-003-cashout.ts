@@ -6,8 +6,9 @@
 //   methods a configured payout provider pays are accepted: PayPal (through PayPal or the sandbox);
 //   no provider here pays to Payoneer or Tipalti, so those are refused as an invalid provider.
 // - POST /cashout/link: PayPal answers the "Log in with PayPal" URL and
-//   GET /cashout/link/paypal/callback finishes the link (needs payouts.paypal); Payoneer answers this
-//   engine's own page (no Payoneer client yet); Tipalti creates a payee from the documented fields,
+//   GET /cashout/link/paypal/callback finishes the link (needs payouts.paypal); Payoneer answers
+//   Payoneer's registration link, and GET /cashout/link/:token, where Payoneer returns the member, asks
+//   Payoneer whether they are registered (needs payouts.payoneer); Tipalti creates a payee from the documented fields,
 //   kept here, and answers `alreadyExists` on a repeat. POST /cashout/unlink: Payoneer only.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -16,8 +17,8 @@ import { DomainError } from '../domain/errors.ts';
 import {
   completePayPalLink,
   createTipaltiPayee,
-  linkByToken,
   linkPayoneer,
+  payoneerReturn,
   startPayPalLink,
   unlinkAccount,
 } from '../domain/linked-accounts.ts';
@@ -31,6 +32,7 @@ import {
   type ApiStyle,
   type Authenticate,
 } from '../http/api.ts';
+import type { PayoneerPayees } from '../payouts/payoneer.ts';
 import type { PayPalConnect } from '../payouts/paypal-connect.ts';
 import type { PayoutMethodKind } from '../payouts/provider.ts';
 
@@ -130,6 +132,8 @@ export interface Seed003Options {
   methods: readonly PayoutMethodKind[];
   /** "Log in with PayPal", when payouts.paypal is configured. */
   paypalConnect: PayPalConnect | undefined;
+  /** Payoneer's payee onboarding, when payouts.payoneer is configured. */
+  payoneer: PayoneerPayees | undefined;
   /** A cashout was submitted: the payout worker need not wait for its next look. */
   onSubmitted: () => void;
 }
@@ -137,7 +141,7 @@ export interface Seed003Options {
 export function seed003Routes(ctx: DomainContext, authenticate: Authenticate, options: Seed003Options) {
   return async function routes(app: FastifyInstance) {
     await app.register(processRoute(ctx, authenticate, options));
-    await app.register(linkRoutes(ctx, authenticate, options.paypalConnect));
+    await app.register(linkRoutes(ctx, authenticate, options));
     await app.register(unlinkRoute(ctx, authenticate));
   };
 }
@@ -236,7 +240,11 @@ function processRoute(
   };
 }
 
-function linkRoutes(ctx: DomainContext, authenticate: Authenticate, paypal: PayPalConnect | undefined) {
+function linkRoutes(
+  ctx: DomainContext,
+  authenticate: Authenticate,
+  { paypalConnect: paypal, payoneer }: Seed003Options,
+) {
   const style = styleWith('Internal error; it has been logged');
   return async function routes(app: FastifyInstance) {
     apiPlugin(app, style, { notFound: false });
@@ -245,7 +253,7 @@ function linkRoutes(ctx: DomainContext, authenticate: Authenticate, paypal: PayP
       url: '/link',
       summary: 'Link a cashout method (seed 003)',
       description:
-        'PayPal: answers the "Log in with PayPal" URL to follow (422 when payouts.paypal is not configured); once the member signs in, PayPal returns to GET /cashout/link/paypal/callback and the account is linked with its confirmed email. Payoneer: answers a link URL to follow (this engine has no Payoneer client yet: the URL is its own page saying so, and the link stays pending). Tipalti: creates a payee from payeeType (Individual: firstName, lastName; Company: companyName), email, address {street1, street2?, city, state?, zip?, country}, phone?, taxDetails?, paymentMethod?; kept here, sealed, under a payee id made here; a repeat answers the first payee id with alreadyExists true. Send the member token as X-Member-Token.',
+        'PayPal: answers the "Log in with PayPal" URL to follow (422 when payouts.paypal is not configured); once the member signs in, PayPal returns to GET /cashout/link/paypal/callback and the account is linked with its confirmed email. Payoneer: answers the registration link Payoneer makes for the member (422 when payouts.payoneer is not configured); Payoneer returns the member to this engine, which asks Payoneer for the payee status and links the account once it is active. Tipalti: creates a payee from payeeType (Individual: firstName, lastName; Company: companyName), email, address {street1, street2?, city, state?, zip?, country}, phone?, taxDetails?, paymentMethod?; kept here, sealed, under a payee id made here; a repeat answers the first payee id with alreadyExists true. Send the member token as X-Member-Token.',
       tags,
       scope: 'cashback_write',
       body: z
@@ -284,7 +292,7 @@ function linkRoutes(ctx: DomainContext, authenticate: Authenticate, paypal: PayP
           const { link } =
             provider === 'paypal'
               ? await startPayPalLink(ctx, paypal, member)
-              : await linkPayoneer(ctx, member);
+              : await linkPayoneer(ctx, payoneer, member);
           return {
             status: 'success',
             data: { message: 'Cashout link created successfully', link, provider, method: 'link' },
@@ -318,17 +326,20 @@ function linkRoutes(ctx: DomainContext, authenticate: Authenticate, paypal: PayP
       return 'Your PayPal account is linked: cashouts to PayPal are paid to it. You can close this page.\n';
     });
 
-    // The Payoneer link URL's page: plain text (nothing in it can run) saying what is not done here.
+    // Where Payoneer returns the member after registering: plain text saying where the link stands.
     app.get('/link/:token', { schema: { hide: true } }, async (req, reply) => {
       plainPage(reply);
-      const link = await linkByToken(ctx, (req.params as { token: string }).token);
+      let link: Awaited<ReturnType<typeof payoneerReturn>>;
+      try {
+        link = await payoneerReturn(ctx, payoneer, (req.params as { token: string }).token);
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        return reply.code(error.status).send(`${error.message}\n`);
+      }
       if (!link) return reply.code(404).send('No such link\n');
-      const name = link.provider === 'paypal' ? 'PayPal' : 'Payoneer';
-      return [
-        `Linking your ${name} account: ${link.state}.`,
-        `This cashout service cannot link ${name} accounts yet; your request is kept.`,
-        'Until then, cash out with a claim link and enter your payout details there.',
-      ].join('\n');
+      return link.state === 'linked'
+        ? 'Your Payoneer account is linked. You can close this page.\n'
+        : 'Payoneer has not approved your account yet. Open this page again once it has.\n';
     });
   };
 }
