@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { NoebsOptionsSchema } from './payouts/noebs.ts';
+import { PayoneerOptionsSchema } from './payouts/payoneer.ts';
 import { PayPalOptionsSchema } from './payouts/paypal.ts';
 import { PAYOUT_PROVIDERS, providerRoutes } from './payouts/providers.ts';
 import { isAddressRange, WebhookUrl } from './webhooks/address-policy.ts';
@@ -119,6 +120,8 @@ export const EngineConfigSchema = z
           .default('sandbox'),
         paypal: PayPalOptionsSchema.optional(),
         noebs: NoebsOptionsSchema.optional(),
+        /** Payoneer payee onboarding for seed 003's /cashout/link (Payoneer pays nothing here). */
+        payoneer: PayoneerOptionsSchema.optional(),
       })
       .superRefine((p, issue) => {
         const { problems, uses } = providerRoutes(p.provider);
@@ -164,6 +167,7 @@ const env: Record<string, (v: string) => [string[], unknown]> = {
   // Provider secrets may stay out of the config file.
   TILLBACK_PAYPAL_CLIENT_SECRET: (v) => [['payouts', 'paypal', 'clientSecret'], v],
   TILLBACK_NOEBS_AUTHORIZATION: (v) => [['payouts', 'noebs', 'authorization'], v],
+  TILLBACK_PAYONEER_CLIENT_SECRET: (v) => [['payouts', 'payoneer', 'clientSecret'], v],
 };
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown) {

@@ -22,6 +22,8 @@ import { claimPageRoutes } from './routes/claim-page.ts';
 import { healthRoutes } from './routes/health.ts';
 import { nativeRoutes } from './routes/native.ts';
 import { nativeClaimRoutes } from './routes/native-claims.ts';
+import { createPayoneerPayees } from './payouts/payoneer.ts';
+import { createPayPalConnect } from './payouts/paypal-connect.ts';
 import { paypalWebhookRoutes } from './routes/paypal-webhook.ts';
 import { seed000Routes } from './routes/seed-000-cashout.ts';
 import { seed001Routes } from './routes/seed-001-withdraw.ts';
@@ -177,7 +179,15 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   );
   if (providers.paypal) await app.register(paypalWebhookRoutes(providers.paypal, payouts));
   await app.register(seed000Routes(ctx, authenticate, providers.methods), { prefix: '/cashout' });
-  await app.register(seed003Routes(ctx, authenticate, providers.methods), { prefix: '/cashout' });
+  await app.register(
+    seed003Routes(ctx, authenticate, {
+      methods: providers.methods,
+      paypalConnect: config.payouts.paypal ? createPayPalConnect(config.payouts.paypal) : undefined,
+      payoneer: config.payouts.payoneer ? createPayoneerPayees(config.payouts.payoneer) : undefined,
+      onSubmitted: payouts.kick,
+    }),
+    { prefix: '/cashout' },
+  );
   await app.register(
     seed001Routes(ctx, authenticate, { methods: providers.methods, onSubmitted: payouts.kick }),
     { prefix: '/api/v2/cashbacks' },

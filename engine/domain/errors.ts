@@ -26,7 +26,9 @@ export type ErrorCode =
   | 'rate_limited'
   | 'delivery_failed'
   /** No configured payout provider pays by the method a request needs. */
-  | 'method_unavailable';
+  | 'method_unavailable'
+  /** A provider did not complete an account link (it refused, or could not be asked). */
+  | 'link_failed';
 
 const statusOf: Record<ErrorCode, number> = {
   validation_error: 400,
@@ -53,6 +55,7 @@ const statusOf: Record<ErrorCode, number> = {
   method_unavailable: 422,
   pin_locked: 423,
   rate_limited: 429,
+  link_failed: 502,
   delivery_failed: 503,
 };
 

@@ -1,12 +1,16 @@
 // A cashout a signed-in member asks for (seed 003's /cashout/process): a member-funded claim for
-// the member's own cashback, so the balance is checked and held at once and the member says where
-// the money goes on the claim page. The program is the one the member has cashback in, or named.
-import type { PayoutMethodKind } from '../payouts/provider.ts';
+// the member's own cashback, so the balance is checked and held at once. Seed 003's PayPal cashout is
+// paid to the PayPal account the member linked (linked-accounts.ts): the claim is created already
+// submitted with that email, in one transaction, like a seed 001 withdrawal, and the payout worker pays
+// it. The program is the one the member has cashback in, or named.
 import type { Tx } from '../store/store.ts';
-import { createClaim, type Claim } from './claims.ts';
+import { claimOf, insertClaim, loadClaim, submitMethod, type Claim } from './claims.ts';
 import type { DomainContext } from './context.ts';
 import { DomainError } from './errors.ts';
-import type { IdempotencyKey, Replayable } from './idempotency.ts';
+import { idempotent, type IdempotencyKey, type Replayable } from './idempotency.ts';
+import { linkedPayPalEmail } from './linked-accounts.ts';
+
+export const NOT_LINKED = 'PayPal account not linked: link one with POST /cashout/link first';
 
 export async function memberCashout(
   ctx: DomainContext,
@@ -16,22 +20,31 @@ export async function memberCashout(
     memberId: number;
     programId?: number | undefined;
     amount: number;
-    method: PayoutMethodKind;
   },
   key: IdempotencyKey | undefined,
 ): Promise<Replayable<Claim>> {
-  const programId = input.programId ?? (await ctx.store.read((tx) => soleProgramOf(tx, input.memberId)));
-  return createClaim(
-    ctx,
-    {
-      appId: input.appId,
-      funding: { kind: 'member', programId, member: { id: input.memberId } },
-      amount: input.amount,
-      storeName: input.storeName,
-      methods: [input.method],
-    },
-    key,
-  );
+  return ctx.store.transact(async (tx) => {
+    const now = ctx.now();
+    const done = await idempotent(tx, key, { op: 'member_cashout', ...input }, now, async () => {
+      const email = await linkedPayPalEmail(ctx, tx, input.memberId);
+      if (email === undefined) throw new DomainError('method_unavailable', NOT_LINKED);
+      const programId = input.programId ?? (await soleProgramOf(tx, input.memberId));
+      const created = await insertClaim(
+        ctx,
+        tx,
+        {
+          appId: input.appId,
+          funding: { kind: 'member', programId, member: { id: input.memberId } },
+          amount: input.amount,
+          storeName: input.storeName,
+          methods: ['paypal'],
+        },
+        now,
+      );
+      return { id: (await submitMethod(ctx, tx, created, { kind: 'paypal', email }, now)).id };
+    });
+    return { ...claimOf(ctx, await loadClaim(tx, done.id), now), replayed: done.replayed };
+  });
 }
 
 /**

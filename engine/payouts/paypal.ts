@@ -39,11 +39,19 @@ export const PAYPAL_BASE_URLS = {
   live: 'https://api-m.paypal.com',
 } as const;
 
+/** Where "Log in with PayPal" sends the member to sign in (paypal-connect.ts). */
+export const PAYPAL_AUTHORIZE_URLS = {
+  sandbox: 'https://www.sandbox.paypal.com/signin/authorize',
+  live: 'https://www.paypal.com/signin/authorize',
+} as const;
+
 export const PayPalOptionsSchema = z
   .object({
     environment: z.enum(['sandbox', 'live']).default('sandbox'),
     /** Overrides the environment's base URL (a proxy, or a local server in tests). */
     baseUrl: z.url().optional(),
+    /** Overrides the environment's "Log in with PayPal" authorize URL (a local server in tests). */
+    authorizeUrl: z.url().optional(),
     clientId: z.string().min(1, 'clientId is required'),
     clientSecret: z.string().min(1, 'clientSecret is required'),
     /** The id PayPal gave the webhook subscription; needed to verify webhook events. */
@@ -216,7 +224,8 @@ export function parseBatch(text: string, payoutId: string): PayoutOutcome {
   return outcomeOfBatch(readJson(text, BatchSchema, 'the payout batch'), payoutId);
 }
 
-function readJson<T>(text: string, schema: z.ZodType<T>, what: string): T {
+/** A PayPal answer read with `schema`; unreadable or incomplete is `PayoutUnavailable` (nothing decided). */
+export function readJson<T>(text: string, schema: z.ZodType<T>, what: string): T {
   let value: unknown;
   try {
     value = JSON.parse(text);

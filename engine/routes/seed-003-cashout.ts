@@ -1,17 +1,27 @@
 // Seed 003 in its document's shape, errors {"status":"error","message"} with the documented messages.
 // "Connected" is the app's credentials plus the member's token (X-Member-Token from the OTP exchange).
 // - POST /cashout/process {"type", "amount" (cents), "provider"} holds the balance at once as a
-//   member-funded claim; `data.url` (our addition) is where the member says where the money goes. Only
+//   member-funded claim, submitted to the member's linked PayPal account (a payout provider that pays
+//   PayPal then pays it); `data.url` (our addition) is the claim's page, for its live status. Only
 //   methods a configured payout provider pays are accepted: PayPal (through PayPal or the sandbox);
 //   no provider here pays to Payoneer or Tipalti, so those are refused as an invalid provider.
-// - POST /cashout/link: PayPal and Payoneer answer a link URL (this engine's own page: there is no
-//   PayPal or Payoneer account-linking client); Tipalti creates a payee from the documented fields,
+// - POST /cashout/link: PayPal answers the "Log in with PayPal" URL and
+//   GET /cashout/link/paypal/callback finishes the link (needs payouts.paypal); Payoneer answers
+//   Payoneer's registration link, and GET /cashout/link/:token, where Payoneer returns the member, asks
+//   Payoneer whether they are registered (needs payouts.payoneer); Tipalti creates a payee from the documented fields,
 //   kept here, and answers `alreadyExists` on a repeat. POST /cashout/unlink: Payoneer only.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { DomainContext } from '../domain/context.ts';
 import { DomainError } from '../domain/errors.ts';
-import { createTipaltiPayee, linkAccount, linkByToken, unlinkAccount } from '../domain/linked-accounts.ts';
+import {
+  completePayPalLink,
+  createTipaltiPayee,
+  linkPayoneer,
+  payoneerReturn,
+  startPayPalLink,
+  unlinkAccount,
+} from '../domain/linked-accounts.ts';
 import { verifyMemberToken } from '../domain/member-auth.ts';
 import { memberCashout } from '../domain/member-cashouts.ts';
 import {
@@ -22,6 +32,8 @@ import {
   type ApiStyle,
   type Authenticate,
 } from '../http/api.ts';
+import type { PayoneerPayees } from '../payouts/payoneer.ts';
+import type { PayPalConnect } from '../payouts/paypal-connect.ts';
 import type { PayoutMethodKind } from '../payouts/provider.ts';
 
 const NOT_AUTHENTICATED = 'User not authenticated';
@@ -115,20 +127,30 @@ function payeeProblem(error: z.ZodError): string {
   return `Invalid ${first?.path.join('.') || 'body'}: ${first?.message ?? 'not a payee'}`;
 }
 
-/** `methods`: what the configured payout providers pay; /process offers only those. */
-export function seed003Routes(
-  ctx: DomainContext,
-  authenticate: Authenticate,
-  methods: readonly PayoutMethodKind[],
-) {
+export interface Seed003Options {
+  /** What the configured payout providers pay; /process offers only those. */
+  methods: readonly PayoutMethodKind[];
+  /** "Log in with PayPal", when payouts.paypal is configured. */
+  paypalConnect: PayPalConnect | undefined;
+  /** Payoneer's payee onboarding, when payouts.payoneer is configured. */
+  payoneer: PayoneerPayees | undefined;
+  /** A cashout was submitted: the payout worker need not wait for its next look. */
+  onSubmitted: () => void;
+}
+
+export function seed003Routes(ctx: DomainContext, authenticate: Authenticate, options: Seed003Options) {
   return async function routes(app: FastifyInstance) {
-    await app.register(processRoute(ctx, authenticate, methods));
-    await app.register(linkRoutes(ctx, authenticate));
+    await app.register(processRoute(ctx, authenticate, options));
+    await app.register(linkRoutes(ctx, authenticate, options));
     await app.register(unlinkRoute(ctx, authenticate));
   };
 }
 
-function processRoute(ctx: DomainContext, authenticate: Authenticate, methods: readonly PayoutMethodKind[]) {
+function processRoute(
+  ctx: DomainContext,
+  authenticate: Authenticate,
+  { methods, onSubmitted }: Seed003Options,
+) {
   const style = styleWith('Failed to deduct balance');
   return async function routes(app: FastifyInstance) {
     apiPlugin(app, style, { notFound: false }); // seed 000's plugin answers unknown /cashout paths
@@ -137,7 +159,7 @@ function processRoute(ctx: DomainContext, authenticate: Authenticate, methods: r
       url: '/process',
       summary: 'Process a cashout (seed 003)',
       description:
-        "Checks the signed-in member's balance and holds the amount as a member-funded claim (status pending). Send the member token as X-Member-Token. program_id (our addition) names the program when the member has cashback in more than one. An Idempotency-Key header makes retries safe. Only provider paypal is paid (when a configured payout provider pays PayPal); payoneer and tipalti are refused.",
+        "Checks the signed-in member's balance and holds the amount as a member-funded claim (status pending). Send the member token as X-Member-Token. program_id (our addition) names the program when the member has cashback in more than one. An Idempotency-Key header makes retries safe. Only provider paypal is paid (when a configured payout provider pays PayPal), to the PayPal account the member linked with /cashout/link (422 without one); payoneer and tipalti are refused.",
       tags,
       scope: 'cashback_write',
       // The document's own messages are given by the handler, so the fields are read loosely here.
@@ -156,7 +178,7 @@ function processRoute(ctx: DomainContext, authenticate: Authenticate, methods: r
             amount: z.number().int(),
             type: z.string(),
             status: z.literal('pending'),
-            url: z.string().describe('Where the member says where the money goes'),
+            url: z.string().describe("The claim's page: the cashout's live status"),
           }),
         }),
         ...errorResponses,
@@ -197,10 +219,10 @@ function processRoute(ctx: DomainContext, authenticate: Authenticate, methods: r
             memberId,
             programId: body.program_id as number | undefined,
             amount: body.amount,
-            method: 'paypal',
           },
           key ? { appId: client.appId, scope: 'seed003:process', key } : undefined,
         );
+        if (!claim.replayed) onSubmitted();
         return {
           status: 'success',
           data: {
@@ -218,7 +240,11 @@ function processRoute(ctx: DomainContext, authenticate: Authenticate, methods: r
   };
 }
 
-function linkRoutes(ctx: DomainContext, authenticate: Authenticate) {
+function linkRoutes(
+  ctx: DomainContext,
+  authenticate: Authenticate,
+  { paypalConnect: paypal, payoneer }: Seed003Options,
+) {
   const style = styleWith('Internal error; it has been logged');
   return async function routes(app: FastifyInstance) {
     apiPlugin(app, style, { notFound: false });
@@ -227,7 +253,7 @@ function linkRoutes(ctx: DomainContext, authenticate: Authenticate) {
       url: '/link',
       summary: 'Link a cashout method (seed 003)',
       description:
-        'PayPal and Payoneer: answers a link URL to follow (this engine has no PayPal or Payoneer account-linking client: the URL is its own page saying so, and the link stays pending). Tipalti: creates a payee from payeeType (Individual: firstName, lastName; Company: companyName), email, address {street1, street2?, city, state?, zip?, country}, phone?, taxDetails?, paymentMethod?; kept here, sealed, under a payee id made here; a repeat answers the first payee id with alreadyExists true. Send the member token as X-Member-Token.',
+        'PayPal: answers the "Log in with PayPal" URL to follow (422 when payouts.paypal is not configured); once the member signs in, PayPal returns to GET /cashout/link/paypal/callback and the account is linked with its confirmed email. Payoneer: answers the registration link Payoneer makes for the member (422 when payouts.payoneer is not configured); Payoneer returns the member to this engine, which asks Payoneer for the payee status and links the account once it is active. Tipalti: creates a payee from payeeType (Individual: firstName, lastName; Company: companyName), email, address {street1, street2?, city, state?, zip?, country}, phone?, taxDetails?, paymentMethod?; kept here, sealed, under a payee id made here; a repeat answers the first payee id with alreadyExists true. Send the member token as X-Member-Token.',
       tags,
       scope: 'cashback_write',
       body: z
@@ -262,7 +288,11 @@ function linkRoutes(ctx: DomainContext, authenticate: Authenticate) {
           throw new DomainError('validation_error', 'Missing required parameter: provider');
         }
         if (provider === 'paypal' || provider === 'payoneer') {
-          const { link } = await linkAccount(ctx, { appId: client.appId, memberId, provider });
+          const member = { appId: client.appId, memberId };
+          const { link } =
+            provider === 'paypal'
+              ? await startPayPalLink(ctx, paypal, member)
+              : await linkPayoneer(ctx, payoneer, member);
           return {
             status: 'success',
             data: { message: 'Cashout link created successfully', link, provider, method: 'link' },
@@ -279,22 +309,46 @@ function linkRoutes(ctx: DomainContext, authenticate: Authenticate) {
       },
     });
 
-    // The link URL's page: plain text (nothing in it can run) saying what is and is not done here.
+    // PayPal sends the member's browser here after they sign in. Plain text, like the page below.
+    app.get('/link/paypal/callback', { schema: { hide: true } }, async (req, reply) => {
+      plainPage(reply);
+      const { code, state } = req.query as Record<string, unknown>;
+      if (typeof state !== 'string' || state === '' || typeof code !== 'string' || code === '') {
+        // No code: the member cancelled at PayPal (or this is not PayPal's redirect). Nothing changes.
+        return reply.code(400).send('Your PayPal account was not linked: PayPal sent no sign-in.\n');
+      }
+      try {
+        await completePayPalLink(ctx, paypal, { state, code });
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        return reply.code(error.status).send(`${error.message}\n`);
+      }
+      return 'Your PayPal account is linked: cashouts to PayPal are paid to it. You can close this page.\n';
+    });
+
+    // Where Payoneer returns the member after registering: plain text saying where the link stands.
     app.get('/link/:token', { schema: { hide: true } }, async (req, reply) => {
-      void reply
-        .header('content-type', 'text/plain; charset=utf-8')
-        .header('content-security-policy', "default-src 'none'")
-        .header('cache-control', 'no-store');
-      const link = await linkByToken(ctx, (req.params as { token: string }).token);
+      plainPage(reply);
+      let link: Awaited<ReturnType<typeof payoneerReturn>>;
+      try {
+        link = await payoneerReturn(ctx, payoneer, (req.params as { token: string }).token);
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        return reply.code(error.status).send(`${error.message}\n`);
+      }
       if (!link) return reply.code(404).send('No such link\n');
-      const name = link.provider === 'paypal' ? 'PayPal' : 'Payoneer';
-      return [
-        `Linking your ${name} account: ${link.state}.`,
-        `This cashout service cannot link ${name} accounts yet; your request is kept.`,
-        'Until then, cash out with a claim link and enter your payout details there.',
-      ].join('\n');
+      return link.state === 'linked'
+        ? 'Your Payoneer account is linked. You can close this page.\n'
+        : 'Payoneer has not approved your account yet. Open this page again once it has.\n';
     });
   };
+}
+
+function plainPage(reply: FastifyReply): void {
+  void reply
+    .header('content-type', 'text/plain; charset=utf-8')
+    .header('content-security-policy', "default-src 'none'")
+    .header('cache-control', 'no-store');
 }
 
 function unlinkRoute(ctx: DomainContext, authenticate: Authenticate) {

@@ -1,17 +1,21 @@
 // Seed 003's /cashout/link and /cashout/unlink over HTTP on a real SQLite file, for a "connected"
 // member (app credentials plus a member token from a real OTP exchange): each documented request and
 // response, a repeat, every documented error message, and random bodies, each refusal changing nothing.
+// Payoneer's registration link and return go through the local Payoneer (test/fakes/payoneer-server.ts).
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { payoneerOptions, startFakePayoneer, type FakePayoneer } from '../fakes/payoneer-server.ts';
 import { startHarness, type Harness } from './harness.ts';
 
+let payoneer: FakePayoneer;
 let h: Harness;
 let till: Record<string, string>;
 let token: string;
 let n = 0;
 
 beforeEach(async () => {
-  h = await startHarness();
+  payoneer = await startFakePayoneer();
+  h = await startHarness({ payouts: { payoneer: payoneerOptions(payoneer) } });
   till = (await h.app(['cashback_read', 'cashback_write'])).headers;
   const post = (url: string, body: unknown) =>
     h.request({ method: 'POST', url, headers: { ...till, 'idempotency-key': `k${++n}` }, body });
@@ -23,7 +27,10 @@ beforeEach(async () => {
   });
   token = verified.body.member_token;
 });
-afterEach(() => h.close());
+afterEach(async () => {
+  await h.close();
+  await payoneer.close();
+});
 
 const connected = (): Record<string, string> => ({ ...till, 'x-member-token': token });
 const link = (body: unknown, headers = connected()) =>
@@ -49,31 +56,80 @@ const payee = {
 };
 
 describe('seed 003: POST /cashout/link', () => {
-  it('answers PayPal and Payoneer with a link URL, the same one on a repeat', async () => {
-    for (const provider of ['paypal', 'payoneer']) {
-      const res = await link({ provider });
-      expect(res.status).toBe(200);
-      expect(res.body).toEqual({
-        status: 'success',
-        data: {
-          message: 'Cashout link created successfully',
-          link: expect.stringMatching(/^http:\/\/127\.0\.0\.1:8080\/cashout\/link\/[\w-]{32}$/),
-          provider,
-          method: 'link',
-        },
-      });
-      expect((await link({ provider })).body.data.link).toBe(res.body.data.link);
-      const page = await h.request({ method: 'GET', url: new URL(res.body.data.link).pathname });
-      expect(page.status).toBe(200);
-      expect(page.text).toMatch(
-        new RegExp(`^Linking your ${provider === 'paypal' ? 'PayPal' : 'Payoneer'} account: pending\\.`),
-      );
-    }
+  // PayPal's link ("Log in with PayPal") is tested in seed-003-paypal-link.test.ts.
+  it("answers Payoneer's registration link, and links the account when Payoneer returns the member", async () => {
+    const res = await link({ provider: 'payoneer' });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      status: 'success',
+      data: {
+        message: 'Cashout link created successfully',
+        link: expect.stringMatching(new RegExp(`^${payoneer.url}/partners/lp\\.aspx\\?token=[0-9a-f]{32}$`)),
+        provider: 'payoneer',
+        method: 'link',
+      },
+    });
+    const [asked] = payoneer.linkBodies.map((b) => JSON.parse(b));
+    expect(asked).toEqual({
+      payee_id: expect.stringMatching(/^tb_[0-9a-f]{24}$/),
+      redirect_url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:8080\/cashout\/link\/[\w-]{32}$/),
+    });
     expect(await links()).toEqual([
-      { provider: 'paypal', state: 'pending', payee_id: null, details_sealed: null },
-      { provider: 'payoneer', state: 'pending', payee_id: null, details_sealed: null },
+      { provider: 'payoneer', state: 'pending', payee_id: asked.payee_id, details_sealed: null },
+    ]);
+    // A repeat asks Payoneer again, for the same payee.
+    const again = await link({ provider: 'payoneer' });
+    expect(JSON.parse(payoneer.linkBodies[1]!)).toEqual(asked);
+
+    // The member registers at Payoneer and is sent back to our page, which asks Payoneer.
+    const registered = await fetch(again.body.data.link, { redirect: 'manual' });
+    expect(registered.headers.get('location')).toBe(asked.redirect_url);
+    const page = await h.request({ method: 'GET', url: new URL(asked.redirect_url).pathname });
+    expect([page.status, page.text]).toEqual([
+      200,
+      'Your Payoneer account is linked. You can close this page.\n',
+    ]);
+    expect(await links()).toMatchObject([
+      { provider: 'payoneer', state: 'linked', payee_id: asked.payee_id },
     ]);
     expect((await h.request({ method: 'GET', url: '/cashout/link/not-a-token' })).status).toBe(404);
+  });
+
+  it('keeps the link pending until Payoneer approves the payee, and says why', async () => {
+    payoneer.approve = false;
+    const res = await link({ provider: 'payoneer' });
+    const redirect = JSON.parse(payoneer.linkBodies[0]!).redirect_url as string;
+    const path = new URL(redirect).pathname;
+    // Before registering, Payoneer does not know the payee (404): still pending.
+    expect((await h.request({ method: 'GET', url: path })).text).toMatch(/^Payoneer has not approved/);
+    await fetch(res.body.data.link, { redirect: 'manual' });
+    expect((await h.request({ method: 'GET', url: path })).text).toMatch(/^Payoneer has not approved/);
+    expect(await links()).toMatchObject([{ state: 'pending' }]);
+    payoneer.fail('status', 503);
+    const down = await h.request({ method: 'GET', url: path });
+    expect(down.status).toBe(502);
+    expect(down.text).toMatch(
+      /^Payoneer could not say whether you are registered: payee status: payoneer answered HTTP 503/,
+    );
+    payoneer.payees.set(JSON.parse(payoneer.linkBodies[0]!).payee_id, 'ACTIVE');
+    expect((await h.request({ method: 'GET', url: path })).text).toMatch(/^Your Payoneer account is linked/);
+    expect(await links()).toMatchObject([{ state: 'linked' }]);
+  });
+
+  it('answers 502 with the reason when Payoneer gives no registration link', async () => {
+    payoneer.fail('link', 503);
+    const res = await link({ provider: 'payoneer' });
+    expect([res.status, res.body]).toEqual([
+      502,
+      {
+        status: 'error',
+        message: 'Payoneer gave no registration link: registration link: payoneer answered HTTP 503',
+      },
+    ]);
+    payoneer.fail('token', 401);
+    expect((await link({ provider: 'payoneer' })).body.message).toBe(
+      'Payoneer gave no registration link: Payoneer refused our client credentials (HTTP 401)',
+    );
   });
 
   it('creates a Tipalti payee once, sealed, and says alreadyExists on a repeat', async () => {
@@ -166,6 +222,27 @@ describe('seed 003: POST /cashout/link', () => {
     expect(await links()).toEqual([]);
   });
 
+  it('says Payoneer linking is not configured when payouts.payoneer is not set, changing nothing', async () => {
+    await h.close();
+    h = await startHarness();
+    till = (await h.app(['cashback_read', 'cashback_write'])).headers;
+    const post = (url: string, body: unknown) =>
+      h.request({ method: 'POST', url, headers: { ...till, 'idempotency-key': `k${++n}` }, body });
+    const member = await post('/v1/members', { email: 'jo@example.com', name: 'Jo' });
+    const otp = await post('/v1/otp', { member: { id: member.body.member_id ?? member.body.id } });
+    const verified = await post('/v1/otp/verify', {
+      challenge_id: otp.body.challenge_id,
+      code: h.sent.at(-1)!.code,
+    });
+    token = verified.body.member_token;
+    const res = await link({ provider: 'payoneer' });
+    expect([res.status, res.body]).toEqual([
+      422,
+      { status: 'error', message: 'Payoneer account linking is not configured here (payouts.payoneer)' },
+    ]);
+    expect(await links()).toEqual([]);
+  });
+
   it('never fails in a 5xx or a changed store for random Tipalti bodies', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -188,14 +265,14 @@ describe('seed 003: POST /cashout/link', () => {
 describe('seed 003: POST /cashout/unlink', () => {
   it('unlinks a linked Payoneer account with the documented answer, then says it is not linked', async () => {
     await link({ provider: 'payoneer' });
-    await link({ provider: 'paypal' });
+    await link(payee);
     const res = await unlink({ provider: 'payoneer' });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       status: 'success',
       data: { message: 'Payoneer cashout method unlinked successfully', provider: 'payoneer' },
     });
-    expect((await links()).map((l) => l.provider)).toEqual(['paypal']);
+    expect((await links()).map((l) => l.provider)).toEqual(['tipalti']);
     const again = await unlink({ provider: 'payoneer' });
     expect(again.status).toBe(404);
     expect(again.body).toEqual({
@@ -206,7 +283,7 @@ describe('seed 003: POST /cashout/unlink', () => {
 
   it('answers each documented error and changes nothing', async () => {
     await link({ provider: 'payoneer' });
-    await link({ provider: 'paypal' });
+    await link(payee);
     const before = await links();
     const cases: [string, () => ReturnType<typeof unlink>, number, string][] = [
       ['no provider', () => unlink({}), 400, 'Missing required parameter: provider'],

@@ -1,10 +1,14 @@
 // Seed 003's POST /cashout/process over HTTP on a real SQLite file: the documented response for a
-// signed-in member (app credentials plus a member token from a real OTP exchange), the balance held
-// and visible, and each documented error message with nothing changed.
+// signed-in member (app credentials plus a member token from a real OTP exchange) whose PayPal account
+// is linked (through the local PayPal; paid by the sandbox), the balance held and visible, and each
+// documented error message with nothing changed.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EngineConfigInput } from '../../engine/config.ts';
+import { startFakePayPal, type FakePayPal } from '../fakes/paypal-server.ts';
 import { startHarness, type Harness } from './harness.ts';
+import { linkPayPal } from './paypal-sign-in.ts';
 
+let fake: FakePayPal;
 let h: Harness;
 let till: Record<string, string>;
 let program: number;
@@ -12,9 +16,15 @@ let memberId: number;
 let token: string;
 let n = 0;
 
-/** A signed-in member with cashback, on an engine with `config`. */
+/** A signed-in member with cashback and a linked PayPal account, on an engine with `config`. */
 async function connect(config: EngineConfigInput = {}) {
-  h = await startHarness(config);
+  const paypal = {
+    baseUrl: fake.url,
+    authorizeUrl: `${fake.url}/signin/authorize`,
+    clientId: fake.clientId,
+    clientSecret: fake.clientSecret,
+  };
+  h = await startHarness({ ...config, payouts: { paypal, ...config.payouts } });
   till = (await h.app(['cashback_read', 'cashback_write'])).headers;
   program = await h.program({ currency: 'USD', cashbackBps: 1000 });
   const post = (url: string, body: unknown) =>
@@ -32,9 +42,16 @@ async function connect(config: EngineConfigInput = {}) {
     code: h.sent.at(-1)!.code,
   });
   token = verified.body.member_token;
+  await linkPayPal(h, { ...till, 'x-member-token': token });
 }
-beforeEach(() => connect());
-afterEach(() => h.close());
+beforeEach(async () => {
+  fake = await startFakePayPal();
+  await connect();
+});
+afterEach(async () => {
+  await h.close();
+  await fake.close();
+});
 
 const processCashout = (
   body: unknown,
@@ -60,20 +77,21 @@ async function snapshot() {
 
 describe('seed 003: POST /cashout/process', () => {
   it('holds the amount and answers the documented response', async () => {
-    const res = await processCashout({ type: 'paypal', amount: 10_000, provider: 'paypal' });
+    // The sandbox's 9003 is PayPal's UNCLAIMED: the payout stays processing, so the hold stays.
+    const res = await processCashout({ type: 'paypal', amount: 9_003, provider: 'paypal' });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
       status: 'success',
       data: {
         message: 'Cashout processed successfully',
         cashout_id: expect.any(Number),
-        amount: 10_000,
+        amount: 9_003,
         type: 'paypal',
         status: 'pending',
         url: expect.stringMatching(/\/c\/[0-9a-f-]{36}$/),
       },
     });
-    expect(await balance()).toMatchObject({ available: 10_000, held: 10_000 });
+    expect(await balance()).toMatchObject({ available: 10_997, held: 9_003 });
     const history = await h.request({
       method: 'GET',
       url: `/v1/members/${memberId}/history?program_id=${program}`,
@@ -82,12 +100,16 @@ describe('seed 003: POST /cashout/process', () => {
     expect(history.body.entries[0]).toMatchObject({
       transaction_id: res.body.data.cashout_id,
       type: 'cashout',
-      amount: -10_000,
+      amount: -9_003,
     });
-    // The member finishes it on the claim page, which offers PayPal only.
+    // The claim was submitted at once, to the linked PayPal account; its page shows its status.
     const id = res.body.data.url.split('/c/')[1];
     const view = await h.request({ method: 'GET', url: `/v1/public/claims/${id}` });
-    expect(view.body.methods).toEqual(['paypal']);
+    expect(view.body).toMatchObject({
+      methods: ['paypal'],
+      status: expect.stringMatching(/^(submitted|processing)$/),
+      method: { kind: 'paypal' },
+    });
     expect(await h.ledgerProblems()).toEqual([]);
   });
 
@@ -167,7 +189,9 @@ describe('seed 003: POST /cashout/process', () => {
     const first = await processCashout({ type: 'paypal', amount: 3_000 }, headers);
     const again = await processCashout({ type: 'paypal', amount: 3_000 }, headers);
     expect(again.body.data.cashout_id).toBe(first.body.data.cashout_id);
-    expect(await balance()).toMatchObject({ available: 17_000, held: 3_000 });
+    // One hold of 3,000 (paid or still held by now: the sandbox pays it in the background).
+    expect(await balance()).toMatchObject({ available: 17_000 });
+    expect((await snapshot()).claims).toBe(1);
   });
   it('refuses PayPal when no configured payout provider pays PayPal accounts', async () => {
     await h.close();

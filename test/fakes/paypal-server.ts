@@ -1,10 +1,11 @@
-// A local PayPal (OAuth2 + Payouts v1 + webhook verification) on 127.0.0.1 that answers in PayPal's
-// documented shapes (see engine/payouts/paypal.ts for the sources). Tests script it: item statuses,
-// refusals, 5xx/429, requests that hang, token expiry, and the rule that decides webhook signatures.
+// A local PayPal (OAuth2 + Payouts v1 + webhook verification + "Log in with PayPal") on 127.0.0.1 that
+// answers in PayPal's documented shapes (see engine/payouts/paypal.ts and paypal-connect.ts for the
+// sources). Tests script it: item statuses, refusals, 5xx/429, requests that hang, token expiry, the
+// rule that decides webhook signatures, and the account that signs in at /signin/authorize.
 import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
-export type PayPalRoute = 'token' | 'create' | 'batch' | 'verify';
+export type PayPalRoute = 'token' | 'create' | 'batch' | 'verify' | 'authorize' | 'userinfo';
 export type Fault =
   | { kind: 'status'; status: number }
   | { kind: 'hang' }
@@ -31,6 +32,12 @@ export interface VerifyRequest {
   webhook_event: unknown;
 }
 
+/** The PayPal account that signs in at the fake's authorize page. */
+export interface FakeAccount {
+  email: string;
+  confirmed: boolean;
+}
+
 export interface FakePayPalOptions {
   clientId?: string;
   clientSecret?: string;
@@ -47,6 +54,10 @@ export interface FakePayPal {
   clientSecret: string;
   /** Tokens issued, and payout batches created, since start. */
   counts: { tokens: number; payoutsCreated: number; requests: Record<PayPalRoute, number> };
+  /** Who signs in when a member follows a "Log in with PayPal" URL to this fake. */
+  account: FakeAccount;
+  /** The query of each authorize request, in order. */
+  authorizeQueries: Record<string, string>[];
   batches: Map<string, FakeBatch>;
   /** Raw request bodies of POST /v1/payments/payouts, in order. */
   createBodies: string[];
@@ -90,7 +101,16 @@ export async function startFakePayPal(options: FakePayPalOptions = {}): Promise<
   const refusals: { status: number; body: object }[] = [];
   const batches = new Map<string, FakeBatch>();
   const byPayoutBatchId = new Map<string, FakeBatch>();
-  const counts = { tokens: 0, payoutsCreated: 0, requests: { token: 0, create: 0, batch: 0, verify: 0 } };
+  const counts = {
+    tokens: 0,
+    payoutsCreated: 0,
+    requests: { token: 0, create: 0, batch: 0, verify: 0, authorize: 0, userinfo: 0 },
+  };
+  const account: FakeAccount = { email: 'jane.paypal@example.com', confirmed: true };
+  const authorizeQueries: Record<string, string>[] = [];
+  // Authorization codes (single use) and member tokens, each bound to the account that signed in.
+  const codes = new Map<string, { account: FakeAccount; redirectUri: string }>();
+  const memberTokens = new Map<string, FakeAccount>();
   const createBodies: string[] = [];
   const verifyBodies: string[] = [];
 
@@ -167,7 +187,27 @@ export async function startFakePayPal(options: FakePayPalOptions = {}): Promise<
         .code(401)
         .send({ error: 'invalid_client', error_description: 'Client Authentication failed' });
     }
-    if (request.body !== 'grant_type=client_credentials') {
+    const form = new URLSearchParams(String(request.body));
+    if (form.get('grant_type') === 'authorization_code') {
+      const code = codes.get(form.get('code') ?? '');
+      if (code === undefined || code.redirectUri !== form.get('redirect_uri')) {
+        return reply
+          .code(400)
+          .send({ error: 'invalid_grant', error_description: 'Invalid authorization code' });
+      }
+      codes.delete(form.get('code') ?? ''); // an authorization code works once
+      const token = `A23AA${randomBytes(24).toString('hex')}`;
+      memberTokens.set(token, { ...code.account });
+      return reply.send({
+        token_type: 'Bearer',
+        expires_in: 28_800,
+        refresh_token: `R23AA${randomBytes(24).toString('hex')}`,
+        access_token: token,
+        scope: 'openid email',
+        nonce: randomBytes(8).toString('hex'),
+      });
+    }
+    if (String(request.body) !== 'grant_type=client_credentials') {
       return reply
         .code(400)
         .send({ error: 'unsupported_grant_type', error_description: 'Grant Type is NULL' });
@@ -338,6 +378,48 @@ export async function startFakePayPal(options: FakePayPalOptions = {}): Promise<
     return reply.send({ verification_status: rule(body) ? 'SUCCESS' : 'FAILURE' });
   });
 
+  // "Log in with PayPal": the member signs in (as `account`, no page) and is sent back with a code.
+  app.get('/signin/authorize', async (request, reply) => {
+    if (await faulted('authorize', reply)) return reply;
+    const query = request.query as Record<string, string>;
+    authorizeQueries.push(query);
+    const redirectUri = query.redirect_uri ?? '';
+    if (
+      query.client_id !== clientId ||
+      query.response_type !== 'code' ||
+      !(query.scope ?? '').split(' ').includes('openid') ||
+      !/^https?:\/\//.test(redirectUri)
+    ) {
+      return reply.code(400).send({ error: 'invalid_request', error_description: 'Invalid request' });
+    }
+    const code = `C21AA${randomBytes(24).toString('hex')}`;
+    codes.set(code, { account: { ...account }, redirectUri });
+    const back = new URL(redirectUri);
+    back.searchParams.set('code', code);
+    if (query.state !== undefined) back.searchParams.set('state', query.state);
+    return reply.redirect(back.toString(), 302);
+  });
+
+  app.get('/v1/identity/oauth2/userinfo', async (request, reply) => {
+    if (await faulted('userinfo', reply)) return reply;
+    const auth = request.headers.authorization ?? '';
+    const member = memberTokens.get(auth.startsWith('Bearer ') ? auth.slice(7) : '');
+    if (member === undefined) {
+      return reply.code(401).send({ error: 'invalid_token', error_description: 'Invalid access token' });
+    }
+    if ((request.query as Record<string, string>).schema !== 'paypalv1.1') {
+      return reply.code(400).send(error('INVALID_REQUEST', 'Request is not well-formed.'));
+    }
+    return reply.send({
+      user_id: `https://www.paypal.com/webapps/auth/identity/user/${randomBytes(16).toString('base64url')}`,
+      name: 'Jane Citizen',
+      given_name: 'Jane',
+      family_name: 'Citizen',
+      emails: [{ value: member.email, primary: true, confirmed: member.confirmed }],
+      verified_account: true,
+    });
+  });
+
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (address === null || typeof address === 'string') throw new Error('fake PayPal has no port');
@@ -354,6 +436,8 @@ export async function startFakePayPal(options: FakePayPalOptions = {}): Promise<
     clientId,
     clientSecret,
     counts,
+    account,
+    authorizeQueries,
     batches,
     createBodies,
     verifyBodies,

@@ -2,11 +2,14 @@
 // body, however malformed, is either a clear PayoutUnavailable or an outcome, and never a wrong 'paid'.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { CURRENCIES, MoneyError, parseAmount } from '../../../contract/money.ts';
 import { payoutAmount } from '../../../engine/payouts/amount.ts';
 import { quote } from '../../../engine/payouts/http.ts';
 import { parseStatusAnswer, parseTransferAnswer, requestUuid } from '../../../engine/payouts/noebs.ts';
+import { parsePayeeActive, parseRegistrationLink } from '../../../engine/payouts/payoneer.ts';
 import { parseBatch } from '../../../engine/payouts/paypal.ts';
+import { parseUserInfo, PayPalLinkRefused } from '../../../engine/payouts/paypal-connect.ts';
 import { PayoutUnavailable } from '../../../engine/payouts/provider.ts';
 
 const RUNS = { numRuns: 2000 };
@@ -171,6 +174,95 @@ describe('PayPal batch answers', () => {
           items.find((i) => i.payout_item?.sender_item_id === 'po_1') ??
           (items.length === 1 ? items[0] : undefined);
         expect(ours.transaction_status).toBe('SUCCESS');
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe('account link answers (PayPal userinfo, Payoneer onboarding)', () => {
+  const emailish = fc.oneof(fc.emailAddress(), fc.string({ maxLength: 12 }), oddValue);
+  const userInfo = fc.oneof(
+    fc.string(),
+    fc.json(),
+    fc
+      .record(
+        {
+          user_id: fc.string(),
+          emails: fc.oneof(
+            oddValue,
+            fc.array(
+              fc.record(
+                {
+                  value: emailish,
+                  primary: maybe(oddValue),
+                  confirmed: maybe(fc.oneof(fc.boolean(), oddValue)),
+                },
+                { requiredKeys: [] },
+              ),
+              { maxLength: 4 },
+            ),
+          ),
+        },
+        { requiredKeys: [] },
+      )
+      .map((v) => JSON.stringify(v)),
+  );
+
+  it('a PayPal email is only one the answer shows as confirmed, the primary first', () => {
+    fc.assert(
+      fc.property(userInfo, (text) => {
+        let email: string;
+        try {
+          email = parseUserInfo(text);
+        } catch (error) {
+          expect([PayoutUnavailable, PayPalLinkRefused]).toContain((error as Error).constructor);
+          return;
+        }
+        const emails: { value: unknown; primary?: unknown; confirmed?: unknown }[] = json(text).emails;
+        const confirmed = emails.filter((e) => e.confirmed === true);
+        expect(confirmed.map((e) => e.value)).toContain(email);
+        // When a confirmed primary address is a usable email, that is the one.
+        const primary = confirmed.find((e) => e.primary === true && z.email().safeParse(e.value).success);
+        if (primary !== undefined) expect(email).toBe(primary.value);
+      }),
+      RUNS,
+    );
+  });
+
+  it('a Payoneer link is exactly result.registration_link, and active only for status ACTIVE', () => {
+    const answer = fc.oneof(
+      fc.string(),
+      fc.json(),
+      fc
+        .record(
+          {
+            result: fc.record(
+              {
+                registration_link: fc.oneof(fc.webUrl(), oddValue),
+                status: fc.record(
+                  {
+                    type: oddValue,
+                    description: fc.oneof(fc.constantFrom('ACTIVE', 'Active', 'INACTIVE'), oddValue),
+                  },
+                  { requiredKeys: [] },
+                ),
+              },
+              { requiredKeys: [] },
+            ),
+          },
+          { requiredKeys: [] },
+        )
+        .map((v) => JSON.stringify(v)),
+    );
+    fc.assert(
+      fc.property(answer, (text) => {
+        const link = attempt(() => parseRegistrationLink(text));
+        if (link !== 'unavailable') expect(link).toBe(json(text).result.registration_link);
+        const active = attempt(() => parsePayeeActive(text));
+        if (active !== 'unavailable') {
+          expect(active).toBe(String(json(text).result.status.description).toUpperCase() === 'ACTIVE');
+        }
       }),
       RUNS,
     );
