@@ -48,6 +48,55 @@ export const redactPaths = [
   ...secretHeaders.flatMap((h) => [`req.headers["${h}"]`, `headers["${h}"]`]),
 ];
 
+/** Query parameters that carry one-time secrets: an OAuth code and state (PayPal's link callback). */
+const secretQueryParams = new Set(['code', 'state', 'token']);
+
+/** The URL as it may be logged: the values of secret query parameters replaced. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = new URLSearchParams(url.slice(q + 1));
+  if (![...params.keys()].some((k) => secretQueryParams.has(k))) return url;
+  for (const k of new Set(params.keys())) if (secretQueryParams.has(k)) params.set(k, '[redacted]');
+  return `${url.slice(0, q)}?${params.toString()}`;
+}
+
+interface LoggedRequest {
+  method: string;
+  url: string;
+  host?: string;
+  ip?: string;
+  headers?: Record<string, string | string[] | undefined>;
+  socket?: { remotePort?: number; remoteAddress?: string };
+}
+
+const isRequest = (v: unknown): v is LoggedRequest =>
+  typeof v === 'object' &&
+  v !== null &&
+  typeof (v as LoggedRequest).method === 'string' &&
+  typeof (v as LoggedRequest).url === 'string';
+
+/**
+ * Fastify's request log line (its default fields: method, url, version, host, remote address and
+ * port), with the URL redacted. Anything else logged under `req` (a plain object) passes through to
+ * the path-based redaction above.
+ */
+function requestSerializer(req: unknown): unknown {
+  if (!isRequest(req)) return req;
+  return {
+    method: req.method,
+    url: redactUrl(req.url),
+    version: req.headers?.['accept-version'],
+    host: req.host,
+    remoteAddress: req.ip ?? req.socket?.remoteAddress,
+    remotePort: req.socket?.remotePort,
+  };
+}
+
 export function loggerOptions(level: string): LoggerOptions {
-  return { level, redact: { paths: redactPaths, censor: '[redacted]' } };
+  return {
+    level,
+    redact: { paths: redactPaths, censor: '[redacted]' },
+    serializers: { req: requestSerializer },
+  };
 }

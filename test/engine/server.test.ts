@@ -2,9 +2,10 @@
 // errors, and log redaction of card, PIN and key fields.
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadEngineConfig } from '../../engine/config.ts';
-import { loggerOptions } from '../../engine/logger.ts';
+import { loggerOptions, redactUrl } from '../../engine/logger.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 describe('engine server', () => {
@@ -122,5 +123,27 @@ describe('log redaction', () => {
       expect(output).not.toContain(value);
     }
     expect(output).toContain('[redacted]');
+  });
+
+  it('logs request URLs without the one-time code and state of a link callback', async () => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(String(chunk));
+        done();
+      },
+    });
+    const app = Fastify({ logger: { ...loggerOptions('info'), stream } });
+    app.get('/cashout/link/paypal/callback', async () => 'ok');
+    const res = await app.inject({
+      url: '/cashout/link/paypal/callback?code=C0DE-SECRET&state=ST4TE-SECRET&x=1',
+    });
+    expect(res.statusCode).toBe(200);
+    await app.close();
+    const output = lines.join('');
+    expect(output).toContain('/cashout/link/paypal/callback?code=%5Bredacted%5D&state=%5Bredacted%5D&x=1');
+    expect(output).not.toContain('C0DE-SECRET');
+    expect(output).not.toContain('ST4TE-SECRET');
+    expect(redactUrl('/v1/history?limit=5')).toBe('/v1/history?limit=5');
   });
 });
