@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { NoebsOptionsSchema } from './payouts/noebs.ts';
 import { PayPalOptionsSchema } from './payouts/paypal.ts';
 import { PAYOUT_PROVIDERS, providerRoutes } from './payouts/providers.ts';
+import { TipaltiOptionsSchema } from './payouts/tipalti.ts';
 import { isAddressRange, WebhookUrl } from './webhooks/address-policy.ts';
 
 const signingSecret = z.string().min(32, 'a webhook signing secret needs at least 32 characters');
@@ -119,6 +120,8 @@ export const EngineConfigSchema = z
           .default('sandbox'),
         paypal: PayPalOptionsSchema.optional(),
         noebs: NoebsOptionsSchema.optional(),
+        /** Seed 003's /cashout/link creates Tipalti payees at Tipalti when set (it pays nothing). */
+        tipalti: TipaltiOptionsSchema.optional(),
       })
       .superRefine((p, issue) => {
         const { problems, uses } = providerRoutes(p.provider);
@@ -164,6 +167,7 @@ const env: Record<string, (v: string) => [string[], unknown]> = {
   // Provider secrets may stay out of the config file.
   TILLBACK_PAYPAL_CLIENT_SECRET: (v) => [['payouts', 'paypal', 'clientSecret'], v],
   TILLBACK_NOEBS_AUTHORIZATION: (v) => [['payouts', 'noebs', 'authorization'], v],
+  TILLBACK_TIPALTI_MASTER_KEY: (v) => [['payouts', 'tipalti', 'masterKey'], v],
 };
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown) {

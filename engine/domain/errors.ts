@@ -26,7 +26,11 @@ export type ErrorCode =
   | 'rate_limited'
   | 'delivery_failed'
   /** No configured payout provider pays by the method a request needs. */
-  | 'method_unavailable';
+  | 'method_unavailable'
+  /** A provider asked on the caller's behalf refused for a reason the caller cannot fix (our setup). */
+  | 'provider_refused'
+  /** A provider asked on the caller's behalf could not be reached or read: try again later. */
+  | 'provider_unavailable';
 
 const statusOf: Record<ErrorCode, number> = {
   validation_error: 400,
@@ -53,7 +57,9 @@ const statusOf: Record<ErrorCode, number> = {
   method_unavailable: 422,
   pin_locked: 423,
   rate_limited: 429,
+  provider_refused: 502,
   delivery_failed: 503,
+  provider_unavailable: 503,
 };
 
 export class DomainError extends Error {

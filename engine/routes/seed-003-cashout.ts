@@ -5,8 +5,9 @@
 //   methods a configured payout provider pays are accepted: PayPal (through PayPal or the sandbox);
 //   no provider here pays to Payoneer or Tipalti, so those are refused as an invalid provider.
 // - POST /cashout/link: PayPal and Payoneer answer a link URL (this engine's own page: there is no
-//   PayPal or Payoneer account-linking client); Tipalti creates a payee from the documented fields,
-//   kept here, and answers `alreadyExists` on a repeat. POST /cashout/unlink: Payoneer only.
+//   PayPal or Payoneer account-linking client); Tipalti creates a payee from the documented fields
+//   (at Tipalti too when `payouts.tipalti` is configured), kept here, and answers `alreadyExists` on a
+//   repeat. POST /cashout/unlink: Payoneer only.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { DomainContext } from '../domain/context.ts';
@@ -23,6 +24,7 @@ import {
   type Authenticate,
 } from '../http/api.ts';
 import type { PayoutMethodKind } from '../payouts/provider.ts';
+import type { TipaltiPayees } from '../payouts/tipalti.ts';
 
 const NOT_AUTHENTICATED = 'User not authenticated';
 const UNLINK_FAILED = 'Failed to unlink cashout method. The method may not be linked or an error occurred.';
@@ -115,15 +117,19 @@ function payeeProblem(error: z.ZodError): string {
   return `Invalid ${first?.path.join('.') || 'body'}: ${first?.message ?? 'not a payee'}`;
 }
 
-/** `methods`: what the configured payout providers pay; /process offers only those. */
+/**
+ * `methods`: what the configured payout providers pay; /process offers only those. `tipalti`: the
+ * Tipalti payee client when configured (/link then creates payees at Tipalti).
+ */
 export function seed003Routes(
   ctx: DomainContext,
   authenticate: Authenticate,
   methods: readonly PayoutMethodKind[],
+  tipalti?: TipaltiPayees,
 ) {
   return async function routes(app: FastifyInstance) {
     await app.register(processRoute(ctx, authenticate, methods));
-    await app.register(linkRoutes(ctx, authenticate));
+    await app.register(linkRoutes(ctx, authenticate, tipalti));
     await app.register(unlinkRoute(ctx, authenticate));
   };
 }
@@ -218,7 +224,7 @@ function processRoute(ctx: DomainContext, authenticate: Authenticate, methods: r
   };
 }
 
-function linkRoutes(ctx: DomainContext, authenticate: Authenticate) {
+function linkRoutes(ctx: DomainContext, authenticate: Authenticate, tipalti?: TipaltiPayees) {
   const style = styleWith('Internal error; it has been logged');
   return async function routes(app: FastifyInstance) {
     apiPlugin(app, style, { notFound: false });
@@ -227,7 +233,7 @@ function linkRoutes(ctx: DomainContext, authenticate: Authenticate) {
       url: '/link',
       summary: 'Link a cashout method (seed 003)',
       description:
-        'PayPal and Payoneer: answers a link URL to follow (this engine has no PayPal or Payoneer account-linking client: the URL is its own page saying so, and the link stays pending). Tipalti: creates a payee from payeeType (Individual: firstName, lastName; Company: companyName), email, address {street1, street2?, city, state?, zip?, country}, phone?, taxDetails?, paymentMethod?; kept here, sealed, under a payee id made here; a repeat answers the first payee id with alreadyExists true. Send the member token as X-Member-Token.',
+        'PayPal and Payoneer: answers a link URL to follow (this engine has no PayPal or Payoneer account-linking client: the URL is its own page saying so, and the link stays pending). Tipalti: creates a payee from payeeType (Individual: firstName, lastName; Company: companyName), email, address {street1, street2?, city, state?, zip?, country}, phone?, taxDetails?, paymentMethod?; kept here, sealed; when Tipalti is configured the payee is created at Tipalti first (the payee id is its idap; a refusal stores nothing: 400 for the payee fields, 502 for our setup, 503 when Tipalti cannot be reached), else under a payee id made here; a repeat answers the first payee id with alreadyExists true, without asking Tipalti again. Send the member token as X-Member-Token.',
       tags,
       scope: 'cashback_write',
       body: z
@@ -254,6 +260,8 @@ function linkRoutes(ctx: DomainContext, authenticate: Authenticate) {
           ]),
         }),
         ...errorResponses,
+        502: errorSchema, // Tipalti refused for a reason of our setup
+        503: errorSchema, // Tipalti could not be reached
       },
       handler: async ({ body, req, app: client }) => {
         const memberId = await connectedMember(ctx, req);
@@ -271,7 +279,11 @@ function linkRoutes(ctx: DomainContext, authenticate: Authenticate) {
         if (provider !== 'tipalti') throw new DomainError('validation_error', 'Invalid provider');
         const payee = tipaltiPayee.safeParse(fields);
         if (!payee.success) throw new DomainError('validation_error', payeeProblem(payee.error));
-        const created = await createTipaltiPayee(ctx, { appId: client.appId, memberId, payee: payee.data });
+        const created = await createTipaltiPayee(
+          ctx,
+          { appId: client.appId, memberId, payee: payee.data },
+          tipalti,
+        );
         return {
           status: 'success',
           data: { message: 'Tipalti payee account created successfully', provider, ...created },
