@@ -209,7 +209,8 @@ export function createTipaltiPayees(options: TipaltiOptions, deps: TipaltiDeps =
       });
       const result = answer.status === 200 ? parseSoapResult(ACTION, answer.text) : undefined;
       if (!result) {
-        // A SOAP fault or anything else we cannot read decides nothing; the idap makes a retry safe.
+        // Anything else (a 4xx, a body that is not the answer) decides nothing; the idap makes a retry
+        // safe. A SOAP fault comes as HTTP 500, already PayoutUnavailable.
         log.warn({ idap, status: answer.status }, 'tipalti: unreadable UpdateOrCreatePayeeInfo answer');
         throw new PayoutUnavailable('tipalti', `${ACTION}: unreadable answer (HTTP ${answer.status})`);
       }
