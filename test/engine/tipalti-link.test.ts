@@ -3,15 +3,20 @@
 // a repeat answers alreadyExists from our store without a second call; a refusal, a wrong master key
 // or a Tipalti that hangs stores nothing and says why in seed 003's error shape; and the engine's log
 // file holds none of the payee's personal fields nor the master key.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ConfigError, loadEngineConfig } from '../../engine/config.ts';
+import { loggerOptions } from '../../engine/logger.ts';
 import { testLogFile } from '../fixtures/test-log.ts';
 import { startFakeTipalti, type FakeTipalti } from '../fakes/tipalti-server.ts';
 import { signedInMember } from './fixtures/member-token.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 let fake: FakeTipalti;
-let h: Harness;
+let h: Harness | undefined;
 let headers: Record<string, string>;
 let memberId: number;
 
@@ -21,7 +26,7 @@ async function start(tipalti: { masterKey?: string; timeoutMs?: number; idapPref
       tipalti: { url: fake.url, payerName: fake.payerName, masterKey: fake.masterKey, ...tipalti },
     },
   });
-  const till = (await h.app(['cashback_read', 'cashback_write'])).headers;
+  const till = (await h!.app(['cashback_read', 'cashback_write'])).headers;
   const member = await signedInMember(h, till, { email: 'ysolde@example.com', name: 'Ysolde' });
   memberId = member.memberId;
   headers = { ...till, 'x-member-token': member.token };
@@ -32,6 +37,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await h?.close();
+  h = undefined;
   await fake.close();
 });
 
@@ -45,9 +51,9 @@ const payee = {
   phone: '+61 8 9000 0000',
   taxDetails: { tfn: '123456782' },
 };
-const link = (body: unknown) => h.request({ method: 'POST', url: '/cashout/link', headers, body });
+const link = (body: unknown) => h!.request({ method: 'POST', url: '/cashout/link', headers, body });
 const rows = () =>
-  h.store.read((tx) =>
+  h!.store.read((tx) =>
     tx.all<{ payee_id: string }>("SELECT payee_id FROM linked_payout_accounts WHERE provider = 'tipalti'"),
   );
 
@@ -156,7 +162,7 @@ describe('/cashout/link with Tipalti configured', () => {
 describe('/cashout/link without Tipalti configured', () => {
   it('behaves as before: a payee id made here, no call to Tipalti', async () => {
     h = await startHarness();
-    const till = (await h.app(['cashback_read', 'cashback_write'])).headers;
+    const till = (await h!.app(['cashback_read', 'cashback_write'])).headers;
     headers = {
       ...till,
       'x-member-token': (await signedInMember(h, till, { email: 'w@example.com', name: 'W' })).token,
@@ -167,5 +173,43 @@ describe('/cashout/link without Tipalti configured', () => {
       alreadyExists: false,
     });
     expect(fake.bodies).toHaveLength(0);
+  });
+});
+
+describe('payouts.tipalti configuration', () => {
+  // From a file, as an operator would write it (the environment fills in what the file leaves out).
+  const load = (tipalti: object, environment: NodeJS.ProcessEnv = {}) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tillback-tipalti-config-'));
+    const file = join(dir, 'engine.json');
+    writeFileSync(file, JSON.stringify({ payouts: { tipalti } }));
+    try {
+      return loadEngineConfig({ file, environment });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+
+  it('takes the master key from the environment, and names a bad setting without its value', () => {
+    const config = load({ payerName: 'Payer' }, { TILLBACK_TIPALTI_MASTER_KEY: 'key-from-env' });
+    expect(config.payouts.tipalti).toMatchObject({ masterKey: 'key-from-env', environment: 'sandbox' });
+    expect(() => load({ payerName: 'Payer' })).toThrow(/payouts\.tipalti\.masterKey/);
+    let error: unknown;
+    try {
+      load({ payerName: 'Payer', masterKey: 'key-in-file', idapPrefix: 'no-dashes-key-in-file' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/payouts\.tipalti\.idapPrefix/);
+    expect((error as Error).message).not.toContain('key-in-file');
+  });
+
+  it('keeps the master key out of a logged configuration', () => {
+    const lines: string[] = [];
+    const log = pino(loggerOptions('info'), { write: (line: string) => void lines.push(line) });
+    const config = load({ payerName: 'PayerName1', masterKey: 'very-secret-master-key' });
+    log.info({ payouts: { tipalti: config.payouts.tipalti } }, 'configuration');
+    expect(lines.join('')).toContain('PayerName1');
+    expect(lines.join('')).not.toContain('very-secret-master-key');
   });
 });
