@@ -95,8 +95,8 @@ const SETUP_FAULTS: Record<string, string> = {
   UnknownError: 'Tipalti reported an unknown error',
 };
 
-/** The signing string for UpdateOrCreatePayeeInfo: payer name, idap, timestamp, then street1 (EAT). */
-export function payeeKey(
+/** UpdateOrCreatePayeeInfo's key: it signs payer name, idap, timestamp, then street1 (the EAT). */
+function payeeKey(
   masterKey: string,
   parts: { payerName: string; idap: string; timestamp: number; street1: string },
 ) {
@@ -108,7 +108,7 @@ export function payeeKey(
 // fast-xml-parser: a maintained parser and builder. The builder escapes every text value (&, <, >, ', ")
 // so a payee's fields cannot change the envelope's structure; the parser drops namespace prefixes
 // (Tipalti answers with `soap:`, a SOAP 1.2 peer may say `soap12:`) and keeps every value as text.
-const builder = new XMLBuilder({ ignoreAttributes: false, suppressEmptyNode: false });
+const builder = new XMLBuilder({ ignoreAttributes: false });
 const parser = new XMLParser({ removeNSPrefix: true, parseTagValue: false, ignoreAttributes: true });
 
 /** The SOAP 1.2 envelope of one call; `fields` in the order given, absent ones left out. */

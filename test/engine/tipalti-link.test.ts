@@ -91,6 +91,16 @@ describe('/cashout/link with Tipalti configured', () => {
     expect(fake.payees.get(idap)!.FirstName).toBe('Ysolde');
   });
 
+  it('keeps one payee when first links race: every answer names it, one says it was created', async () => {
+    await start();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => link(payee)));
+    const idap = `tillback${memberId}`;
+    for (const a of answers) expect(a.body.data.payeeId).toBe(idap);
+    expect(answers.filter((a) => a.body.data.alreadyExists === false)).toHaveLength(1);
+    expect(await rows()).toEqual([{ payee_id: idap }]);
+    expect([...fake.payees.keys()]).toEqual([idap]); // Tipalti's upsert: one payee however many calls
+  });
+
   it('stores nothing when Tipalti refuses a payee field, and links on a corrected try', async () => {
     await start();
     fake.fault({ kind: 'refuse', errorCode: 'UnknownState', errorMessage: 'UnknownState' });
