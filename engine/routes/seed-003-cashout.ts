@@ -66,7 +66,14 @@ async function connectedMember(ctx: DomainContext, req: FastifyRequest): Promise
   return verifyMemberToken(ctx, token);
 }
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+// One line of text: a name or an address part carries no control characters (nor can Tipalti's XML).
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .regex(/^\P{Cc}*$/u, 'must not contain control characters');
 
 /** Tipalti's payee fields as seed 003 lists them; the address as Tipalti's payee API names its parts. */
 const tipaltiPayee = z

@@ -112,6 +112,18 @@ describe('/cashout/link with Tipalti configured', () => {
     expect(await rows()).toHaveLength(1);
   });
 
+  it('refuses control characters XML cannot carry before asking Tipalti', async () => {
+    await start();
+    const res = await link({ ...payee, lastName: 'Quarles\u0000' });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({
+      status: 'error',
+      message: 'Invalid lastName: must not contain control characters',
+    });
+    expect(fake.bodies).toHaveLength(0);
+    expect(await rows()).toEqual([]);
+  });
+
   it('stores nothing and answers 502 when Tipalti refuses our key', async () => {
     await start({ masterKey: 'the-wrong-master-key' });
     const refused = await link(payee);
