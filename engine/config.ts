@@ -8,6 +8,7 @@ import { NoebsOptionsSchema } from './payouts/noebs.ts';
 import { PayoneerOptionsSchema } from './payouts/payoneer.ts';
 import { PayPalOptionsSchema } from './payouts/paypal.ts';
 import { PAYOUT_PROVIDERS, providerRoutes } from './payouts/providers.ts';
+import { TipaltiOptionsSchema } from './payouts/tipalti.ts';
 import { isAddressRange, WebhookUrl } from './webhooks/address-policy.ts';
 
 const signingSecret = z.string().min(32, 'a webhook signing secret needs at least 32 characters');
@@ -122,6 +123,8 @@ export const EngineConfigSchema = z
         noebs: NoebsOptionsSchema.optional(),
         /** Payoneer payee onboarding for seed 003's /cashout/link (Payoneer pays nothing here). */
         payoneer: PayoneerOptionsSchema.optional(),
+        /** Seed 003's /cashout/link creates Tipalti payees at Tipalti when set (it pays nothing). */
+        tipalti: TipaltiOptionsSchema.optional(),
       })
       .superRefine((p, issue) => {
         const { problems, uses } = providerRoutes(p.provider);
@@ -168,6 +171,7 @@ const env: Record<string, (v: string) => [string[], unknown]> = {
   TILLBACK_PAYPAL_CLIENT_SECRET: (v) => [['payouts', 'paypal', 'clientSecret'], v],
   TILLBACK_NOEBS_AUTHORIZATION: (v) => [['payouts', 'noebs', 'authorization'], v],
   TILLBACK_PAYONEER_CLIENT_SECRET: (v) => [['payouts', 'payoneer', 'clientSecret'], v],
+  TILLBACK_TIPALTI_MASTER_KEY: (v) => [['payouts', 'tipalti', 'masterKey'], v],
 };
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown) {

@@ -31,7 +31,8 @@ const secretFields = [
   'client_secret',
   'access_token',
   'authorization',
-  // A Tipalti payee's tax details (seed 003's /cashout/link).
+  // Tipalti's master key, and a Tipalti payee's tax details (seed 003's /cashout/link).
+  'masterKey',
   'taxDetails',
 ];
 const secretHeaders = [

@@ -17,6 +17,7 @@ import { parseJson, serializeJson } from './http/json.ts';
 import { loggerOptions } from './logger.ts';
 import type { PayoutProvider } from './payouts/provider.ts';
 import { createPayoutProviders, singleProvider } from './payouts/providers.ts';
+import { createTipaltiPayees } from './payouts/tipalti.ts';
 import { createPayoutWorker, type PayoutWorker } from './payouts/worker.ts';
 import { claimPageRoutes } from './routes/claim-page.ts';
 import { healthRoutes } from './routes/health.ts';
@@ -179,11 +180,14 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   );
   if (providers.paypal) await app.register(paypalWebhookRoutes(providers.paypal, payouts));
   await app.register(seed000Routes(ctx, authenticate, providers.methods), { prefix: '/cashout' });
+  const tipalti =
+    config.payouts.tipalti && createTipaltiPayees(config.payouts.tipalti, { now, logger: app.log });
   await app.register(
     seed003Routes(ctx, authenticate, {
       methods: providers.methods,
       paypalConnect: config.payouts.paypal ? createPayPalConnect(config.payouts.paypal) : undefined,
       payoneer: config.payouts.payoneer ? createPayoneerPayees(config.payouts.payoneer) : undefined,
+      tipalti: tipalti || undefined,
       onSubmitted: payouts.kick,
     }),
     { prefix: '/cashout' },

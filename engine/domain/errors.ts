@@ -28,7 +28,11 @@ export type ErrorCode =
   /** No configured payout provider pays by the method a request needs. */
   | 'method_unavailable'
   /** A provider did not complete an account link (it refused, or could not be asked). */
-  | 'link_failed';
+  | 'link_failed'
+  /** A provider asked on the caller's behalf refused for a reason the caller cannot fix (our setup). */
+  | 'provider_refused'
+  /** A provider asked on the caller's behalf could not be reached or read: try again later. */
+  | 'provider_unavailable';
 
 const statusOf: Record<ErrorCode, number> = {
   validation_error: 400,
@@ -56,7 +60,9 @@ const statusOf: Record<ErrorCode, number> = {
   pin_locked: 423,
   rate_limited: 429,
   link_failed: 502,
+  provider_refused: 502,
   delivery_failed: 503,
+  provider_unavailable: 503,
 };
 
 export class DomainError extends Error {

@@ -8,11 +8,13 @@
 // - Payoneer: the link URL is Payoneer's registration link for a payee id made here (payouts/payoneer.ts);
 //   Payoneer returns the member to this engine's page for the link, which asks Payoneer for the payee's
 //   status and marks the link `linked` once it is active. Nothing is paid to Payoneer (no payout client).
-// - Tipalti: the payee id is made here; no payee exists at Tipalti.
+// - Tipalti: with a Tipalti client configured the payee is created at Tipalti under our idap for the
+//   member (payouts/tipalti.ts) before it is stored; without one its payee id is made here.
 import { randomBytes } from 'node:crypto';
 import type { PayoneerPayees } from '../payouts/payoneer.ts';
 import { PayPalLinkRefused, type PayPalConnect } from '../payouts/paypal-connect.ts';
 import { PayoutUnavailable } from '../payouts/provider.ts';
+import { TipaltiRefused, type TipaltiPayees } from '../payouts/tipalti.ts';
 import type { Tx } from '../store/store.ts';
 import type { DomainContext } from './context.ts';
 import { DomainError } from './errors.ts';
@@ -282,11 +284,30 @@ export async function linkedPayPalEmail(
   ).email;
 }
 
-/** Tipalti: the member's payee, created once; a repeat answers the first payee id and `alreadyExists`. */
+/**
+ * Tipalti: the member's payee, created once; a repeat answers the first payee id and `alreadyExists`
+ * from our store, without asking Tipalti again. With `tipalti` the payee is created there first, its
+ * idap being the payee id; when Tipalti refuses or cannot be reached nothing is stored. Two racing
+ * first calls both reach Tipalti with the same idap (an upsert there), and one row stands here.
+ */
 export async function createTipaltiPayee(
   ctx: DomainContext,
   input: { appId: string; memberId: number; payee: TipaltiPayee },
+  tipalti?: TipaltiPayees,
 ): Promise<{ payeeId: string; alreadyExists: boolean }> {
+  let payeeId = `payee_${randomBytes(9).toString('hex')}`;
+  if (tipalti) {
+    const existing = await ctx.store.read(async (tx) => {
+      await requireMember(tx, input.memberId);
+      return tx.one<{ payee_id: string }>(
+        "SELECT payee_id FROM linked_payout_accounts WHERE member_id = ? AND provider = 'tipalti'",
+        [input.memberId],
+      );
+    });
+    if (existing) return { payeeId: existing.payee_id, alreadyExists: true };
+    payeeId = tipalti.idapFor(input.memberId);
+    await createAtTipalti(tipalti, payeeId, input.payee);
+  }
   return ctx.store.transact(async (tx) => {
     await requireMember(tx, input.memberId);
     const { link, created } = await insertOnce(
@@ -297,13 +318,34 @@ export async function createTipaltiPayee(
         provider: 'tipalti',
         state: 'linked',
         token: null,
-        payeeId: `payee_${randomBytes(9).toString('hex')}`,
+        payeeId,
         sealed: seal(input.payee, ctx.settings.credentialsKey, sealedTo(input.memberId, 'tipalti')),
       },
       ctx.now(),
     );
     return { payeeId: link.payee_id ?? '', alreadyExists: !created };
   });
+}
+
+/** The payee at Tipalti (phone, tax details and payment method are not payee fields there: kept here). */
+async function createAtTipalti(tipalti: TipaltiPayees, idap: string, payee: TipaltiPayee): Promise<void> {
+  try {
+    await tipalti.updateOrCreatePayee(idap, {
+      firstName: payee.firstName,
+      lastName: payee.lastName,
+      company: payee.companyName,
+      email: payee.email,
+      ...payee.address,
+    });
+  } catch (error) {
+    if (error instanceof TipaltiRefused) {
+      throw new DomainError(error.payeeFault ? 'validation_error' : 'provider_refused', error.message);
+    }
+    if (error instanceof PayoutUnavailable) {
+      throw new DomainError('provider_unavailable', 'Tipalti could not be reached; try again shortly');
+    }
+    throw error;
+  }
 }
 
 /** Payoneer only (as seed 003 says): removes the member's Payoneer link, or `not_found`. */

@@ -8,8 +8,9 @@
 // - POST /cashout/link: PayPal answers the "Log in with PayPal" URL and
 //   GET /cashout/link/paypal/callback finishes the link (needs payouts.paypal); Payoneer answers
 //   Payoneer's registration link, and GET /cashout/link/:token, where Payoneer returns the member, asks
-//   Payoneer whether they are registered (needs payouts.payoneer); Tipalti creates a payee from the documented fields,
-//   kept here, and answers `alreadyExists` on a repeat. POST /cashout/unlink: Payoneer only.
+//   Payoneer whether they are registered (needs payouts.payoneer); Tipalti creates a payee from the
+//   documented fields (at Tipalti too when `payouts.tipalti` is configured), kept here, and answers
+//   `alreadyExists` on a repeat. POST /cashout/unlink: Payoneer only.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { DomainContext } from '../domain/context.ts';
@@ -35,6 +36,7 @@ import {
 import type { PayoneerPayees } from '../payouts/payoneer.ts';
 import type { PayPalConnect } from '../payouts/paypal-connect.ts';
 import type { PayoutMethodKind } from '../payouts/provider.ts';
+import type { TipaltiPayees } from '../payouts/tipalti.ts';
 
 const NOT_AUTHENTICATED = 'User not authenticated';
 const UNLINK_FAILED = 'Failed to unlink cashout method. The method may not be linked or an error occurred.';
@@ -76,7 +78,14 @@ async function connectedMember(ctx: DomainContext, req: FastifyRequest): Promise
   return verifyMemberToken(ctx, token);
 }
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+// One line of text: a name or an address part carries no control characters (nor can Tipalti's XML).
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1)
+    .max(max)
+    .regex(/^\P{Cc}*$/u, 'must not contain control characters');
 
 /** Tipalti's payee fields as seed 003 lists them; the address as Tipalti's payee API names its parts. */
 const tipaltiPayee = z
@@ -134,6 +143,8 @@ export interface Seed003Options {
   paypalConnect: PayPalConnect | undefined;
   /** Payoneer's payee onboarding, when payouts.payoneer is configured. */
   payoneer: PayoneerPayees | undefined;
+  /** Tipalti's payee creation, when payouts.tipalti is configured (/link then creates payees there). */
+  tipalti: TipaltiPayees | undefined;
   /** A cashout was submitted: the payout worker need not wait for its next look. */
   onSubmitted: () => void;
 }
@@ -243,7 +254,7 @@ function processRoute(
 function linkRoutes(
   ctx: DomainContext,
   authenticate: Authenticate,
-  { paypalConnect: paypal, payoneer }: Seed003Options,
+  { paypalConnect: paypal, payoneer, tipalti }: Seed003Options,
 ) {
   const style = styleWith('Internal error; it has been logged');
   return async function routes(app: FastifyInstance) {
@@ -253,7 +264,7 @@ function linkRoutes(
       url: '/link',
       summary: 'Link a cashout method (seed 003)',
       description:
-        'PayPal: answers the "Log in with PayPal" URL to follow (422 when payouts.paypal is not configured); once the member signs in, PayPal returns to GET /cashout/link/paypal/callback and the account is linked with its confirmed email. Payoneer: answers the registration link Payoneer makes for the member (422 when payouts.payoneer is not configured); Payoneer returns the member to this engine, which asks Payoneer for the payee status and links the account once it is active. Tipalti: creates a payee from payeeType (Individual: firstName, lastName; Company: companyName), email, address {street1, street2?, city, state?, zip?, country}, phone?, taxDetails?, paymentMethod?; kept here, sealed, under a payee id made here; a repeat answers the first payee id with alreadyExists true. Send the member token as X-Member-Token.',
+        'PayPal: answers the "Log in with PayPal" URL to follow (422 when payouts.paypal is not configured); once the member signs in, PayPal returns to GET /cashout/link/paypal/callback and the account is linked with its confirmed email. Payoneer: answers the registration link Payoneer makes for the member (422 when payouts.payoneer is not configured); Payoneer returns the member to this engine, which asks Payoneer for the payee status and links the account once it is active. Tipalti: creates a payee from payeeType (Individual: firstName, lastName; Company: companyName), email, address {street1, street2?, city, state?, zip?, country}, phone?, taxDetails?, paymentMethod?; kept here, sealed; when Tipalti is configured the payee is created at Tipalti first (the payee id is its idap; a refusal stores nothing: 400 for the payee fields, 502 for our setup, 503 when Tipalti cannot be reached), else under a payee id made here; a repeat answers the first payee id with alreadyExists true, without asking Tipalti again. Send the member token as X-Member-Token.',
       tags,
       scope: 'cashback_write',
       body: z
@@ -280,6 +291,8 @@ function linkRoutes(
           ]),
         }),
         ...errorResponses,
+        502: errorSchema, // Tipalti refused for a reason of our setup
+        503: errorSchema, // Tipalti could not be reached
       },
       handler: async ({ body, req, app: client }) => {
         const memberId = await connectedMember(ctx, req);
@@ -301,7 +314,11 @@ function linkRoutes(
         if (provider !== 'tipalti') throw new DomainError('validation_error', 'Invalid provider');
         const payee = tipaltiPayee.safeParse(fields);
         if (!payee.success) throw new DomainError('validation_error', payeeProblem(payee.error));
-        const created = await createTipaltiPayee(ctx, { appId: client.appId, memberId, payee: payee.data });
+        const created = await createTipaltiPayee(
+          ctx,
+          { appId: client.appId, memberId, payee: payee.data },
+          tipalti,
+        );
         return {
           status: 'success',
           data: { message: 'Tipalti payee account created successfully', provider, ...created },
