@@ -5,27 +5,19 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { payoneerOptions, startFakePayoneer, type FakePayoneer } from '../fakes/payoneer-server.ts';
+import { signedInMember } from './fixtures/member-token.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 let payoneer: FakePayoneer;
 let h: Harness;
 let till: Record<string, string>;
 let token: string;
-let n = 0;
 
 beforeEach(async () => {
   payoneer = await startFakePayoneer();
   h = await startHarness({ payouts: { payoneer: payoneerOptions(payoneer) } });
   till = (await h.app(['cashback_read', 'cashback_write'])).headers;
-  const post = (url: string, body: unknown) =>
-    h.request({ method: 'POST', url, headers: { ...till, 'idempotency-key': `k${++n}` }, body });
-  const member = await post('/v1/members', { email: 'jane@example.com', name: 'Jane' });
-  const otp = await post('/v1/otp', { member: { id: member.body.member_id ?? member.body.id } });
-  const verified = await post('/v1/otp/verify', {
-    challenge_id: otp.body.challenge_id,
-    code: h.sent.at(-1)!.code,
-  });
-  token = verified.body.member_token;
+  ({ token } = await signedInMember(h, till, { email: 'jane@example.com', name: 'Jane' }));
 });
 afterEach(async () => {
   await h.close();
@@ -226,15 +218,7 @@ describe('seed 003: POST /cashout/link', () => {
     await h.close();
     h = await startHarness();
     till = (await h.app(['cashback_read', 'cashback_write'])).headers;
-    const post = (url: string, body: unknown) =>
-      h.request({ method: 'POST', url, headers: { ...till, 'idempotency-key': `k${++n}` }, body });
-    const member = await post('/v1/members', { email: 'jo@example.com', name: 'Jo' });
-    const otp = await post('/v1/otp', { member: { id: member.body.member_id ?? member.body.id } });
-    const verified = await post('/v1/otp/verify', {
-      challenge_id: otp.body.challenge_id,
-      code: h.sent.at(-1)!.code,
-    });
-    token = verified.body.member_token;
+    ({ token } = await signedInMember(h, till, { email: 'jo@example.com', name: 'Jo' }));
     const res = await link({ provider: 'payoneer' });
     expect([res.status, res.body]).toEqual([
       422,

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PAYPAL_STATE_TTL_MS } from '../../engine/domain/linked-accounts.ts';
 import { startFakePayPal, type FakePayPal } from '../fakes/paypal-server.ts';
+import { memberToken, signedInMember } from './fixtures/member-token.ts';
 import { startHarness, type Harness } from './harness.ts';
 import { signInWithPayPal } from './paypal-sign-in.ts';
 
@@ -46,12 +47,7 @@ beforeEach(async () => {
     purchase_amount: 200_000,
   });
   memberId = earned.body.member_id;
-  const otp = await post('/v1/otp', { member: { id: memberId } });
-  const verified = await post('/v1/otp/verify', {
-    challenge_id: otp.body.challenge_id,
-    code: h.sent.at(-1)!.code,
-  });
-  token = verified.body.member_token;
+  token = await memberToken(h, till, memberId);
 });
 afterEach(async () => {
   await h.close();
@@ -266,18 +262,11 @@ describe('seed 003: PayPal linking without payouts.paypal', () => {
     const plain = await startHarness();
     try {
       const app = (await plain.app(['cashback_read', 'cashback_write'])).headers;
-      const post = (url: string, body: unknown) =>
-        plain.request({ method: 'POST', url, headers: { ...app, 'idempotency-key': `p${++n}` }, body });
-      const member = await post('/v1/members', { email: 'jo@example.com', name: 'Jo' });
-      const otp = await post('/v1/otp', { member: { id: member.body.member_id ?? member.body.id } });
-      const verified = await post('/v1/otp/verify', {
-        challenge_id: otp.body.challenge_id,
-        code: plain.sent.at(-1)!.code,
-      });
+      const { token: joToken } = await signedInMember(plain, app, { email: 'jo@example.com', name: 'Jo' });
       const res = await plain.request({
         method: 'POST',
         url: '/cashout/link',
-        headers: { ...app, 'x-member-token': verified.body.member_token },
+        headers: { ...app, 'x-member-token': joToken },
         body: { provider: 'paypal' },
       });
       expect([res.status, res.body]).toEqual([

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EngineConfigInput } from '../../engine/config.ts';
 import { startFakePayPal, type FakePayPal } from '../fakes/paypal-server.ts';
+import { memberToken } from './fixtures/member-token.ts';
 import { startHarness, type Harness } from './harness.ts';
 import { linkPayPal } from './paypal-sign-in.ts';
 
@@ -36,12 +37,7 @@ async function connect(config: EngineConfigInput = {}) {
     purchase_amount: 200_000,
   });
   memberId = earned.body.member_id;
-  const otp = await post('/v1/otp', { member: { id: memberId } });
-  const verified = await post('/v1/otp/verify', {
-    challenge_id: otp.body.challenge_id,
-    code: h.sent.at(-1)!.code,
-  });
-  token = verified.body.member_token;
+  token = await memberToken(h, till, memberId);
   await linkPayPal(h, { ...till, 'x-member-token': token });
 }
 beforeEach(async () => {
