@@ -54,6 +54,19 @@ export const EngineConfigSchema = z
     port: z.coerce.number().int().min(0).max(65535).default(8080),
     /** Base URL clients use to reach this engine (printed, and used in links). */
     publicUrl: z.url().optional(),
+    /**
+     * HTTPS: a PEM certificate (chain) and its key, read at start. Card numbers cross a network only
+     * over TLS: the claim page offers card entry off this machine only over HTTPS.
+     */
+    tls: z
+      .object({ certFile: z.string().min(1), keyFile: z.string().min(1) })
+      .strict()
+      .optional(),
+    /**
+     * Behind a TLS proxy: trust its X-Forwarded-Proto/-For. `true` trusts any hop (only when nothing else
+     * can reach the engine); better, the proxy's addresses or CIDRs. Default: trust nothing.
+     */
+    trustProxy: z.union([z.boolean(), z.array(z.string().min(1)).min(1)]).default(false),
     db: z
       .object({
         path: z.string().min(1).default('data/engine.sqlite'),
@@ -160,6 +173,13 @@ const env: Record<string, (v: string) => [string[], unknown]> = {
   TILLBACK_ENGINE_HOST: (v) => [['host'], v],
   TILLBACK_ENGINE_PORT: (v) => [['port'], v],
   TILLBACK_ENGINE_URL: (v) => [['publicUrl'], v],
+  TILLBACK_TLS_CERT_FILE: (v) => [['tls', 'certFile'], v],
+  TILLBACK_TLS_KEY_FILE: (v) => [['tls', 'keyFile'], v],
+  // "true", or the proxy's addresses/CIDRs separated by commas.
+  TILLBACK_TRUST_PROXY: (v) => [
+    ['trustProxy'],
+    v === 'true' ? true : v === 'false' ? false : v.split(',').map((a) => a.trim()),
+  ],
   TILLBACK_DB: (v) => [['db', 'path'], v],
   TILLBACK_DB_SYNCHRONOUS: (v) => [['db', 'synchronous'], v],
   TILLBACK_CARD_HASH_KEY: (v) => [['secrets', 'cardHashKey'], v],

@@ -1,10 +1,11 @@
 // createEngine: the cashback engine as an embeddable Fastify server over a store. The till embeds
 // it; `npm run engine` runs it standalone.
+import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { resolveSecrets, type EngineConfig } from './config.ts';
+import { ConfigError, resolveSecrets, type EngineConfig } from './config.ts';
 import { appDirectory } from './domain/apps.ts';
 import { DAY_MS, type DomainContext, type Notifier } from './domain/context.ts';
 import { expireDueClaims } from './domain/claims.ts';
@@ -78,6 +79,20 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+/** The certificate and key the config names; a file that cannot be read stops the engine, named. */
+function readTls(tls: { certFile: string; keyFile: string }): { cert: Buffer; key: Buffer } {
+  const read = (setting: string, file: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new ConfigError(
+        `${setting}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+  };
+  return { cert: read('tls.certFile', tls.certFile), key: read('tls.keyFile', tls.keyFile) };
+}
+
 /** The URL people should use: the configured public URL, else where we listen (wildcards as localhost). */
 export function publicBaseUrl(config: EngineConfig, listening: string): string {
   if (config.publicUrl) return config.publicUrl.replace(/\/+$/, '');
@@ -94,6 +109,8 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   const authenticate = apps.authenticate;
 
   const app = Fastify({
+    https: config.tls ? readTls(config.tls) : null,
+    trustProxy: config.trustProxy,
     logger:
       options.logger === false
         ? false
