@@ -23,6 +23,7 @@ import {
   PayPalOptionsSchema,
   paypalBaseUrl,
   readJson,
+  requestPayPalToken,
   type PayPalOptions,
 } from './paypal.ts';
 
@@ -97,24 +98,10 @@ export function createPayPalConnect(options: PayPalOptions): PayPalConnect {
   }
 
   async function memberToken(code: string, redirectUri: string): Promise<string> {
-    const answer = await exchange(
-      'paypal',
+    const answer = await requestPayPalToken(
+      { base, basic, timeoutMs: opts.timeoutMs },
       'account link',
-      `${base}/v1/oauth2/token`,
-      {
-        method: 'POST',
-        headers: {
-          Authorization: `Basic ${basic}`,
-          Accept: 'application/json',
-          'Content-Type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({
-          grant_type: 'authorization_code',
-          code,
-          redirect_uri: redirectUri,
-        }).toString(),
-      },
-      opts.timeoutMs,
+      new URLSearchParams({ grant_type: 'authorization_code', code, redirect_uri: redirectUri }),
     );
     if (answer.status !== 200) {
       let reason = `HTTP ${answer.status}`;

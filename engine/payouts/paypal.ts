@@ -286,6 +286,33 @@ export function paypalBaseUrl(
 
 // ---- the client --------------------------------------------------------------------------------------
 
+/**
+ * `POST /v1/oauth2/token` with our app's basic credentials: the client-credentials grant of the payouts
+ * client and the authorization-code grant of "Log in with PayPal" are the same request with other
+ * form fields.
+ */
+export function requestPayPalToken(
+  app: { base: string; basic: string; timeoutMs: number },
+  what: string,
+  form: URLSearchParams,
+) {
+  return exchange(
+    'paypal',
+    what,
+    `${app.base}/v1/oauth2/token`,
+    {
+      method: 'POST',
+      headers: {
+        Authorization: `Basic ${app.basic}`,
+        Accept: 'application/json',
+        'Content-Type': 'application/x-www-form-urlencoded',
+      },
+      body: form.toString(),
+    },
+    app.timeoutMs,
+  );
+}
+
 export function createPayPalProvider(options: PayPalOptions, deps: PayPalDeps = {}): PayPalProvider {
   const opts = readOptions(PayPalOptionsSchema, options, 'PayPal');
   const base = paypalBaseUrl(opts);
@@ -297,20 +324,10 @@ export function createPayPalProvider(options: PayPalOptions, deps: PayPalDeps = 
   let fetching: Promise<string> | undefined;
 
   async function fetchToken(): Promise<string> {
-    const answer = await exchange(
-      'paypal',
+    const answer = await requestPayPalToken(
+      { base, basic, timeoutMs: opts.timeoutMs },
       'token request',
-      `${base}/v1/oauth2/token`,
-      {
-        method: 'POST',
-        headers: {
-          Authorization: `Basic ${basic}`,
-          Accept: 'application/json',
-          'Content-Type': 'application/x-www-form-urlencoded',
-        },
-        body: 'grant_type=client_credentials',
-      },
-      opts.timeoutMs,
+      new URLSearchParams({ grant_type: 'client_credentials' }),
     );
     if (answer.status !== 200) {
       // Wrong credentials are a setting to fix, not a refusal of this payout: nothing is decided.
