@@ -13,6 +13,7 @@ import { TEST_CARDS } from '../drivers/simulate/cards.ts';
 import { startSimulation } from '../drivers/simulate/simulation.ts';
 import { SerialTransport } from '../drivers/transport/serial.ts';
 import { ApduStreamDecoder, bcdEncode, encodeApdu, encodeBmp } from '../drivers/zvt/apdu.ts';
+import { TEST_CARD } from '../drivers/zvt/simulator.ts';
 import { benchTempDir, percentile, removeDir } from './setup.ts';
 import type { Row } from './table.ts';
 
@@ -31,10 +32,10 @@ const zvtApdu = encodeApdu({
   cls: 0x04,
   instr: 0x0f,
   data: Buffer.concat([
-    encodeBmp(0x22, Buffer.from('5350290149345177', 'hex')),
-    encodeBmp(0x0e, bcdEncode('3012', 2)),
-    encodeBmp(0x8a, Buffer.of(0x06)),
-    encodeBmp(0x8b, Buffer.from('MASTERCARD', 'latin1')),
+    encodeBmp(0x22, Buffer.from(TEST_CARD.pan, 'hex')),
+    encodeBmp(0x0e, bcdEncode(TEST_CARD.expiry, 2)),
+    encodeBmp(0x8a, Buffer.of(TEST_CARD.cardType ?? 0x06)),
+    encodeBmp(0x8b, Buffer.from(TEST_CARD.cardName ?? 'MASTERCARD', 'latin1')),
   ]),
 });
 /** A PIN pad's DUKPT PIN block response (73). */
