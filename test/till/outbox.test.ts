@@ -1,6 +1,8 @@
 // The till's outbox against a real engine on loopback and a real SQLite file: delivery after the
 // engine comes back, a flapping link, refusals a manager resolves, offline limits and the state stream.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -154,6 +156,53 @@ describe('delivery', () => {
         timeout: 30_000,
       },
     );
+  });
+});
+
+describe('retryable answers', () => {
+  it('retries 503, 429 and a hung request with the same key until the engine answers', async () => {
+    // A scripted engine: 503, 429, then hangs past the till's timeout, then passes to the real one.
+    const script = ['503', '429', 'hang'];
+    const seen: IncomingHttpHeaders[] = [];
+    const server = createServer((req, res) => {
+      seen.push(req.headers);
+      const step = script.shift();
+      if (step === 'hang') return;
+      if (step)
+        return void res
+          .writeHead(Number(step), { 'content-type': 'application/json' })
+          .end('{"error":{"code":"busy","message":"later"}}');
+      const body: Buffer[] = [];
+      req.on('data', (c: Buffer) => body.push(c));
+      req.on('end', () => {
+        void fetch(link.url + req.url, {
+          method: 'POST',
+          headers: req.headers as Record<string, string>,
+          body: Buffer.concat(body),
+        }).then(async (r) =>
+          res.writeHead(r.status, { 'content-type': 'application/json' }).end(await r.text()),
+        );
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const o = await outbox({
+        engine: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, ...link.credentials },
+        timeoutMs: 300,
+      });
+      const online: (boolean | null)[] = [];
+      o.onState((s) => online.push(s.online));
+      o.start();
+      const id = await o.enqueue(earn(0));
+      await drained(o);
+      expect((await o.operation(id))!.state).toBe('delivered');
+      expect(seen.map((h) => h['idempotency-key'])).toEqual([id, id, id, id]);
+      expect(online.filter((v) => v !== null)).toEqual([false, true, false, true]);
+      expect((await link.applied()).map((t) => t.reference)).toEqual(['sale-0']);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
 
