@@ -8,8 +8,17 @@ const currencyCode = z
 
 export const OfflineLimitsSchema = z
   .object({
-    /** New offline operations are refused once the oldest waiting one is older than this. */
-    maxAgeHours: z.number().int().positive().default(24),
+    /**
+     * New offline operations are refused once the oldest waiting one is older than this. At most 30
+     * days: the engine keeps idempotency keys that long by default (idempotencyRetentionDays), and a
+     * resend after they are pruned would be applied again.
+     */
+    maxAgeHours: z
+      .number()
+      .int()
+      .positive()
+      .max(720, 'at most 720 hours: the engine keeps idempotency keys 30 days by default')
+      .default(24),
     /** ... or once this many wait. */
     maxCount: z.number().int().positive().default(10_000),
     /** ... or once the waiting amounts of a currency would pass this, in minor units (unlimited if absent). */

@@ -11,18 +11,18 @@ import type { Store } from '../../engine/store/store.ts';
 import type { OutboxConfig } from './config.ts';
 import { headOfQueue, recordDelivered, recordRefused, recordRetry, type OutboxItem } from './queue.ts';
 
-export type AttemptOutcome =
+type AttemptOutcome =
   | { kind: 'delivered'; answer: string }
   | { kind: 'refused'; message: string }
   | { kind: 'retry'; error: string; reachable: boolean };
 
 /**
- * Which answers are worth sending again: no answer, a timeout (408), throttling (429) or a server
- * error. Every other 4xx is the engine refusing the operation itself, and sending it again would
- * only be refused again.
+ * Which answers are the engine refusing the operation itself: a 4xx other than 408 (timeout) and 429
+ * (throttled). Sending it again would only be refused again. Anything else that is not a success
+ * (5xx, or a redirect fetch gave up on) is worth retrying.
  */
-export function isRetryable(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500 || status < 200 || (status >= 300 && status < 400);
+function isRefusal(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
 /** The engine's message from a native error body `{error: {code, message}}`, else the start of the body. */
@@ -45,7 +45,7 @@ function networkError(error: unknown): string {
   return e.cause?.code ?? e.name ?? 'network error';
 }
 
-export async function attempt(
+async function attempt(
   config: Pick<OutboxConfig, 'engine' | 'timeoutMs'>,
   item: OutboxItem,
   stop: AbortSignal,
@@ -64,9 +64,8 @@ export async function attempt(
     });
     const text = await res.text();
     if (res.ok) return { kind: 'delivered', answer: text };
-    if (isRetryable(res.status))
-      return { kind: 'retry', error: engineMessage(res.status, text), reachable: res.status < 500 };
-    return { kind: 'refused', message: engineMessage(res.status, text) };
+    if (isRefusal(res.status)) return { kind: 'refused', message: engineMessage(res.status, text) };
+    return { kind: 'retry', error: engineMessage(res.status, text), reachable: res.status < 500 };
   } catch (error) {
     return { kind: 'retry', error: networkError(error), reachable: false };
   }
