@@ -278,5 +278,6 @@ describe('refusing what cannot be queued', () => {
     await expect(outbox({ retry: { baseMs: 100, maxMs: 10 } })).rejects.toThrow(
       /maxMs must be at least baseMs/,
     );
+    await expect(outbox({ limits: { maxAgeHours: 721 } })).rejects.toThrow(/idempotency keys 30 days/);
   });
 });
