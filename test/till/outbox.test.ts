@@ -84,6 +84,8 @@ describe('delivery', () => {
 
   it('delivers a burst exactly once and in order while the link flaps', async () => {
     const o = await outbox();
+    const online: (boolean | null)[] = [];
+    o.onState((s) => online.push(s.online));
     o.start();
     const ids: string[] = [];
     let i = 0;
@@ -98,6 +100,9 @@ describe('delivery', () => {
     const applied = await link.applied();
     expect(applied.map((t) => t.reference)).toEqual(ids.map((_, n) => `sale-${n}`));
     expect(await link.h.ledgerProblems()).toEqual([]);
+    // The link did go down under the sender (items enqueued while stopped were attempted) and came back.
+    expect(online).toContain(false);
+    expect(online.at(-1)).toBe(true);
   });
 
   it('marks a refused item failed with the engine message and moves on; a manager retries or voids it', async () => {
