@@ -102,7 +102,7 @@ describe('delivery', () => {
     expect(await link.h.ledgerProblems()).toEqual([]);
     // The link did go down under the sender (items enqueued while stopped were attempted) and came back.
     expect(online).toContain(false);
-    expect(online.at(-1)).toBe(true);
+    await vi.waitFor(() => expect(online.at(-1)).toBe(true));
   });
 
   it('marks a refused item failed with the engine message and moves on; a manager retries or voids it', async () => {
