@@ -202,7 +202,7 @@ describe('retryable answers', () => {
       await drained(o);
       expect((await o.operation(id))!.state).toBe('delivered');
       expect(seen.map((h) => h['idempotency-key'])).toEqual([id, id, id, id]);
-      expect(online.filter((v) => v !== null)).toEqual([false, true, false, true]);
+      await vi.waitFor(() => expect(online.filter((v) => v !== null)).toEqual([false, true, false, true]));
       expect((await link.applied()).map((t) => t.reference)).toEqual(['sale-0']);
     } finally {
       server.closeAllConnections();
