@@ -1,5 +1,6 @@
 // Versioned migrations: engine/store/migrations/<dialect>/NNN_name.sql, applied in order, each once,
-// recorded in schema_migrations. Both dialects carry the same versions with the same meaning.
+// recorded in schema_migrations. Both dialects carry the same versions with the same meaning. Another
+// database on the same store code (the till's own file) passes its own directory of NNN_name.sql files.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Tx } from './store.ts';
@@ -10,8 +11,10 @@ export interface Migration {
   sql: string;
 }
 
-export function loadMigrations(dialect: 'sqlite' | 'postgres'): Migration[] {
-  const dir = fileURLToPath(new URL(`./migrations/${dialect}/`, import.meta.url));
+export function loadMigrations(
+  dialect: 'sqlite' | 'postgres',
+  dir = fileURLToPath(new URL(`./migrations/${dialect}/`, import.meta.url)),
+): Migration[] {
   return readdirSync(dir)
     .filter((file) => /^\d{3}_[a-z0-9_]+\.sql$/.test(file))
     .sort()
@@ -22,11 +25,15 @@ export function loadMigrations(dialect: 'sqlite' | 'postgres'): Migration[] {
     }));
 }
 
-/** Applies pending migrations; `exec` runs a multi-statement script inside the caller's transaction. */
+/**
+ * Applies pending migrations; `exec` runs a multi-statement script inside the caller's transaction.
+ * `dir` replaces the engine's own migrations (a directory path ending in a separator).
+ */
 export async function applyMigrations(
   dialect: 'sqlite' | 'postgres',
   tx: Tx,
   exec: (sql: string) => void | Promise<void>,
+  dir?: string,
 ): Promise<Migration[]> {
   await exec(
     'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)',
@@ -35,7 +42,7 @@ export async function applyMigrations(
     (await tx.all<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => r.version),
   );
   const applied: Migration[] = [];
-  for (const migration of loadMigrations(dialect)) {
+  for (const migration of loadMigrations(dialect, dir)) {
     if (done.has(migration.version)) continue;
     await exec('BEGIN');
     try {

@@ -14,6 +14,8 @@ export interface SqliteOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** Most transactions per commit. */
   maxBatch?: number;
+  /** Another database's migrations directory (the till's file); the engine's own by default. */
+  migrationsDir?: string;
 }
 
 interface Job {
@@ -132,9 +134,14 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store & {
   const maxBatch = options.maxBatch ?? 256;
   const writer = open(options.path, synchronous, false);
   const writeTx = makeTx(writer, new Map());
-  await applyMigrations('sqlite', writeTx, (sql) => {
-    writer.exec(sql);
-  });
+  await applyMigrations(
+    'sqlite',
+    writeTx,
+    (sql) => {
+      writer.exec(sql);
+    },
+    options.migrationsDir,
+  );
   // Reads use their own connection: in WAL mode it sees the last commit, never a batch in progress.
   const reader = options.path === ':memory:' ? writer : open(options.path, synchronous, true);
   const checkpointer =

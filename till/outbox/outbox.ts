@@ -1,0 +1,117 @@
+// The till's outbox: its own SQLite file (the engine's store code, the till's migrations), the queue's
+// domain functions bound to it, the sender, and the queue's state as a stream of events for the UI.
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { openSqliteStore } from '../../engine/store/sqlite.ts';
+import type { Store } from '../../engine/store/store.ts';
+import { OutboxConfigSchema, type OutboxConfig, type OutboxConfigInput } from './config.ts';
+import { OutboxError } from './errors.ts';
+import {
+  enqueue,
+  getOperation,
+  parseOperation,
+  queueCounts,
+  retry,
+  voidOperation,
+  type OperationRow,
+  type QueueCounts,
+} from './queue.ts';
+import { startSender, type Sender } from './sender.ts';
+
+const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
+
+/** What the UI shows of the queue; a new one is emitted after every change. */
+export interface QueueState extends QueueCounts {
+  /** Whether the engine answered the last attempt; null before any attempt since the start. */
+  online: boolean | null;
+}
+
+export interface Outbox {
+  readonly config: OutboxConfig;
+  /**
+   * Validates an earn or refund and writes it, with its history row, in one transaction: once this
+   * resolves the operation survives a crash and will reach the engine exactly once. Resolves with the
+   * operation id (the Idempotency-Key the engine sees). Throws an OutboxError, changing nothing, for
+   * bad input, a redeem or cashout (online_required) or past an offline limit (offline_limit).
+   */
+  enqueue(input: unknown): Promise<string>;
+  retry(id: string): Promise<void>;
+  void(id: string, reason: string): Promise<void>;
+  operation(id: string): Promise<OperationRow | undefined>;
+  state(): Promise<QueueState>;
+  /** Calls `listener` with each new state; returns the unsubscribe function. */
+  onState(listener: (state: QueueState) => void): () => void;
+  /** Starts delivering (a till that only records, such as a test writer, may never start). */
+  start(): void;
+  close(): Promise<void>;
+}
+
+export interface OutboxDeps {
+  now?: () => number;
+  random?: () => number;
+}
+
+export async function openOutbox(input: OutboxConfigInput, deps: OutboxDeps = {}): Promise<Outbox> {
+  const parsed = OutboxConfigSchema.safeParse(input);
+  if (!parsed.success)
+    throw new OutboxError('validation_error', `outbox config: ${z.prettifyError(parsed.error)}`);
+  const config = parsed.data;
+  const now = deps.now ?? Date.now;
+  const random = deps.random ?? Math.random;
+  const store: Store = await openSqliteStore({ path: config.path, migrationsDir: MIGRATIONS });
+  const listeners = new Set<(state: QueueState) => void>();
+  let online: boolean | null = null;
+  let sender: Sender | undefined;
+
+  const state = async (): Promise<QueueState> => ({
+    online,
+    ...(await store.read((tx) => queueCounts(tx, now()))),
+  });
+  async function changed(): Promise<void> {
+    if (listeners.size === 0) return;
+    const s = await state();
+    for (const listener of listeners) listener(s);
+  }
+
+  return {
+    config,
+    async enqueue(raw) {
+      const op = parseOperation(raw);
+      const id = await store.transact((tx) => enqueue(tx, op, config.limits, now()));
+      sender?.wake();
+      await changed();
+      return id;
+    },
+    async retry(id) {
+      await store.transact((tx) => retry(tx, id, now()));
+      sender?.wake();
+      await changed();
+    },
+    async void(id, reason) {
+      await store.transact((tx) => voidOperation(tx, id, reason, now()));
+      await changed();
+    },
+    operation: (id) => store.read((tx) => getOperation(tx, id)),
+    state,
+    onState(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    start() {
+      sender ??= startSender({
+        store,
+        config,
+        now,
+        random,
+        onAttempt(reachable) {
+          online = reachable;
+          void changed();
+        },
+      });
+    },
+    async close() {
+      await sender?.stop();
+      await store.close();
+    },
+  };
+}

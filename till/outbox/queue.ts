@@ -1,0 +1,277 @@
+// The outbox's domain functions, each on one transaction of the till's store: enqueue an operation
+// (its history row and its outbox row together, before any network call), the sender's outcomes, a
+// manager's retry or void, and the queue's state. The state machine of an operation:
+//   queued -> delivered (the engine accepted it) | failed (the engine refused it) | queued (retry later)
+//   failed -> queued (a manager retries it after a fix) | voided (a manager gives it up, with a reason)
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Tx } from '../../engine/store/store.ts';
+import type { OfflineLimits } from './config.ts';
+import { OutboxError } from './errors.ts';
+
+export const OPERATION_TYPES = ['earn', 'refund', 'redeem', 'cashout'] as const;
+export type OperationType = (typeof OPERATION_TYPES)[number];
+export type OperationState = 'queued' | 'delivered' | 'failed' | 'voided';
+
+/** Redeems and cashouts spend money the engine must check first (balance, PIN, claim): never queued. */
+export function requireOnline(type: OperationType): boolean {
+  return type === 'redeem' || type === 'cashout';
+}
+
+// A queued member is named by what the cashier typed or scanned. A card is not accepted here: the
+// engine's native API takes the full PAN to hash it, and a PAN must never be written to the till's file.
+const member = z.union([
+  z.object({ id: z.number().int().positive() }).strict(),
+  z.object({ email: z.email().max(254) }).strict(),
+  z.object({ phone: z.string().min(3).max(32) }).strict(),
+]);
+const minor = z.number().int('must be an integer number of minor units').positive('must be positive');
+const common = {
+  cashier: z.string().min(1).max(64),
+  programId: z.number().int().positive(),
+  /** The program's currency, which the till knows: offline limits are per currency. */
+  currency: z.string().regex(/^[A-Z][A-Z0-9]{2,7}$/, 'must be an ISO 4217 code'),
+  member,
+  reference: z.string().min(1).max(128).optional(),
+};
+export const QueuedOperationSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('earn'),
+      purchaseAmount: minor,
+      memberName: z.string().min(1).max(200).optional(),
+      ...common,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('refund'),
+      refundAmount: minor,
+      originalReference: z.string().min(1).max(128).optional(),
+      ...common,
+    })
+    .strict(),
+]);
+export type QueuedOperation = z.infer<typeof QueuedOperationSchema>;
+
+/** The engine's native request for an operation: its path and body. */
+function nativeRequest(op: QueuedOperation): { path: string; amount: number; body: Record<string, unknown> } {
+  const shared = { program_id: op.programId, member: op.member, reference: op.reference };
+  return op.type === 'earn'
+    ? {
+        path: '/v1/earn',
+        amount: op.purchaseAmount,
+        body: { ...shared, purchase_amount: op.purchaseAmount, member_name: op.memberName },
+      }
+    : {
+        path: '/v1/refund',
+        amount: op.refundAmount,
+        body: { ...shared, refund_amount: op.refundAmount, original_reference: op.originalReference },
+      };
+}
+
+function memberRef(m: QueuedOperation['member']): string {
+  if ('id' in m) return `id:${m.id}`;
+  if ('email' in m) return `email:${m.email}`;
+  return `phone:${m.phone}`;
+}
+
+/** Parses an operation for the queue, or throws the reason it cannot be queued. */
+export function parseOperation(input: unknown): QueuedOperation {
+  const type = (input as { type?: unknown } | null)?.type;
+  if (
+    typeof type === 'string' &&
+    (OPERATION_TYPES as readonly string[]).includes(type) &&
+    requireOnline(type as OperationType)
+  ) {
+    throw new OutboxError('online_required', `a ${type} needs the engine and cannot be queued offline`);
+  }
+  const parsed = QueuedOperationSchema.safeParse(input);
+  if (!parsed.success) throw new OutboxError('validation_error', z.prettifyError(parsed.error));
+  return parsed.data;
+}
+
+const HOUR_MS = 3_600_000;
+
+async function checkLimits(
+  tx: Tx,
+  limits: OfflineLimits,
+  currency: string,
+  amount: number,
+  now: number,
+): Promise<void> {
+  const waiting = await tx.row<{ n: number; oldest: number | null }>(
+    "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM operations WHERE state = 'queued'",
+  );
+  if (waiting.n >= limits.maxCount) {
+    throw new OutboxError(
+      'offline_limit',
+      `${waiting.n} operations are waiting for the engine, the most this till may queue`,
+      'max_count',
+    );
+  }
+  if (waiting.oldest !== null && now - waiting.oldest > limits.maxAgeHours * HOUR_MS) {
+    throw new OutboxError(
+      'offline_limit',
+      `the oldest waiting operation is more than ${limits.maxAgeHours} hours old`,
+      'max_age',
+    );
+  }
+  const cap = limits.maxAmount[currency];
+  if (cap === undefined) return;
+  const { total } = await tx.row<{ total: number }>(
+    "SELECT COALESCE(SUM(amount), 0) AS total FROM operations WHERE state = 'queued' AND currency = ?",
+    [currency],
+  );
+  if (total + amount > cap) {
+    throw new OutboxError(
+      'offline_limit',
+      `queued ${currency} amounts would pass the offline limit of ${cap} minor units`,
+      'max_amount',
+    );
+  }
+}
+
+/** Writes the history row and the outbox row of a parsed operation, or refuses it past a limit. */
+export async function enqueue(
+  tx: Tx,
+  op: QueuedOperation,
+  limits: OfflineLimits,
+  now: number,
+): Promise<string> {
+  const request = nativeRequest(op);
+  await checkLimits(tx, limits, op.currency, request.amount, now);
+  const id = randomUUID();
+  await tx.run(
+    `INSERT INTO operations (id, type, amount, currency, member_ref, cashier, state, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+    [id, op.type, request.amount, op.currency, memberRef(op.member), op.cashier, now, now],
+  );
+  await tx.run('INSERT INTO outbox (operation_id, path, payload, next_attempt_at) VALUES (?, ?, ?, ?)', [
+    id,
+    request.path,
+    JSON.stringify(request.body),
+    now,
+  ]);
+  return id;
+}
+
+export interface OutboxItem {
+  operationId: string;
+  path: string;
+  payload: string;
+  attempts: number;
+  nextAttemptAt: number;
+}
+
+/** The first queued item in confirmation order: the sender sends nothing behind it until it is settled. */
+export async function headOfQueue(tx: Tx): Promise<OutboxItem | undefined> {
+  return tx.one<OutboxItem>(
+    `SELECT x.operation_id AS operationId, x.path, x.payload, x.attempts, x.next_attempt_at AS nextAttemptAt
+       FROM outbox x JOIN operations o ON o.id = x.operation_id
+      WHERE o.state = 'queued' ORDER BY x.seq LIMIT 1`,
+  );
+}
+
+/** The engine accepted the operation: `answer` is its response body. */
+export async function recordDelivered(tx: Tx, id: string, answer: string, now: number): Promise<void> {
+  await tx.run(
+    "UPDATE operations SET state = 'delivered', result = ?, updated_at = ? WHERE id = ? AND state = 'queued'",
+    [answer, now, id],
+  );
+  await tx.run('DELETE FROM outbox WHERE operation_id = ?', [id]);
+}
+
+/** The engine refused the operation (a 4xx): a manager resolves it; the queue moves on. */
+export async function recordRefused(tx: Tx, id: string, message: string, now: number): Promise<void> {
+  await tx.run(
+    "UPDATE operations SET state = 'failed', result = ?, updated_at = ? WHERE id = ? AND state = 'queued'",
+    [message, now, id],
+  );
+  await tx.run('UPDATE outbox SET attempts = attempts + 1, last_error = ? WHERE operation_id = ?', [
+    message,
+    id,
+  ]);
+}
+
+/** The engine could not be reached or answered 5xx/429/408: try again at `nextAttemptAt`. */
+export async function recordRetry(tx: Tx, id: string, error: string, nextAttemptAt: number): Promise<void> {
+  await tx.run(
+    'UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE operation_id = ?',
+    [error, nextAttemptAt, id],
+  );
+}
+
+async function failedOperation(tx: Tx, id: string, action: string): Promise<void> {
+  const row = await tx.one<{ state: OperationState }>('SELECT state FROM operations WHERE id = ?', [id]);
+  if (!row) throw new OutboxError('not_found', `no operation ${id}`);
+  if (row.state !== 'failed')
+    throw new OutboxError('invalid_state', `only a failed operation can be ${action}; ${id} is ${row.state}`);
+}
+
+/** A manager sends a failed operation again (after fixing what the engine refused), first in line. */
+export async function retry(tx: Tx, id: string, now: number): Promise<void> {
+  await failedOperation(tx, id, 'retried');
+  await tx.run("UPDATE operations SET state = 'queued', updated_at = ? WHERE id = ?", [now, id]);
+  await tx.run('UPDATE outbox SET attempts = 0, next_attempt_at = ? WHERE operation_id = ?', [now, id]);
+}
+
+/** A manager gives a failed operation up; the reason is mandatory and kept in the history. */
+export async function voidOperation(tx: Tx, id: string, reason: string, now: number): Promise<void> {
+  const why = reason.trim();
+  if (why.length === 0 || why.length > 500)
+    throw new OutboxError('validation_error', 'a void needs a reason of 1 to 500 characters');
+  await failedOperation(tx, id, 'voided');
+  await tx.run("UPDATE operations SET state = 'voided', void_reason = ?, updated_at = ? WHERE id = ?", [
+    why,
+    now,
+    id,
+  ]);
+  await tx.run('DELETE FROM outbox WHERE operation_id = ?', [id]);
+}
+
+export interface OperationRow {
+  id: string;
+  type: OperationType;
+  amount: number;
+  currency: string;
+  memberRef: string;
+  cashier: string;
+  state: OperationState;
+  result: string | null;
+  voidReason: string | null;
+  createdAt: number;
+  updatedAt: number;
+  attempts: number | null;
+  lastError: string | null;
+}
+
+export async function getOperation(tx: Tx, id: string): Promise<OperationRow | undefined> {
+  return tx.one<OperationRow>(
+    `SELECT o.id, o.type, o.amount, o.currency, o.member_ref AS memberRef, o.cashier, o.state, o.result,
+            o.void_reason AS voidReason, o.created_at AS createdAt, o.updated_at AS updatedAt,
+            x.attempts, x.last_error AS lastError
+       FROM operations o LEFT JOIN outbox x ON x.operation_id = o.id WHERE o.id = ?`,
+    [id],
+  );
+}
+
+export interface QueueCounts {
+  waiting: number;
+  /** Age of the oldest waiting operation, null when none waits. */
+  oldestAgeMs: number | null;
+  failed: number;
+}
+
+export async function queueCounts(tx: Tx, now: number): Promise<QueueCounts> {
+  const r = await tx.row<{ waiting: number | null; oldest: number | null; failed: number | null }>(
+    `SELECT SUM(state = 'queued') AS waiting, MIN(CASE WHEN state = 'queued' THEN created_at END) AS oldest,
+            SUM(state = 'failed') AS failed
+       FROM operations WHERE state IN ('queued', 'failed')`,
+  );
+  return {
+    waiting: r.waiting ?? 0,
+    oldestAgeMs: r.oldest === null ? null : Math.max(0, now - r.oldest),
+    failed: r.failed ?? 0,
+  };
+}

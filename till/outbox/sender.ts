@@ -1,0 +1,149 @@
+// The sender: delivers the outbox to the engine's native API in confirmation order, one item at a
+// time (an item waits behind every earlier one until that one is delivered or refused). Each attempt
+// carries the operation id as Idempotency-Key, so a resend after a lost answer or a crash is
+// harmless: the engine answers it with the stored result.
+//
+// Node's fetch (undici) rather than axios: the sender needs one POST with a timeout and the status
+// code; fetch has both built in (AbortSignal.timeout), adds no dependency, and never throws on a
+// 4xx/5xx, which is exactly the split the sender makes itself.
+import { retryDelayMs } from '../../engine/domain/webhook-deliveries.ts';
+import type { Store } from '../../engine/store/store.ts';
+import type { OutboxConfig } from './config.ts';
+import { headOfQueue, recordDelivered, recordRefused, recordRetry, type OutboxItem } from './queue.ts';
+
+type AttemptOutcome =
+  | { kind: 'delivered'; answer: string }
+  | { kind: 'refused'; message: string }
+  | { kind: 'retry'; error: string; reachable: boolean };
+
+/**
+ * Which answers are the engine refusing the operation itself: a 4xx other than 408 (timeout) and 429
+ * (throttled). Sending it again would only be refused again. Anything else that is not a success
+ * (5xx, or a redirect fetch gave up on) is worth retrying.
+ */
+function isRefusal(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+/** The engine's message from a native error body `{error: {code, message}}`, else the start of the body. */
+function engineMessage(status: number, text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.message === 'string') {
+      return `${status} ${String(body.error.code ?? '')}: ${body.error.message}`.slice(0, 1000);
+    }
+  } catch {
+    // Not JSON (a proxy's page, say): keep the text itself.
+  }
+  return `${status}: ${text.slice(0, 500)}`;
+}
+
+/** A network failure's cause in a few words (ECONNREFUSED, TimeoutError), with no URL or header in it. */
+function networkError(error: unknown): string {
+  const e = error as { name?: string; cause?: { code?: string } };
+  if (e.name === 'TimeoutError') return 'timed out';
+  return e.cause?.code ?? e.name ?? 'network error';
+}
+
+async function attempt(
+  config: Pick<OutboxConfig, 'engine' | 'timeoutMs'>,
+  item: OutboxItem,
+  stop: AbortSignal,
+): Promise<AttemptOutcome> {
+  try {
+    const res = await fetch(new URL(item.path, config.engine.url), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'idempotency-key': item.operationId,
+        'x-app-id': config.engine.appId,
+        'x-api-key': config.engine.apiKey,
+      },
+      body: item.payload,
+      signal: AbortSignal.any([stop, AbortSignal.timeout(config.timeoutMs)]),
+    });
+    const text = await res.text();
+    if (res.ok) return { kind: 'delivered', answer: text };
+    if (isRefusal(res.status)) return { kind: 'refused', message: engineMessage(res.status, text) };
+    return { kind: 'retry', error: engineMessage(res.status, text), reachable: res.status < 500 };
+  } catch (error) {
+    return { kind: 'retry', error: networkError(error), reachable: false };
+  }
+}
+
+export interface SenderDeps {
+  store: Store;
+  config: OutboxConfig;
+  now: () => number;
+  random: () => number;
+  /** After each attempt: whether the engine answered (below 500), and that the queue changed. */
+  onAttempt: (reachable: boolean) => void;
+}
+
+export interface Sender {
+  /** Something was enqueued or retried: look at the queue again now. */
+  wake(): void;
+  stop(): Promise<void>;
+}
+
+export function startSender(deps: SenderDeps): Sender {
+  const { store, config, now } = deps;
+  const stopping = new AbortController();
+  let woken = false;
+  let wakeUp: (() => void) | undefined;
+
+  /** Waits `ms` (forever if undefined) or until woken or stopped. */
+  function pause(ms: number | undefined): Promise<void> {
+    if (woken || stopping.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wakeUp = undefined;
+        resolve();
+      }
+      wakeUp = done;
+    });
+  }
+
+  async function run(): Promise<void> {
+    while (!stopping.signal.aborted) {
+      woken = false;
+      const item = await store.read((tx) => headOfQueue(tx));
+      if (!item) {
+        await pause(undefined);
+        continue;
+      }
+      const wait = item.nextAttemptAt - now();
+      if (wait > 0) {
+        await pause(wait);
+        continue;
+      }
+      const outcome = await attempt(config, item, stopping.signal);
+      // Stopped mid-attempt: record nothing, the item is sent again (same key) at the next start.
+      if (stopping.signal.aborted) break;
+      const at = now();
+      await store.transact((tx) => {
+        if (outcome.kind === 'delivered') return recordDelivered(tx, item.operationId, outcome.answer, at);
+        if (outcome.kind === 'refused') return recordRefused(tx, item.operationId, outcome.message, at);
+        // Retried without end: the window is infinite, so only the capped, jittered delay applies.
+        const delay = retryDelayMs(item.attempts + 1, { ...config.retry, windowMs: Infinity }, deps.random);
+        return recordRetry(tx, item.operationId, outcome.error, at + delay);
+      });
+      deps.onAttempt(outcome.kind !== 'retry' || outcome.reachable);
+    }
+  }
+
+  const running = run();
+  return {
+    wake() {
+      woken = true;
+      wakeUp?.();
+    },
+    async stop() {
+      stopping.abort();
+      wakeUp?.();
+      await running;
+    },
+  };
+}
