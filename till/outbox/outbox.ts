@@ -28,6 +28,8 @@ export interface QueueState extends QueueCounts {
 
 export interface Outbox {
   readonly config: OutboxConfig;
+  /** The till's store, for the tables other parts of the till keep in the same file (operators). */
+  readonly store: Store;
   /**
    * Validates an earn or refund and writes it, with its history row, in one transaction: once this
    * resolves the operation survives a crash and will reach the engine exactly once. Resolves with the
@@ -75,6 +77,7 @@ export async function openOutbox(input: OutboxConfigInput, deps: OutboxDeps = {}
 
   return {
     config,
+    store,
     async enqueue(raw) {
       const op = parseOperation(raw);
       const id = await store.transact((tx) => enqueue(tx, op, config.limits, now()));

@@ -1,0 +1,17 @@
+// The request bodies of the local API, each a strict zod schema: unknown fields are refused rather
+// than ignored, so a typo in a POS integration fails loudly instead of silently dropping a field.
+import { z } from 'zod';
+import { QueuedOperationSchema } from '../outbox/queue.ts';
+import { OperatorNameSchema, OperatorRoleSchema, PinSchema } from './config.ts';
+
+export const SignInBodySchema = z.object({ name: OperatorNameSchema, pin: PinSchema }).strict();
+
+export const CreateOperatorBodySchema = z
+  .object({ name: OperatorNameSchema, role: OperatorRoleSchema, pin: PinSchema })
+  .strict();
+
+// An earn or refund as the outbox queues it, without the type (the route says it) and the cashier
+// (the signed-in operator is).
+const [earn, refund] = QueuedOperationSchema.options;
+export const EarnBodySchema = earn.omit({ type: true, cashier: true });
+export const RefundBodySchema = refund.omit({ type: true, cashier: true });

@@ -1,0 +1,230 @@
+// The till's local API for its windows (cashier, customer display, manager): HTTP and a WebSocket on
+// loopback by default. Every request passes, in order: the Host check and the Origin check (a page
+// from another site, or a DNS-rebinding page naming our address, gets 403), then the per-launch
+// token, then, on operator routes, the operator's session and role; only then is the body read.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Writable } from 'node:stream';
+import websocket from '@fastify/websocket';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Outbox } from '../outbox/outbox.ts';
+import { OutboxError } from '../outbox/errors.ts';
+import {
+  LOOPBACK_HOSTS,
+  LocalApiConfigSchema,
+  type LocalApiConfigInput,
+  type OperatorRole,
+} from './config.ts';
+import { CreateOperatorBodySchema, EarnBodySchema, RefundBodySchema, SignInBodySchema } from './bodies.ts';
+import { ApiError, fromOutboxError } from './errors.ts';
+import { ClientMessageSchema, encodeServerMessage } from './messages.ts';
+import {
+  createOperator,
+  ensureFirstManager,
+  listOperators,
+  newToken,
+  sessionOperator,
+  signIn,
+  signOut,
+  type Operator,
+} from './operators.ts';
+
+export const SESSION_HEADER = 'x-operator-session';
+const EVENTS_PATH = '/api/events';
+const WS_AUTH_TIMEOUT_MS = 10_000;
+
+export interface LocalApi {
+  /** e.g. http://127.0.0.1:41234 */
+  readonly url: string;
+  /** The per-launch token: the caller shows it once to the windows it starts; it is never logged. */
+  readonly token: string;
+  /** Whether this start created the configured first manager. */
+  readonly createdFirstManager: boolean;
+  close(): Promise<void>;
+}
+
+export interface LocalApiOptions {
+  outbox: Outbox;
+  config: LocalApiConfigInput;
+  /** Where request logs go (pino JSON lines); standard output by default. */
+  logStream?: Writable;
+  now?: () => number;
+}
+
+function parse<T>(schema: z.ZodType<T>, input: unknown): T {
+  const r = schema.safeParse(input);
+  if (!r.success) throw new ApiError(400, 'validation_error', z.prettifyError(r.error));
+  return r.data;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+/** Constant-time comparison of a presented token with the launch token (hashes have equal lengths). */
+const sameToken = (presented: string, token: string) => timingSafeEqual(digest(presented), digest(token));
+
+function send(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
+  return reply.code(status).send({ error: { code, message } });
+}
+
+export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi> {
+  const config = parse(LocalApiConfigSchema, options.config);
+  const { outbox } = options;
+  const { store } = outbox;
+  const now = options.now ?? Date.now;
+  const token = newToken();
+  const createdFirstManager = await ensureFirstManager(store, config.firstManager, now());
+  const allowedHosts = new Set<string>([
+    ...LOOPBACK_HOSTS,
+    ...(config.lanAddress ? [config.lanAddress] : []),
+  ]);
+  const allowedOrigins = new Set(config.allowedOrigins.map((o) => new URL(o).origin));
+  let port = 0;
+
+  const app = Fastify({
+    logger: { level: 'info', stream: options.logStream ?? process.stdout },
+    bodyLimit: 16 * 1024,
+  });
+  await app.register(websocket);
+
+  const hostname = (hostHeader: string | undefined): string | undefined => {
+    if (!hostHeader) return undefined;
+    try {
+      return new URL(`http://${hostHeader}`).hostname.toLowerCase();
+    } catch {
+      return undefined;
+    }
+  };
+  const originAllowed = (origin: string): boolean => {
+    let u: URL;
+    try {
+      u = new URL(origin);
+    } catch {
+      return false;
+    }
+    if (allowedOrigins.has(u.origin)) return true;
+    // The API's own origin, under any name the Host check accepts (the browser-mode pages).
+    return u.protocol === 'http:' && allowedHosts.has(u.hostname.toLowerCase()) && u.port === String(port);
+  };
+
+  app.addHook('onRequest', async (req, reply) => {
+    const host = hostname(req.headers.host);
+    if (!host || !allowedHosts.has(host)) return send(reply, 403, 'host_not_allowed', 'Host not allowed');
+    const origin = req.headers.origin;
+    if (origin !== undefined && !originAllowed(origin))
+      return send(reply, 403, 'origin_not_allowed', 'Origin not allowed');
+    if (req.routeOptions.url === EVENTS_PATH) return; // the token comes in the first message
+    const auth = req.headers.authorization;
+    const presented = auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
+    if (presented === undefined || !sameToken(presented, token))
+      return send(reply, 401, 'unauthorized', 'Missing or wrong launch token');
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof ApiError) return send(reply, err.status, err.code, err.message);
+    if (err instanceof OutboxError) {
+      const e = fromOutboxError(err);
+      return send(reply, e.status, e.code, e.message);
+    }
+    const status = (err as { statusCode?: unknown }).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500)
+      return send(reply, status, 'bad_request', (err as Error).message);
+    req.log.error({ err }, 'local API error');
+    return send(reply, 500, 'internal', 'Internal error');
+  });
+  app.setNotFoundHandler((req, reply) => send(reply, 404, 'not_found', `No route ${req.method} ${req.url}`));
+
+  /** The signed-in operator, if their role allows the route (a manager may do what a cashier may). */
+  async function operator(req: FastifyRequest, role: OperatorRole): Promise<Operator> {
+    const session = req.headers[SESSION_HEADER];
+    const op = typeof session === 'string' ? await sessionOperator(store, session, now()) : undefined;
+    if (!op) throw new ApiError(401, 'session_required', `Sign in first (${SESSION_HEADER} header)`);
+    if (role === 'manager' && op.role !== 'manager')
+      throw new ApiError(403, 'forbidden', 'This needs a manager');
+    return op;
+  }
+
+  app.get('/api/health', async () => ({ ok: true }));
+
+  app.post('/api/operators/sign-in', async (req) => {
+    const body = parse(SignInBodySchema, req.body);
+    const s = await signIn(store, body, now, config.sessionTtlMinutes * 60_000);
+    return { session: s.token, operator: s.operator, expiresAt: s.expiresAt };
+  });
+
+  app.post('/api/operators/sign-out', async (req, reply) => {
+    await operator(req, 'cashier');
+    await signOut(store, req.headers[SESSION_HEADER] as string);
+    return reply.code(204).send();
+  });
+
+  app.get('/api/operators', async (req) => {
+    await operator(req, 'manager');
+    return { operators: await listOperators(store) };
+  });
+
+  app.post('/api/operators', async (req, reply) => {
+    await operator(req, 'manager');
+    const body = parse(CreateOperatorBodySchema, req.body);
+    return reply.code(201).send({ operator: await createOperator(store, body, now()) });
+  });
+
+  const enqueueRoute =
+    (type: 'earn' | 'refund', schema: typeof EarnBodySchema | typeof RefundBodySchema) =>
+    async (req: FastifyRequest, reply: FastifyReply) => {
+      const op = await operator(req, 'cashier');
+      const body = parse<object>(schema, req.body);
+      const id = await outbox.enqueue({ ...body, type, cashier: op.name });
+      return reply.code(201).send({ id, state: 'queued', queue: await outbox.state() });
+    };
+  app.post('/api/earn', enqueueRoute('earn', EarnBodySchema));
+  app.post('/api/refund', enqueueRoute('refund', RefundBodySchema));
+
+  app.get('/api/queue', async (req) => {
+    await operator(req, 'cashier');
+    return { queue: await outbox.state() };
+  });
+
+  app.get(EVENTS_PATH, { websocket: true }, (socket) => {
+    let unsubscribe: (() => void) | undefined;
+    const refuse = (message: string) => {
+      socket.send(encodeServerMessage({ type: 'error', error: { code: 'unauthorized', message } }));
+      socket.close(4401, 'unauthorized');
+    };
+    const timer = setTimeout(() => refuse('No auth message'), WS_AUTH_TIMEOUT_MS);
+    socket.once('message', (data: Buffer) => {
+      clearTimeout(timer);
+      let msg: unknown;
+      try {
+        msg = JSON.parse(data.toString('utf8'));
+      } catch {
+        return refuse('The first message must be {"type":"auth","token":...}');
+      }
+      const auth = ClientMessageSchema.safeParse(msg);
+      if (!auth.success) return refuse('The first message must be {"type":"auth","token":...}');
+      if (!sameToken(auth.data.token, token)) return refuse('Wrong launch token');
+      // ready first, then the changes: a client always sees ready before any queue_state.
+      void outbox.state().then((queue) => {
+        if (socket.readyState !== socket.OPEN) return;
+        socket.send(encodeServerMessage({ type: 'ready', queue }));
+        unsubscribe = outbox.onState((q) =>
+          socket.send(encodeServerMessage({ type: 'queue_state', queue: q })),
+        );
+      });
+      // Nothing else is expected from the client: a later message is ignored, not an error.
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      unsubscribe?.();
+    });
+  });
+
+  await app.listen({ host: config.host, port: config.port });
+  port = (app.server.address() as AddressInfo).port;
+  const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
+  return {
+    url: `http://${shownHost}:${port}`,
+    token,
+    createdFirstManager,
+    close: () => app.close(),
+  };
+}
