@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { EarnBodySchema, RefundBodySchema, SignInBodySchema } from '../../till/api/bodies.ts';
 import { ServerMessageSchema, type ServerMessage } from '../../till/api/messages.ts';
 import { PIN_LOCK_MS } from '../../till/api/operators.ts';
+import { PAIRING_CODE_TTL_MS } from '../../till/api/pairing.ts';
 import { createLocalApi, SESSION_HEADER, type LocalApi } from '../../till/api/server.ts';
 import { openOutbox, type Outbox } from '../../till/outbox/outbox.ts';
 import { startEngineLink, type EngineLink } from './engine-link.ts';
@@ -135,6 +136,7 @@ const snapshot = () =>
   outbox.store.read(async (tx) => ({
     operators: await tx.all('SELECT * FROM operators ORDER BY id'),
     sessions: await tx.all('SELECT * FROM operator_sessions ORDER BY token_hash'),
+    displays: await tx.all('SELECT * FROM paired_displays ORDER BY id'),
     operations: await tx.all('SELECT * FROM operations ORDER BY id'),
   }));
 
@@ -158,6 +160,7 @@ const ROUTES: { method: string; path: string; body?: () => unknown; role: 'none'
       role: 'cashier',
     },
     { method: 'GET', path: '/api/queue', role: 'cashier' },
+    { method: 'POST', path: '/api/displays/pairing-code', role: 'manager' },
   ];
 
 describe('auth on every route', () => {
@@ -479,5 +482,84 @@ describe('body parsers (fast-check)', () => {
         },
       ),
     );
+  });
+});
+
+/** Opens /api/events, sends the auth message and resolves with the first answer. */
+async function firstEvent(
+  authToken: string,
+): Promise<{ ws: WebSocket; first: ServerMessage; closed: Promise<number> }> {
+  const ws = openSocket();
+  const { messages, closed } = collect(ws);
+  await new Promise((r) => ws.once('open', r));
+  ws.send(JSON.stringify({ type: 'auth', token: authToken }));
+  await vi.waitFor(() => expect(messages.length).toBeGreaterThan(0), { timeout: 10_000 });
+  return { ws, first: messages[0]!, closed };
+}
+
+describe('display pairing', () => {
+  async function code(): Promise<string> {
+    const manager = await session(MANAGER);
+    const r = await call('POST', '/api/displays/pairing-code', { headers: { [SESSION_HEADER]: manager } });
+    expect(r).toEqual({
+      status: 201,
+      body: { code: expect.stringMatching(/^\d{6}$/), expiresAt: expect.any(Number) },
+    });
+    return (r.body as { code: string }).code;
+  }
+  const pair = (c: string, opts: Parameters<typeof call>[2] = {}) =>
+    call('POST', '/api/displays/pair', { token: null, body: { code: c, name: 'front display' }, ...opts });
+  const wrong = (c: string) => String((Number(c) + 1) % 1_000_000).padStart(6, '0');
+
+  it('gives a display token for the code, once; the token opens the event stream and nothing else', async () => {
+    const c = await code();
+    const r = await pair(c);
+    expect(r).toEqual({ status: 201, body: { token: expect.any(String), displayId: expect.any(Number) } });
+    const { token } = r.body as { token: string };
+    secrets.push(token);
+    expect(await pair(c)).toEqual({ status: 401, body: errorShape('pairing_invalid') });
+    const { ws, first, closed } = await firstEvent(token);
+    expect(first.type).toBe('ready');
+    ws.close();
+    await closed;
+    expect(await call('GET', '/api/health', { token })).toEqual({
+      status: 401,
+      body: errorShape('unauthorized'),
+    });
+  });
+
+  it('drops the code after 5 wrong tries, and refuses an expired one', async () => {
+    const before = await snapshot();
+    let c = await code();
+    for (let i = 0; i < 5; i++)
+      expect(await pair(wrong(c))).toEqual({ status: 401, body: errorShape('pairing_invalid') });
+    expect(await pair(c)).toEqual({ status: 401, body: errorShape('pairing_invalid') });
+    c = await code();
+    clockOffset = PAIRING_CODE_TTL_MS + 1;
+    expect(await pair(c)).toEqual({ status: 401, body: errorShape('pairing_invalid') });
+    expect((await snapshot()).displays).toEqual(before.displays);
+  });
+
+  it('checks Host and Origin and the body on the pairing route, changing nothing', async () => {
+    const c = await code();
+    const before = await snapshot();
+    expect(await pair(c, { headers: { host: 'evil.example' } })).toEqual({
+      status: 403,
+      body: errorShape('host_not_allowed'),
+    });
+    expect(await pair(c, { headers: { origin: 'http://evil.example' } })).toEqual({
+      status: 403,
+      body: errorShape('origin_not_allowed'),
+    });
+    expect(await pair(c, { body: { code: c } })).toEqual({
+      status: 400,
+      body: errorShape('validation_error'),
+    });
+    expect(await pair(c, { body: { code: 'abcdef', name: 'x' } })).toEqual({
+      status: 400,
+      body: errorShape('validation_error'),
+    });
+    expect(await snapshot()).toEqual(before);
+    expect((await pair(c)).status).toBe(201); // the code survived the refused attempts
   });
 });

@@ -15,3 +15,7 @@ export const CreateOperatorBodySchema = z
 const [earn, refund] = QueuedOperationSchema.options;
 export const EarnBodySchema = earn.omit({ type: true, cashier: true });
 export const RefundBodySchema = refund.omit({ type: true, cashier: true });
+
+export const PairBodySchema = z
+  .object({ code: z.string().regex(/^\d{6}$/, 'must be 6 digits'), name: z.string().trim().min(1).max(64) })
+  .strict();

@@ -1,5 +1,6 @@
 // Every WebSocket message of /api/events, both ways, as zod schemas: the one place a window learns
-// what it can receive. The client's first message authenticates with the launch token (a browser
+// what it can receive. The client's first message authenticates with the launch token (or a paired
+// display's token) (a browser
 // cannot set an Authorization header on a WebSocket, and a query parameter would land in URLs/logs).
 import { z } from 'zod';
 

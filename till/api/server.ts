@@ -16,7 +16,13 @@ import {
   type LocalApiConfigInput,
   type OperatorRole,
 } from './config.ts';
-import { CreateOperatorBodySchema, EarnBodySchema, RefundBodySchema, SignInBodySchema } from './bodies.ts';
+import {
+  CreateOperatorBodySchema,
+  EarnBodySchema,
+  PairBodySchema,
+  RefundBodySchema,
+  SignInBodySchema,
+} from './bodies.ts';
 import { ApiError, fromOutboxError } from './errors.ts';
 import { ClientMessageSchema, encodeServerMessage } from './messages.ts';
 import {
@@ -29,9 +35,14 @@ import {
   signOut,
   type Operator,
 } from './operators.ts';
+import { createPairing } from './pairing.ts';
 
 export const SESSION_HEADER = 'x-operator-session';
 const EVENTS_PATH = '/api/events';
+const PAIR_PATH = '/api/displays/pair';
+// Routes whose caller has no launch token: the stream (its token comes in the first message) and a
+// display being paired (its code is the credential). Host and Origin are still checked on them.
+const WITHOUT_LAUNCH_TOKEN = new Set([EVENTS_PATH, PAIR_PATH]);
 const WS_AUTH_TIMEOUT_MS = 10_000;
 
 export interface LocalApi {
@@ -78,6 +89,7 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
     ...(config.lanAddress ? [config.lanAddress] : []),
   ]);
   const allowedOrigins = new Set(config.allowedOrigins.map((o) => new URL(o).origin));
+  const pairing = createPairing(store, now);
   let port = 0;
 
   const app = Fastify({
@@ -112,7 +124,7 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
     const origin = req.headers.origin;
     if (origin !== undefined && !originAllowed(origin))
       return send(reply, 403, 'origin_not_allowed', 'Origin not allowed');
-    if (req.routeOptions.url === EVENTS_PATH) return; // the token comes in the first message
+    if (WITHOUT_LAUNCH_TOKEN.has(req.routeOptions.url ?? '')) return;
     const auth = req.headers.authorization;
     const presented = auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
     if (presented === undefined || !sameToken(presented, token))
@@ -184,6 +196,17 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
     return { queue: await outbox.state() };
   });
 
+  app.post('/api/displays/pairing-code', async (req, reply) => {
+    await operator(req, 'manager');
+    return reply.code(201).send(pairing.newCode());
+  });
+
+  app.post(PAIR_PATH, async (req, reply) => {
+    const body = parse(PairBodySchema, req.body);
+    const { token: displayToken, displayId } = await pairing.claim(body.code, body.name);
+    return reply.code(201).send({ token: displayToken, displayId });
+  });
+
   app.get(EVENTS_PATH, { websocket: true }, (socket) => {
     let unsubscribe: (() => void) | undefined;
     const refuse = (message: string) => {
@@ -191,8 +214,7 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
       socket.close(4401, 'unauthorized');
     };
     const timer = setTimeout(() => refuse('No auth message'), WS_AUTH_TIMEOUT_MS);
-    socket.once('message', (data: Buffer) => {
-      clearTimeout(timer);
+    async function authenticate(data: Buffer): Promise<void> {
       let msg: unknown;
       try {
         msg = JSON.parse(data.toString('utf8'));
@@ -201,16 +223,24 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
       }
       const auth = ClientMessageSchema.safeParse(msg);
       if (!auth.success) return refuse('The first message must be {"type":"auth","token":...}');
-      if (!sameToken(auth.data.token, token)) return refuse('Wrong launch token');
+      // The launch token (the till's own windows) or a paired display's token.
+      const allowed = sameToken(auth.data.token, token) || (await pairing.isDisplayToken(auth.data.token));
+      if (!allowed) return refuse('Wrong token');
+      const queue = await outbox.state();
+      if (socket.readyState !== socket.OPEN) return;
       // ready first, then the changes: a client always sees ready before any queue_state.
-      void outbox.state().then((queue) => {
-        if (socket.readyState !== socket.OPEN) return;
-        socket.send(encodeServerMessage({ type: 'ready', queue }));
-        unsubscribe = outbox.onState((q) =>
-          socket.send(encodeServerMessage({ type: 'queue_state', queue: q })),
-        );
+      socket.send(encodeServerMessage({ type: 'ready', queue }));
+      unsubscribe = outbox.onState((q) =>
+        socket.send(encodeServerMessage({ type: 'queue_state', queue: q })),
+      );
+    }
+    // Only the first message counts: a later one is ignored, not an error.
+    socket.once('message', (data: Buffer) => {
+      clearTimeout(timer);
+      authenticate(data).catch((err: unknown) => {
+        app.log.error({ err }, 'event stream auth failed');
+        socket.close(1011, 'internal error');
       });
-      // Nothing else is expected from the client: a later message is ignored, not an error.
     });
     socket.on('close', () => {
       clearTimeout(timer);

@@ -17,3 +17,13 @@ CREATE TABLE operator_sessions (
   operator_id INTEGER NOT NULL REFERENCES operators (id),
   expires_at INTEGER NOT NULL
 );
+
+-- Customer displays paired by a short code (a manager shows it, the display sends it back once). A
+-- display's token, kept here only as its SHA-256, opens the event stream and nothing else; it lasts
+-- across restarts so a display need not be paired again after each launch.
+CREATE TABLE paired_displays (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL
+);
