@@ -16,12 +16,14 @@ import { PIN_LOCK_MS } from '../../till/api/operators.ts';
 import { PAIRING_CODE_TTL_MS } from '../../till/api/pairing.ts';
 import { createLocalApi, SESSION_HEADER, type LocalApi } from '../../till/api/server.ts';
 import { openOutbox, type Outbox } from '../../till/outbox/outbox.ts';
+import { OPERATOR_PINS, VISA_PAN } from '../fixtures/secrets.ts';
+import { testLog } from '../fixtures/test-log.ts';
 import { startEngineLink, type EngineLink } from './engine-link.ts';
 
-// Long PINs so that a leak check cannot match a port number or a timestamp by chance.
-const MANAGER = { name: 'maria', pin: '582017364921' };
-const CASHIER = { name: 'carl', pin: '730194826351' };
-const PAN = '5350290149345177';
+const MANAGER = { name: 'maria', pin: OPERATOR_PINS[0] };
+const CASHIER = { name: 'carl', pin: OPERATOR_PINS[1] };
+const PAN = VISA_PAN;
+const writeTestLog = testLog('till-local-api');
 
 let link: EngineLink;
 let dir: string;
@@ -51,9 +53,13 @@ beforeEach(async () => {
   });
   clockOffset = 0;
   const logStream = new PassThrough();
-  logStream.on('data', (chunk: Buffer) =>
-    logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean)),
-  );
+  // Kept for the checks in afterAll, and written to the run's test log for the global secrets scan.
+  logStream.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+      logLines.push(line);
+      writeTestLog(line);
+    }
+  });
   api = await createLocalApi({
     outbox,
     config: { firstManager: MANAGER },
