@@ -255,6 +255,32 @@ describe('auth on every route', () => {
       code: 'validation_error',
     });
   });
+
+  it('accepts the configured LAN name as Host and a configured origin, and refuses other names and origins', async () => {
+    await api.close();
+    api = await createLocalApi({
+      outbox,
+      config: { lanAddress: 'till-7.lan', allowedOrigins: ['https://pos.example.com'] },
+      logStream: new PassThrough(),
+    });
+    secrets.push(api.token);
+    const port = new URL(api.url).port;
+    const health = (headers: Record<string, string>) => call('GET', '/api/health', { headers });
+    expect(await health({ host: `till-7.lan:${port}` })).toEqual({ status: 200, body: { ok: true } });
+    expect(await health({ origin: 'https://pos.example.com' })).toEqual({ status: 200, body: { ok: true } });
+    expect(await health({ origin: `http://till-7.lan:${port}` })).toEqual({
+      status: 200,
+      body: { ok: true },
+    });
+    expect(await health({ host: `till-8.lan:${port}` })).toEqual({
+      status: 403,
+      body: errorShape('host_not_allowed'),
+    });
+    expect(await health({ origin: 'http://pos.example.com' })).toEqual({
+      status: 403,
+      body: errorShape('origin_not_allowed'),
+    });
+  });
 });
 
 function openSocket(headers: Record<string, string> = {}): WebSocket {
