@@ -8,10 +8,11 @@
 //   npm run bench -- --profile          also writes a CPU profile of the HTTP engine process
 //   npm run bench -- --only webhooks    webhook deliveries/s and the commit -> delivery delay
 //   npm run bench -- --only claims      cashout claims created/s (store- and member-funded)
+//   npm run bench -- --only outbox      the till's outbox: enqueue latency at 10k queued, drain rate
 //
-// Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,drivers,claims, --seconds N (domain and ledger runs),
+// Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,drivers,claims,outbox, --seconds N (domain and ledger runs),
 // --http-seconds N, --fsync-seconds N, --lowdb-seconds N, --large N (ledger size to grow to),
-// --webhook-events N (the webhook burst, default 5,000),
+// --webhook-events N (the webhook burst, default 5,000), --outbox-items N (default 10,000),
 // --dir DIR (where temporary databases go; default the OS temp dir), --json PATH, --profile,
 // --trace (the HTTP engine times every SQL statement and logs the split to stderr; slows it a little),
 // --clients 1,16,64 and --sync FULL,NORMAL (narrow the HTTP and domain runs, e.g. for a profile).
@@ -20,6 +21,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import { benchClaims } from './claims.ts';
+import { benchOutbox } from './outbox.ts';
 import { benchDomainEarn } from './domain-earn.ts';
 import { benchDrivers } from './drivers.ts';
 import { benchFsync } from './fsync.ts';
@@ -30,7 +32,17 @@ import { log } from './setup.ts';
 import { renderTable, writeJson, type Row } from './table.ts';
 import { benchWebhooks } from './webhooks.ts';
 
-const BENCHES = ['fsync', 'lowdb', 'domain', 'http', 'ledger', 'webhooks', 'drivers', 'claims'] as const;
+const BENCHES = [
+  'fsync',
+  'lowdb',
+  'domain',
+  'http',
+  'ledger',
+  'webhooks',
+  'drivers',
+  'claims',
+  'outbox',
+] as const;
 type BenchName = (typeof BENCHES)[number];
 
 export interface RunOptions {
@@ -45,6 +57,8 @@ export interface RunOptions {
   small: number;
   webhookEvents: number;
   webhookSteadySeconds: number;
+  /** Till outbox: items enqueued (and the queue size the latency is read at), then drained. */
+  outboxItems: number;
   /** Drivers: seconds per framer/decoder, and swipes timed through the pty. */
   decoderSeconds: number;
   swipes: number;
@@ -89,6 +103,7 @@ export function parseArgs(argv: string[]): RunOptions {
     small: quick ? 2_000 : 10_000,
     webhookEvents: number('webhook-events', quick ? 300 : 5_000),
     webhookSteadySeconds: quick ? 1 : 5,
+    outboxItems: number('outbox-items', quick ? 500 : 10_000),
     decoderSeconds: quick ? 0.2 : 1,
     swipes: quick ? 30 : 300,
     dir: value('dir'),
@@ -128,6 +143,9 @@ function compare(rows: Row[]): void {
     const full = byId.get(r.id.replace('-normal', '-full'));
     if (r.id.includes('-normal') && full) add(r, `${times(r.figure, full.figure)} FULL`);
   }
+  const lowdb10k = byId.get('lowdb-10000');
+  const enqueue = byId.get('outbox-enqueue');
+  if (enqueue && lowdb10k) add(enqueue, `${times(enqueue.figure, lowdb10k.figure)} lowdb's rate, fsync'd`);
   const engine = byId.get('domain-full');
   for (const r of rows.filter((x) => x.group === 2)) {
     if (engine) add(r, `engine FULL does ${times(engine.figure, r.figure)} this, fsync'd`);
@@ -228,6 +246,10 @@ export async function runAll(opts: RunOptions): Promise<{ text: string; rows: Ro
         baseDir,
       })),
     );
+  }
+  if (want('outbox')) {
+    log(`outbox: ${opts.outboxItems} earns enqueued, then drained`);
+    rows.push(...(await benchOutbox({ items: opts.outboxItems, baseDir })));
   }
   compare(rows);
   const seconds = (Date.now() - started) / 1000;

@@ -37,6 +37,8 @@ const EXPECTED: [string, string, string, string][] = [
   ['swipe-latency', 'swipe to card event', 'socat pty, 115200 baud', 'swipes/s'],
   ['claims-store', 'createClaim(ctx) claims', 'store-funded', 'claims/s'],
   ['claims-member', 'createClaim(ctx) claims', 'member-funded', 'claims/s'],
+  ['outbox-enqueue', 'till outbox enqueue (SQLite FULL)', 'queued', 'enqueues/s'],
+  ['outbox-drain', 'till outbox drain to the engine', 'one request at a time', 'earns/s'],
 ];
 
 function runQuickBench(jsonPath: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
