@@ -3,7 +3,7 @@
 // POST /v1/providers/paypal/webhook, which hands PayPal the raw body to verify; refused, malformed and
 // unverifiable webhooks change nothing.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { startFakePayPal, type FakePayPal } from '../fakes/paypal-server.ts';
+import { paypalOptions, startFakePayPal, type FakePayPal } from '../fakes/paypal-server.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 let fake: FakePayPal;
@@ -16,12 +16,7 @@ beforeEach(async () => {
   h = await startHarness({
     payouts: {
       provider: 'paypal',
-      paypal: {
-        baseUrl: fake.url,
-        clientId: fake.clientId,
-        clientSecret: fake.clientSecret,
-        webhookId: 'WH7',
-      },
+      paypal: { ...paypalOptions(fake), webhookId: 'WH7' },
       // The clock stands still here, so a processing payout is asked about again only by webhook.
       pollIntervalMs: 3_600_000,
     },

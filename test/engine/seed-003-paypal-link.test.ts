@@ -7,8 +7,8 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { PAYPAL_STATE_TTL_MS } from '../../engine/domain/linked-accounts.ts';
-import { startFakePayPal, type FakePayPal } from '../fakes/paypal-server.ts';
-import { memberToken, signedInMember } from './fixtures/member-token.ts';
+import { paypalOptions, startFakePayPal, type FakePayPal } from '../fakes/paypal-server.ts';
+import { memberWithCashback, signedInMember } from './fixtures/member-token.ts';
 import { startHarness, type Harness } from './harness.ts';
 import { signInWithPayPal } from './paypal-sign-in.ts';
 
@@ -19,35 +19,25 @@ let till: Record<string, string>;
 let token: string;
 let memberId: number;
 let program: number;
-let n = 0;
 
 beforeEach(async () => {
   fake = await startFakePayPal();
   h = await startHarness({
     payouts: {
       provider: 'paypal',
-      paypal: {
-        baseUrl: fake.url,
-        authorizeUrl: `${fake.url}/signin/authorize`,
-        clientId: fake.clientId,
-        clientSecret: fake.clientSecret,
-      },
+      paypal: paypalOptions(fake),
       // The clock stands still: a processing payout is asked about again only when a test moves it.
       pollIntervalMs: POLL_MS,
     },
   });
   till = (await h.app(['cashback_read', 'cashback_write'])).headers;
   program = await h.program({ currency: 'USD', cashbackBps: 1000 });
-  const post = (url: string, body: unknown) =>
-    h.request({ method: 'POST', url, headers: { ...till, 'idempotency-key': `k${++n}` }, body });
-  const earned = await post('/v1/earn', {
-    program_id: program,
-    member: { email: 'jane@example.com' },
-    member_name: 'Jane',
-    purchase_amount: 200_000,
-  });
-  memberId = earned.body.member_id;
-  token = await memberToken(h, till, memberId);
+  ({ memberId, token } = await memberWithCashback(h, till, {
+    programId: program,
+    email: 'jane@example.com',
+    name: 'Jane',
+    purchaseAmount: 200_000,
+  }));
 });
 afterEach(async () => {
   await h.close();

@@ -4,8 +4,8 @@
 // documented error message with nothing changed.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EngineConfigInput } from '../../engine/config.ts';
-import { startFakePayPal, type FakePayPal } from '../fakes/paypal-server.ts';
-import { memberToken } from './fixtures/member-token.ts';
+import { paypalOptions, startFakePayPal, type FakePayPal } from '../fakes/paypal-server.ts';
+import { memberWithCashback } from './fixtures/member-token.ts';
 import { startHarness, type Harness } from './harness.ts';
 import { linkPayPal } from './paypal-sign-in.ts';
 
@@ -15,29 +15,18 @@ let till: Record<string, string>;
 let program: number;
 let memberId: number;
 let token: string;
-let n = 0;
 
 /** A signed-in member with cashback and a linked PayPal account, on an engine with `config`. */
 async function connect(config: EngineConfigInput = {}) {
-  const paypal = {
-    baseUrl: fake.url,
-    authorizeUrl: `${fake.url}/signin/authorize`,
-    clientId: fake.clientId,
-    clientSecret: fake.clientSecret,
-  };
-  h = await startHarness({ ...config, payouts: { paypal, ...config.payouts } });
+  h = await startHarness({ ...config, payouts: { paypal: paypalOptions(fake), ...config.payouts } });
   till = (await h.app(['cashback_read', 'cashback_write'])).headers;
   program = await h.program({ currency: 'USD', cashbackBps: 1000 });
-  const post = (url: string, body: unknown) =>
-    h.request({ method: 'POST', url, headers: { ...till, 'idempotency-key': `k${++n}` }, body });
-  const earned = await post('/v1/earn', {
-    program_id: program,
-    member: { email: 'jane@example.com' },
-    member_name: 'Jane',
-    purchase_amount: 200_000,
-  });
-  memberId = earned.body.member_id;
-  token = await memberToken(h, till, memberId);
+  ({ memberId, token } = await memberWithCashback(h, till, {
+    programId: program,
+    email: 'jane@example.com',
+    name: 'Jane',
+    purchaseAmount: 200_000,
+  }));
   await linkPayPal(h, { ...till, 'x-member-token': token });
 }
 beforeEach(async () => {

@@ -461,3 +461,11 @@ export async function startFakePayPal(options: FakePayPalOptions = {}): Promise<
 }
 
 export { error as paypalError };
+
+/** The engine's `payouts.paypal` options for this fake, "Log in with PayPal" included. */
+export const paypalOptions = (fake: FakePayPal) => ({
+  baseUrl: fake.url,
+  authorizeUrl: `${fake.url}/signin/authorize`,
+  clientId: fake.clientId,
+  clientSecret: fake.clientSecret,
+});
