@@ -6,6 +6,7 @@ import { ZvtSimulator } from '../../../drivers/zvt/simulator.ts';
 import type { ZvtFraming } from '../../../drivers/zvt/channel.ts';
 import { TEST_PAN, memoryRig, observable } from './helpers.ts';
 import type { Rig } from './helpers.ts';
+import { rejection } from '../../fixtures/rejection.ts';
 
 const rigs: Rig[] = [];
 afterEach(async () => {
@@ -18,15 +19,8 @@ async function rig(framing: ZvtFraming, opts: Parameters<typeof memoryRig>[1] = 
   return r;
 }
 
-async function rejection(p: Promise<unknown>): Promise<ZvtError> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(ZvtError);
-    return err as ZvtError;
-  }
-  throw new Error('expected a rejection');
-}
+/** The ZvtError a command rejects with. */
+const zvtRejection = (p: Promise<unknown>) => rejection(p, ZvtError);
 
 for (const framing of ['tcp', 'serial'] as const) {
   describe(`ZvtTerminal + simulator over a memory pair (${framing} framing)`, () => {
@@ -83,7 +77,7 @@ for (const framing of ['tcp', 'serial'] as const) {
       r.terminal.on('event', (e) => {
         if (e.type === 'intermediate') void r.terminal.abort();
       });
-      const err = await rejection(r.terminal.readCard());
+      const err = await zvtRejection(r.terminal.readCard());
       expect(err.code).toBe('terminal_abort');
       expect(err.resultCode).toBe(0x6c);
       expect(err.message).toMatch(/06 C0 aborted by the terminal: aborted \(time-out or abort key\)/);
@@ -98,7 +92,7 @@ for (const framing of ['tcp', 'serial'] as const) {
     ])('terminal abort 06 1E %d -> coded readable error', async (code, text) => {
       const r = await rig(framing);
       r.sim.misbehave({ kind: 'abort', resultCode: code });
-      const err = await rejection(r.terminal.readCard());
+      const err = await zvtRejection(r.terminal.readCard());
       expect(err.toJSON()).toMatchObject({ code: 'terminal_abort', resultCode: code });
       expect(err.message).toMatch(text);
     });
@@ -106,7 +100,7 @@ for (const framing of ['tcp', 'serial'] as const) {
     it('84 xx refusal -> coded error', async () => {
       const r = await rig(framing);
       r.sim.misbehave({ kind: 'refuse', resultCode: 0x83 });
-      const err = await rejection(r.terminal.register());
+      const err = await zvtRejection(r.terminal.register());
       expect(err).toMatchObject({ code: 'refused', resultCode: 0x83 });
       expect(err.message).toMatch(/function not possible/);
     });
@@ -116,7 +110,7 @@ for (const framing of ['tcp', 'serial'] as const) {
       const first = r.terminal.readCard();
       let firstSettled = false;
       void first.finally(() => (firstSettled = true)).catch(() => undefined);
-      const err = await rejection(r.terminal.register());
+      const err = await zvtRejection(r.terminal.register());
       expect(err.code).toBe('busy');
       expect(firstSettled).toBe(false); // refused at once, while the read card still runs
       expect((await first).maskedPan).toBe('535029******5177');
@@ -129,7 +123,7 @@ for (const framing of ['tcp', 'serial'] as const) {
       const r = await rig(framing, { commandTimeoutMs: 150 });
       r.sim.misbehave({ kind: 'silent' });
       const t0 = Date.now();
-      const err = await rejection(r.terminal.statusEnquiry());
+      const err = await zvtRejection(r.terminal.statusEnquiry());
       expect(err.code).toBe('timeout');
       expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
       expect(r.terminal.busy).toBe(false);
@@ -138,7 +132,7 @@ for (const framing of ['tcp', 'serial'] as const) {
     it('garbage from the terminal -> coded timeout, no crash', async () => {
       const r = await rig(framing, { commandTimeoutMs: 200 });
       r.sim.misbehave({ kind: 'garbage' });
-      const err = await rejection(r.terminal.register());
+      const err = await zvtRejection(r.terminal.register());
       expect(['timeout', 'refused']).toContain(err.code);
       r.sim.misbehave({ kind: 'none' });
       if (framing === 'serial') await r.terminal.register(); // serial resynchronises on the next frame
@@ -147,11 +141,11 @@ for (const framing of ['tcp', 'serial'] as const) {
     it('disconnect mid-command -> coded disconnected', async () => {
       const r = await rig(framing);
       r.sim.misbehave({ kind: 'disconnect' });
-      const err = await rejection(r.terminal.readCard());
+      const err = await zvtRejection(r.terminal.readCard());
       expect(err.code).toBe('disconnected');
       expect(r.events.some((e) => e.type === 'intermediate')).toBe(true);
       expect(r.terminal.busy).toBe(false);
-      const again = await rejection(r.terminal.register());
+      const again = await zvtRejection(r.terminal.register());
       expect(again.code).toBe('not_open');
     });
   });
@@ -161,7 +155,7 @@ describe('serial-only faults', () => {
   it('a terminal that NAKs every frame -> coded link error after retries', async () => {
     const r = await rig('serial', { ackTimeoutMs: 50 });
     r.sim.misbehave({ kind: 'nak' });
-    const err = await rejection(r.terminal.register());
+    const err = await zvtRejection(r.terminal.register());
     expect(err.code).toBe('link');
     expect(err.message).toMatch(/zvt_link_nak/);
   });
@@ -170,7 +164,7 @@ describe('serial-only faults', () => {
 describe('argument errors', () => {
   it('bad arguments are coded and send nothing', async () => {
     const r = await rig('tcp');
-    const err = await rejection(r.terminal.register({ password: 'abc' }));
+    const err = await zvtRejection(r.terminal.register({ password: 'abc' }));
     expect(err.code).toBe('bad_argument');
     expect(r.terminal.busy).toBe(false);
     expect(r.sim.commands).toEqual([]);
@@ -180,7 +174,7 @@ describe('argument errors', () => {
 describe('timeouts and chunking', () => {
   it('the command timeout is overall: a terminal still talking slowly is cut off', async () => {
     const r = await rig('tcp', { commandTimeoutMs: 120, sim: { stepDelayMs: 80 } });
-    const err = await rejection(r.terminal.readCard());
+    const err = await zvtRejection(r.terminal.readCard());
     expect(err.code).toBe('timeout');
     expect(r.events.some((e) => e.type === 'intermediate')).toBe(true);
   });

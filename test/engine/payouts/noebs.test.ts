@@ -13,6 +13,7 @@ import {
 import { PayoutUnavailable, type PayoutRequest } from '../../../engine/payouts/provider.ts';
 import { startFakeNoebs, type FakeNoebs } from '../../fakes/noebs-server.ts';
 import { CUSTOMER_CARD, ebsKeyPair, OTHER_CARD, SOURCE } from './noebs-keys.ts';
+import { rejection } from '../../fixtures/rejection.ts';
 
 let keys: ReturnType<typeof ebsKeyPair>;
 let fake: FakeNoebs;
@@ -54,15 +55,6 @@ function request(over: Partial<PayoutRequest> = {}): PayoutRequest {
     method: { kind: 'card', pan: CUSTOMER_CARD, expiry: '2912' },
     ...over,
   };
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('the card transfer request', () => {

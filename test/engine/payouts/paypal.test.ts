@@ -10,6 +10,7 @@ import {
 } from '../../../engine/payouts/paypal.ts';
 import { PayoutUnavailable, type PayoutRequest } from '../../../engine/payouts/provider.ts';
 import { paypalError, startFakePayPal, type FakePayPal } from '../../fakes/paypal-server.ts';
+import { rejection } from '../../fixtures/rejection.ts';
 
 let fake: FakePayPal;
 let clock: { now: number };
@@ -45,15 +46,6 @@ function request(over: Partial<PayoutRequest> = {}): PayoutRequest {
     method: { kind: 'paypal', email: 'jane@example.com' },
     ...over,
   };
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('OAuth2 token', () => {
