@@ -117,8 +117,10 @@ export class SerialTransport extends BaseTransport {
     return port.write(data);
   }
 
+  /** The message leads with what a cashier can act on; the low-level cause follows for support. */
   #disconnected(gen: number, why: string, cause?: unknown): void {
-    this.fail(new TransportError('disconnected', `${this.id}: ${why}`, { cause }), gen);
+    const message = `${this.id}: the device is gone (unplugged or switched off? check its cable): ${why}`;
+    this.fail(new TransportError('disconnected', message, { cause }), gen);
   }
 
   async #readLoop(port: BindingPort, gen: number): Promise<void> {

@@ -91,6 +91,7 @@ describe('serial transport over a real socat pty pair', () => {
     console.log(`unplug detected in ${ms} ms: ${error?.message}`);
     expect(ms).toBeLessThan(2000);
     expect(error?.code).toBe('disconnected');
+    expect(error?.message).toMatch(/the device is gone \(unplugged or switched off\? check its cable\)/);
     expect(t.state).toBe('failed');
     await expect(t.write(Buffer.from('x'))).rejects.toMatchObject({ code: 'not_open' });
     await expect(t.open()).rejects.toMatchObject({ code: 'open_failed' });
