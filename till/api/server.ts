@@ -6,7 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import websocket from '@fastify/websocket';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Outbox } from '../outbox/outbox.ts';
 import { OutboxError } from '../outbox/errors.ts';
@@ -24,7 +24,7 @@ import {
   SignInBodySchema,
 } from './bodies.ts';
 import { ApiError, fromOutboxError } from './errors.ts';
-import { ClientMessageSchema, encodeServerMessage } from './messages.ts';
+import { ClientMessageSchema, encodeServerMessage, type ServerMessage } from './messages.ts';
 import {
   createOperator,
   ensureFirstManager,
@@ -55,9 +55,26 @@ export interface LocalApi {
   close(): Promise<void>;
 }
 
+/**
+ * What a module adding routes to the local API gets: the app to register on (after the Host, Origin
+ * and token hook), the session and role check, the body parser that answers 400 in the API's shape,
+ * and `publish`, which sends a message to every authenticated event stream.
+ */
+export interface LocalApiRouteContext {
+  app: FastifyInstance;
+  operator(req: FastifyRequest, role: OperatorRole): Promise<Operator>;
+  parse<T>(schema: z.ZodType<T>, input: unknown): T;
+  publish(message: ServerMessage): void;
+  now(): number;
+}
+/** A module of routes (flows, history...): registered by `createLocalApi` before it listens. */
+export type LocalApiRoutes = (ctx: LocalApiRouteContext) => void | Promise<void>;
+
 export interface LocalApiOptions {
   outbox: Outbox;
   config: LocalApiConfigInput;
+  /** Further routes, each module in its own file (see LocalApiRouteContext). */
+  routes?: readonly LocalApiRoutes[];
   /** Where request logs go (pino JSON lines); standard output by default. */
   logStream?: Writable;
   now?: () => number;
@@ -91,6 +108,13 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
   const allowedOrigins = new Set(config.allowedOrigins.map((o) => new URL(o).origin));
   const pairing = createPairing(store, now);
   let port = 0;
+  /** The senders of the authenticated event streams. */
+  const streams = new Set<(encoded: string) => void>();
+  const publish = (message: ServerMessage) => {
+    const encoded = encodeServerMessage(message);
+    for (const sendTo of streams) sendTo(encoded);
+  };
+  const offQueue = outbox.onState((queue) => publish({ type: 'queue_state', queue }));
 
   const app = Fastify({
     logger: { level: 'info', stream: options.logStream ?? process.stdout },
@@ -230,9 +254,9 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
       if (socket.readyState !== socket.OPEN) return;
       // ready first, then the changes: a client always sees ready before any queue_state.
       socket.send(encodeServerMessage({ type: 'ready', queue }));
-      unsubscribe = outbox.onState((q) =>
-        socket.send(encodeServerMessage({ type: 'queue_state', queue: q })),
-      );
+      const sendTo = (encoded: string) => socket.send(encoded);
+      streams.add(sendTo);
+      unsubscribe = () => streams.delete(sendTo);
     }
     // Only the first message counts: a later one is ignored, not an error.
     socket.once('message', (data: Buffer) => {
@@ -248,6 +272,8 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
     });
   });
 
+  for (const routes of options.routes ?? []) await routes({ app, operator, parse, publish, now });
+
   await app.listen({ host: config.host, port: config.port });
   port = (app.server.address() as AddressInfo).port;
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -255,6 +281,9 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
     url: `http://${shownHost}:${port}`,
     token,
     createdFirstManager,
-    close: () => app.close(),
+    close: async () => {
+      offQueue();
+      await app.close();
+    },
   };
 }
