@@ -18,13 +18,28 @@ export function requireOnline(type: OperationType): boolean {
   return type === 'redeem' || type === 'cashout';
 }
 
-// A queued member is named by what the cashier typed or scanned. A card is not accepted here: the
-// engine's native API takes the full PAN to hash it, and a PAN must never be written to the till's file.
+// A queued member is named by what the cashier typed or scanned: an id, an email, a phone, a member
+// card's number (`externalId`), or a payment card by its keyed hash (HMAC-SHA256 of the PAN under the
+// tokenization key the engine shares) with the masked number to show. Never a PAN: it would be
+// written to the till's file.
+export const CARD_HASH = /^[0-9a-f]{64}$/;
 const member = z.union([
   z.object({ id: z.number().int().positive() }).strict(),
   z.object({ email: z.email().max(254) }).strict(),
   z.object({ phone: z.string().min(3).max(32) }).strict(),
+  z.object({ externalId: z.string().min(1).max(64) }).strict(),
+  z
+    .object({
+      card: z
+        .object({
+          hash: z.string().regex(CARD_HASH, 'must be the 64 hex digits of the keyed card hash'),
+          masked: z.string().regex(/^\d{6}\*{2,9}\d{4}$/, 'must be first 6, stars, last 4'),
+        })
+        .strict(),
+    })
+    .strict(),
 ]);
+export type QueuedMember = z.infer<typeof member>;
 const minor = z.number().int('must be an integer number of minor units').positive('must be positive');
 const common = {
   cashier: z.string().min(1).max(64),
@@ -54,9 +69,16 @@ export const QueuedOperationSchema = z.discriminatedUnion('type', [
 ]);
 export type QueuedOperation = z.infer<typeof QueuedOperationSchema>;
 
+/** The engine's native member reference for a queued member. */
+export function nativeMember(m: QueuedMember): Record<string, unknown> {
+  if ('card' in m) return { card: { hash: m.card.hash } };
+  if ('externalId' in m) return { external_id: m.externalId };
+  return m;
+}
+
 /** The engine's native request for an operation: its path and body. */
 function nativeRequest(op: QueuedOperation): { path: string; amount: number; body: Record<string, unknown> } {
-  const shared = { program_id: op.programId, member: op.member, reference: op.reference };
+  const shared = { program_id: op.programId, member: nativeMember(op.member), reference: op.reference };
   return op.type === 'earn'
     ? {
         path: '/v1/earn',
@@ -70,10 +92,13 @@ function nativeRequest(op: QueuedOperation): { path: string; amount: number; bod
       };
 }
 
-function memberRef(m: QueuedOperation['member']): string {
+/** How the history names a member: what the cashier can read back and filter by. */
+export function memberRef(m: QueuedMember): string {
   if ('id' in m) return `id:${m.id}`;
   if ('email' in m) return `email:${m.email}`;
-  return `phone:${m.phone}`;
+  if ('phone' in m) return `phone:${m.phone}`;
+  if ('externalId' in m) return `member:${m.externalId}`;
+  return `card:${m.card.masked}`;
 }
 
 /** Parses an operation for the queue, or throws the reason it cannot be queued. */
@@ -143,9 +168,22 @@ export async function enqueue(
   await checkLimits(tx, limits, op.currency, request.amount, now);
   const id = randomUUID();
   await tx.run(
-    `INSERT INTO operations (id, type, amount, currency, member_ref, cashier, state, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
-    [id, op.type, request.amount, op.currency, memberRef(op.member), op.cashier, now, now],
+    `INSERT INTO operations (id, type, amount, currency, member_ref, member, program_id, reference, cashier,
+                             state, created_at, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)`,
+    [
+      id,
+      op.type,
+      request.amount,
+      op.currency,
+      memberRef(op.member),
+      JSON.stringify(op.member),
+      op.programId,
+      op.reference ?? null,
+      op.cashier,
+      now,
+      now,
+    ],
   );
   await tx.run('INSERT INTO outbox (operation_id, path, payload, next_attempt_at) VALUES (?, ?, ?, ?)', [
     id,
