@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OutboxError } from '../../till/outbox/errors.ts';
-import { openOutbox, type Outbox, type QueueState } from '../../till/outbox/outbox.ts';
+import { openOutbox, type OperationEvent, type Outbox, type QueueState } from '../../till/outbox/outbox.ts';
 import type { OutboxConfigInput } from '../../till/outbox/config.ts';
 import { startEngineLink, type EngineLink } from './engine-link.ts';
 
@@ -107,6 +107,8 @@ describe('delivery', () => {
 
   it('marks a refused item failed with the engine message and moves on; a manager retries or voids it', async () => {
     const o = await outbox();
+    const events: OperationEvent[] = [];
+    o.onOperation((e) => events.push(e));
     o.start();
     const missingProgram = link.programId + 1;
     const first = await o.enqueue(earn(0));
@@ -139,6 +141,19 @@ describe('delivery', () => {
     await expect(o.void(refusedToo, 'again')).rejects.toMatchObject({ code: 'invalid_state' });
     expect((await link.applied()).map((t) => t.reference)).toEqual(['sale-0', 'sale-3', 'sale-1']);
     expect((await o.state()).failed).toBe(0);
+    // Each operation's events, in the order they were committed.
+    const kinds = (id: string) => events.filter((e) => e.id === id).map((e) => e.kind);
+    expect(kinds(first)).toEqual(['queued', 'delivered']);
+    expect(kinds(refused)).toEqual(['queued', 'refused', 'retried', 'delivered']);
+    expect(kinds(refusedToo)).toEqual(['queued', 'refused', 'voided']);
+    const delivered = events.find((e) => e.id === first && e.kind === 'delivered');
+    expect(JSON.parse((delivered as { answer: string }).answer)).toHaveProperty(
+      'transaction_id',
+      expect.any(Number),
+    );
+    expect(events.find((e) => e.id === refusedToo && e.kind === 'voided')).toMatchObject({
+      reason: 'customer took a paper receipt instead',
+    });
   });
 
   it('streams the queue state: offline with items waiting, then online and empty', async () => {

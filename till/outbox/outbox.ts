@@ -16,7 +16,7 @@ import {
   type OperationRow,
   type QueueCounts,
 } from './queue.ts';
-import { startSender, type Sender } from './sender.ts';
+import { startSender, type AttemptOutcome, type Sender } from './sender.ts';
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
 
@@ -25,6 +25,19 @@ export interface QueueState extends QueueCounts {
   /** Whether the engine answered the last attempt; null before any attempt since the start. */
   online: boolean | null;
 }
+
+/**
+ * One thing that happened to one operation, after it is committed: the flows wait on these for an
+ * earn's result, the history keeps them as the queue's event log.
+ */
+export type OperationEvent = { id: string; at: number } & (
+  | { kind: 'queued' } // enqueued
+  | { kind: 'delivered'; answer: string } // the engine's response body
+  | { kind: 'refused'; message: string } // failed: a manager resolves it
+  | { kind: 'attempt_failed'; error: string } // still queued: retried later
+  | { kind: 'retried' } // a manager put a failed one back in line
+  | { kind: 'voided'; reason: string }
+);
 
 export interface Outbox {
   readonly config: OutboxConfig;
@@ -43,6 +56,8 @@ export interface Outbox {
   state(): Promise<QueueState>;
   /** Calls `listener` with each new state; returns the unsubscribe function. */
   onState(listener: (state: QueueState) => void): () => void;
+  /** Calls `listener` with each operation event; returns the unsubscribe function. */
+  onOperation(listener: (event: OperationEvent) => void): () => void;
   /** Starts delivering (a till that only records, such as a test writer, may never start). */
   start(): void;
   close(): Promise<void>;
@@ -62,6 +77,15 @@ export async function openOutbox(input: OutboxConfigInput, deps: OutboxDeps = {}
   const random = deps.random ?? Math.random;
   const store: Store = await openSqliteStore({ path: config.path, migrationsDir: MIGRATIONS });
   const listeners = new Set<(state: QueueState) => void>();
+  const operationListeners = new Set<(event: OperationEvent) => void>();
+  const emit = (event: OperationEvent) => {
+    for (const listener of operationListeners) listener(event);
+  };
+  const fromOutcome = (id: string, at: number, outcome: AttemptOutcome): OperationEvent => {
+    if (outcome.kind === 'delivered') return { id, at, kind: 'delivered', answer: outcome.answer };
+    if (outcome.kind === 'refused') return { id, at, kind: 'refused', message: outcome.message };
+    return { id, at, kind: 'attempt_failed', error: outcome.error };
+  };
   let online: boolean | null = null;
   let sender: Sender | undefined;
 
@@ -81,17 +105,20 @@ export async function openOutbox(input: OutboxConfigInput, deps: OutboxDeps = {}
     async enqueue(raw) {
       const op = parseOperation(raw);
       const id = await store.transact((tx) => enqueue(tx, op, config.limits, now()));
+      emit({ id, at: now(), kind: 'queued' });
       sender?.wake();
       await changed();
       return id;
     },
     async retry(id) {
       await store.transact((tx) => retry(tx, id, now()));
+      emit({ id, at: now(), kind: 'retried' });
       sender?.wake();
       await changed();
     },
     async void(id, reason) {
       await store.transact((tx) => voidOperation(tx, id, reason, now()));
+      emit({ id, at: now(), kind: 'voided', reason: reason.trim() });
       await changed();
     },
     operation: (id) => store.read((tx) => getOperation(tx, id)),
@@ -100,14 +127,19 @@ export async function openOutbox(input: OutboxConfigInput, deps: OutboxDeps = {}
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    onOperation(listener) {
+      operationListeners.add(listener);
+      return () => operationListeners.delete(listener);
+    },
     start() {
       sender ??= startSender({
         store,
         config,
         now,
         random,
-        onAttempt(reachable) {
+        onAttempt(reachable, id, outcome) {
           online = reachable;
+          emit(fromOutcome(id, now(), outcome));
           void changed();
         },
       });

@@ -11,7 +11,7 @@ import type { Store } from '../../engine/store/store.ts';
 import type { OutboxConfig } from './config.ts';
 import { headOfQueue, recordDelivered, recordRefused, recordRetry, type OutboxItem } from './queue.ts';
 
-type AttemptOutcome =
+export type AttemptOutcome =
   | { kind: 'delivered'; answer: string }
   | { kind: 'refused'; message: string }
   | { kind: 'retry'; error: string; reachable: boolean };
@@ -76,8 +76,8 @@ export interface SenderDeps {
   config: OutboxConfig;
   now: () => number;
   random: () => number;
-  /** After each attempt: whether the engine answered (below 500), and that the queue changed. */
-  onAttempt: (reachable: boolean) => void;
+  /** After each attempt is recorded: whether the engine answered (below 500), and what became of the item. */
+  onAttempt: (reachable: boolean, operationId: string, outcome: AttemptOutcome) => void;
 }
 
 export interface Sender {
@@ -130,7 +130,7 @@ export function startSender(deps: SenderDeps): Sender {
         const delay = retryDelayMs(item.attempts + 1, { ...config.retry, windowMs: Infinity }, deps.random);
         return recordRetry(tx, item.operationId, outcome.error, at + delay);
       });
-      deps.onAttempt(outcome.kind !== 'retry' || outcome.reachable);
+      deps.onAttempt(outcome.kind !== 'retry' || outcome.reachable, item.operationId, outcome);
     }
   }
 
