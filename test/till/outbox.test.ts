@@ -179,6 +179,46 @@ describe('delivery', () => {
   });
 });
 
+describe('staying current and alive', () => {
+  it('follows the engine with health checks while the queue is empty', async () => {
+    const o = await outbox({ healthIntervalMs: 100 });
+    const online: (boolean | null)[] = [];
+    o.onState((s) => online.push(s.online));
+    o.start();
+    await vi.waitFor(() => expect(online.at(-1)).toBe(true), { timeout: 20_000 });
+    await link.stop();
+    await vi.waitFor(() => expect(online.at(-1)).toBe(false), { timeout: 20_000 });
+    await link.start();
+    await vi.waitFor(() => expect(online.at(-1)).toBe(true), { timeout: 20_000 });
+    // Only changes are streamed, not every check.
+    expect(online).toEqual([true, false, true]);
+    expect((await o.state()).waiting).toBe(0);
+  });
+
+  it('keeps delivering after its own file fails, and applies the operation once', async () => {
+    const errors: unknown[] = [];
+    const o = await outbox({}, { onError: (e: unknown) => errors.push(e) });
+    // A real SQLite failure where the sender records a delivery: the engine has applied the earn but
+    // the till cannot write that down, as with a full disk.
+    await o.store.transact((tx) =>
+      tx.run(
+        "CREATE TRIGGER fail_delivery BEFORE DELETE ON outbox BEGIN SELECT RAISE(ABORT, 'simulated I/O error'); END",
+      ),
+    );
+    const id = await o.enqueue(earn(0));
+    o.start();
+    await vi.waitFor(() => expect(errors.length).toBeGreaterThanOrEqual(2), { timeout: 20_000 });
+    expect(String(errors[0])).toMatch(/simulated I\/O error/);
+    expect((await o.operation(id))!.state).toBe('queued');
+    await o.store.transact((tx) => tx.run('DROP TRIGGER fail_delivery'));
+    await drained(o);
+    expect((await o.operation(id))!.state).toBe('delivered');
+    // Sent several times with one key, applied once.
+    expect((await link.applied()).map((t) => t.reference)).toEqual(['sale-0']);
+    expect(await link.h.ledgerProblems()).toEqual([]);
+  });
+});
+
 describe('retryable answers', () => {
   it('retries 503, 429 and a hung request with the same key until the engine answers', async () => {
     // A scripted engine: 503, 429, then hangs past the till's timeout, then passes to the real one.

@@ -40,6 +40,8 @@ export const OutboxConfigSchema = z
       .strict(),
     /** One attempt's limit, connection to last byte of the answer. */
     timeoutMs: z.number().int().min(100).default(10_000),
+    /** With nothing to send, how often the engine's /health is asked, so `online` stays current. */
+    healthIntervalMs: z.number().int().min(100).default(15_000),
     retry: z
       .object({
         baseMs: z.number().int().min(1).default(1_000),

@@ -22,7 +22,7 @@ const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
 
 /** What the UI shows of the queue; a new one is emitted after every change. */
 export interface QueueState extends QueueCounts {
-  /** Whether the engine answered the last attempt; null before any attempt since the start. */
+  /** Whether the engine answered the last attempt or health check; null before either since the start. */
   online: boolean | null;
 }
 
@@ -66,7 +66,12 @@ export interface Outbox {
 export interface OutboxDeps {
   now?: () => number;
   random?: () => number;
+  /** A failure of the till's own file while delivering (the sender waits and goes on); stderr by default. */
+  onError?: (error: unknown) => void;
 }
+
+const printError = (error: unknown) =>
+  process.stderr.write(`outbox: the till's file failed, retrying: ${String(error)}\n`);
 
 export async function openOutbox(input: OutboxConfigInput, deps: OutboxDeps = {}): Promise<Outbox> {
   const parsed = OutboxConfigSchema.safeParse(input);
@@ -93,6 +98,11 @@ export async function openOutbox(input: OutboxConfigInput, deps: OutboxDeps = {}
     online,
     ...(await store.read((tx) => queueCounts(tx, now()))),
   });
+  const setOnline = (reachable: boolean) => {
+    const was = online;
+    online = reachable;
+    return was !== reachable;
+  };
   async function changed(): Promise<void> {
     if (listeners.size === 0) return;
     const s = await state();
@@ -138,10 +148,14 @@ export async function openOutbox(input: OutboxConfigInput, deps: OutboxDeps = {}
         now,
         random,
         onAttempt(reachable, id, outcome) {
-          online = reachable;
+          setOnline(reachable);
           emit(fromOutcome(id, now(), outcome));
           void changed();
         },
+        onProbe(reachable) {
+          if (setOnline(reachable)) void changed();
+        },
+        onError: deps.onError ?? printError,
       });
     },
     async close() {

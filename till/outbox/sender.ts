@@ -71,6 +71,22 @@ async function attempt(
   }
 }
 
+/** Whether the engine answers its health check: the queue's `online` while there is nothing to send. */
+async function probe(
+  config: Pick<OutboxConfig, 'engine' | 'timeoutMs'>,
+  stop: AbortSignal,
+): Promise<boolean> {
+  try {
+    const res = await fetch(new URL('/health', config.engine.url), {
+      signal: AbortSignal.any([stop, AbortSignal.timeout(config.timeoutMs)]),
+    });
+    await res.arrayBuffer();
+    return res.ok;
+  } catch {
+    return false;
+  }
+}
+
 export interface SenderDeps {
   store: Store;
   config: OutboxConfig;
@@ -78,6 +94,13 @@ export interface SenderDeps {
   random: () => number;
   /** After each attempt is recorded: whether the engine answered (below 500), and what became of the item. */
   onAttempt: (reachable: boolean, operationId: string, outcome: AttemptOutcome) => void;
+  /** After a health check made while the queue was empty. */
+  onProbe: (reachable: boolean) => void;
+  /**
+   * The till's own file failed (disk full, I/O error): the sender waits and tries again rather than
+   * stop delivering for the rest of the run.
+   */
+  onError: (error: unknown) => void;
 }
 
 export interface Sender {
@@ -106,31 +129,45 @@ export function startSender(deps: SenderDeps): Sender {
     });
   }
 
+  /** One step: send the head of the queue, or wait for it, or check the engine's health when idle. */
+  async function step(): Promise<void> {
+    woken = false;
+    const item = await store.read((tx) => headOfQueue(tx));
+    if (!item) {
+      await pause(config.healthIntervalMs);
+      if (woken || stopping.signal.aborted) return;
+      const reachable = await probe(config, stopping.signal);
+      if (!stopping.signal.aborted) deps.onProbe(reachable);
+      return;
+    }
+    const wait = item.nextAttemptAt - now();
+    if (wait > 0) return pause(wait);
+    const outcome = await attempt(config, item, stopping.signal);
+    // Stopped mid-attempt: record nothing, the item is sent again (same key) at the next start.
+    if (stopping.signal.aborted) return;
+    const at = now();
+    await store.transact((tx) => {
+      if (outcome.kind === 'delivered') return recordDelivered(tx, item.operationId, outcome.answer, at);
+      if (outcome.kind === 'refused') return recordRefused(tx, item.operationId, outcome.message, at);
+      // Retried without end: the window is infinite, so only the capped, jittered delay applies.
+      const delay = retryDelayMs(item.attempts + 1, { ...config.retry, windowMs: Infinity }, deps.random);
+      return recordRetry(tx, item.operationId, outcome.error, at + delay);
+    });
+    deps.onAttempt(outcome.kind !== 'retry' || outcome.reachable, item.operationId, outcome);
+  }
+
   async function run(): Promise<void> {
+    let errors = 0;
     while (!stopping.signal.aborted) {
-      woken = false;
-      const item = await store.read((tx) => headOfQueue(tx));
-      if (!item) {
-        await pause(undefined);
-        continue;
+      try {
+        await step();
+        errors = 0;
+      } catch (error) {
+        // The item stays where it was (nothing was recorded), so it is sent again with the same key.
+        errors += 1;
+        deps.onError(error);
+        await pause(retryDelayMs(errors, { ...config.retry, windowMs: Infinity }, deps.random));
       }
-      const wait = item.nextAttemptAt - now();
-      if (wait > 0) {
-        await pause(wait);
-        continue;
-      }
-      const outcome = await attempt(config, item, stopping.signal);
-      // Stopped mid-attempt: record nothing, the item is sent again (same key) at the next start.
-      if (stopping.signal.aborted) break;
-      const at = now();
-      await store.transact((tx) => {
-        if (outcome.kind === 'delivered') return recordDelivered(tx, item.operationId, outcome.answer, at);
-        if (outcome.kind === 'refused') return recordRefused(tx, item.operationId, outcome.message, at);
-        // Retried without end: the window is infinite, so only the capped, jittered delay applies.
-        const delay = retryDelayMs(item.attempts + 1, { ...config.retry, windowMs: Infinity }, deps.random);
-        return recordRetry(tx, item.operationId, outcome.error, at + delay);
-      });
-      deps.onAttempt(outcome.kind !== 'retry' || outcome.reachable, item.operationId, outcome);
     }
   }
 
