@@ -167,6 +167,8 @@ const ROUTES: { method: string; path: string; body?: () => unknown; role: 'none'
     },
     { method: 'GET', path: '/api/queue', role: 'cashier' },
     { method: 'POST', path: '/api/displays/pairing-code', role: 'manager' },
+    { method: 'PATCH', path: '/api/operators/2', body: () => ({ role: 'cashier' }), role: 'manager' },
+    { method: 'GET', path: '/api/displays', role: 'manager' },
   ];
 
 describe('auth on every route', () => {
@@ -402,8 +404,20 @@ describe('operators', () => {
     const list = await call('GET', '/api/operators', { headers: { [SESSION_HEADER]: manager } });
     expect(list.body).toEqual({
       operators: [
-        { id: expect.any(Number), name: MANAGER.name, role: 'manager', createdAt: expect.any(Number) },
-        { id: expect.any(Number), name: CASHIER.name, role: 'cashier', createdAt: expect.any(Number) },
+        {
+          id: expect.any(Number),
+          name: MANAGER.name,
+          role: 'manager',
+          createdAt: expect.any(Number),
+          disabledAt: null,
+        },
+        {
+          id: expect.any(Number),
+          name: CASHIER.name,
+          role: 'cashier',
+          createdAt: expect.any(Number),
+          disabledAt: null,
+        },
       ],
     });
     expect(JSON.stringify(list.body)).not.toContain('pin');
@@ -419,6 +433,68 @@ describe('operators', () => {
       status: 401,
       body: errorShape('session_required'),
     });
+  });
+
+  it('changes a PIN and a role, disables and enables an operator, and always keeps one manager', async () => {
+    const cashier = await cashierSession();
+    const manager = await session(MANAGER);
+    const as = { [SESSION_HEADER]: manager };
+    const patch = (id: number, body: unknown) => call('PATCH', `/api/operators/${id}`, { headers: as, body });
+    const carl = 2;
+    const before = await snapshot();
+    expect(await patch(carl, {})).toEqual({ status: 400, body: errorShape('validation_error') });
+    expect(await patch(carl, { pin: '12' })).toEqual({ status: 400, body: errorShape('validation_error') });
+    expect(await patch(carl, { role: 'owner' })).toEqual({
+      status: 400,
+      body: errorShape('validation_error'),
+    });
+    expect(await patch(99, { role: 'manager' })).toEqual({ status: 404, body: errorShape('not_found') });
+    // The only manager may not be demoted or disabled.
+    expect(await patch(1, { role: 'cashier' })).toEqual({ status: 409, body: errorShape('last_manager') });
+    expect(await patch(1, { disabled: true })).toEqual({ status: 409, body: errorShape('last_manager') });
+    expect(await snapshot()).toEqual(before);
+
+    // A role change is live at the operator's next request.
+    expect((await call('GET', '/api/operators', { headers: { [SESSION_HEADER]: cashier } })).status).toBe(
+      403,
+    );
+    expect((await patch(carl, { role: 'manager' })).body).toMatchObject({ operator: { role: 'manager' } });
+    expect((await call('GET', '/api/operators', { headers: { [SESSION_HEADER]: cashier } })).status).toBe(
+      200,
+    );
+    // Now there are two managers, the first may step down.
+    expect((await patch(1, { role: 'cashier' })).status).toBe(200);
+    // ... and is then a cashier at once: carl, a manager now, promotes her back.
+    expect((await patch(1, { role: 'manager' })).status).toBe(403);
+    const back = await call('PATCH', '/api/operators/1', {
+      headers: { [SESSION_HEADER]: cashier },
+      body: { role: 'manager' },
+    });
+    expect(back.status).toBe(200);
+
+    // Disabling ends the sessions and refuses sign-in like a wrong PIN; enabling lets them back in.
+    expect((await patch(carl, { disabled: true })).body).toMatchObject({
+      operator: { disabledAt: expect.any(Number) },
+    });
+    expect(await call('GET', '/api/queue', { headers: { [SESSION_HEADER]: cashier } })).toEqual({
+      status: 401,
+      body: errorShape('session_required'),
+    });
+    expect(await call('POST', '/api/operators/sign-in', { body: CASHIER })).toEqual({
+      status: 401,
+      body: errorShape('pin_invalid'),
+    });
+    expect((await patch(carl, { disabled: false })).body).toMatchObject({ operator: { disabledAt: null } });
+    await session(CASHIER);
+
+    // A new PIN replaces the old one and clears a lock.
+    for (let i = 0; i < 5; i++)
+      await call('POST', '/api/operators/sign-in', { body: { ...CASHIER, pin: '0000' } });
+    expect((await call('POST', '/api/operators/sign-in', { body: CASHIER })).status).toBe(423);
+    const newPin = OPERATOR_PINS[2]!;
+    expect((await patch(carl, { pin: newPin })).status).toBe(200);
+    expect((await call('POST', '/api/operators/sign-in', { body: CASHIER })).status).toBe(401);
+    await session({ name: CASHIER.name, pin: newPin });
   });
 
   it('expires sessions', async () => {
@@ -558,6 +634,32 @@ describe('display pairing', () => {
       status: 401,
       body: errorShape('unauthorized'),
     });
+  });
+
+  it('lists paired displays and unpairs one, closing its open stream', async () => {
+    const r = await pair(await code());
+    const { token, displayId } = r.body as { token: string; displayId: number };
+    secrets.push(token);
+    const manager = { [SESSION_HEADER]: await session(MANAGER) };
+    expect((await call('GET', '/api/displays', { headers: manager })).body).toEqual({
+      displays: [{ id: displayId, name: 'front display', createdAt: expect.any(Number) }],
+    });
+    const { first, closed } = await firstEvent(token);
+    expect(first.type).toBe('ready');
+    expect(await call('DELETE', `/api/displays/${displayId}`, { headers: manager })).toEqual({
+      status: 204,
+      body: undefined,
+    });
+    expect(await closed).toBe(4401);
+    expect(await call('DELETE', `/api/displays/${displayId}`, { headers: manager })).toEqual({
+      status: 404,
+      body: errorShape('not_found'),
+    });
+    expect((await call('GET', '/api/displays', { headers: manager })).body).toEqual({ displays: [] });
+    // Its token no longer opens the stream.
+    const again = await firstEvent(token);
+    expect(again.first).toMatchObject({ type: 'error' });
+    expect(await again.closed).toBe(4401);
   });
 
   it('drops the code after 5 wrong tries, and refuses an expired one', async () => {

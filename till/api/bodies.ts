@@ -10,6 +10,18 @@ export const CreateOperatorBodySchema = z
   .object({ name: OperatorNameSchema, role: OperatorRoleSchema, pin: PinSchema })
   .strict();
 
+export const UpdateOperatorBodySchema = z
+  .object({
+    role: OperatorRoleSchema.optional(),
+    pin: PinSchema.optional(),
+    disabled: z.boolean().optional(),
+  })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, { error: 'name at least one of role, pin, disabled' });
+
+/** A numeric id in a path. */
+export const IdParamSchema = z.object({ id: z.coerce.number().int().positive() }).strict();
+
 // An earn or refund as the outbox queues it, without the type (the route says it) and the cashier
 // (the signed-in operator is).
 const [earn, refund] = QueuedOperationSchema.options;

@@ -15,6 +15,8 @@ export interface Operator {
   name: string;
   role: OperatorRole;
   createdAt: number;
+  /** Set when a manager took the operator off the till. */
+  disabledAt: number | null;
 }
 
 interface OperatorRow {
@@ -25,13 +27,18 @@ interface OperatorRow {
   pin_failures: number;
   pin_locked_until: number | null;
   created_at: number;
+  disabled_at: number | null;
 }
 
-const toOperator = (r: Pick<OperatorRow, 'id' | 'name' | 'role' | 'created_at'>): Operator => ({
+const PUBLIC_COLUMNS = 'o.id, o.name, o.role, o.created_at, o.disabled_at';
+const toOperator = (
+  r: Pick<OperatorRow, 'id' | 'name' | 'role' | 'created_at' | 'disabled_at'>,
+): Operator => ({
   id: r.id,
   name: r.name,
   role: r.role,
   createdAt: r.created_at,
+  disabledAt: r.disabled_at,
 });
 
 /** A random 256-bit opaque token (the launch token and session tokens). */
@@ -40,7 +47,7 @@ export const tokenHash = (token: string): string => createHash('sha256').update(
 
 export async function listOperators(store: Store): Promise<Operator[]> {
   const rows = await store.read((tx) =>
-    tx.all<OperatorRow>('SELECT id, name, role, created_at FROM operators ORDER BY id'),
+    tx.all<OperatorRow>(`SELECT ${PUBLIC_COLUMNS} FROM operators o ORDER BY o.id`),
   );
   return rows.map(toOperator);
 }
@@ -69,6 +76,7 @@ export async function ensureFirstManager(
   now: number,
 ): Promise<boolean> {
   if (!manager) return false;
+  // Any manager ever created, disabled or not: the configured PIN is for the first start only.
   const any = await store.read((tx) => tx.one("SELECT id FROM operators WHERE role = 'manager'"));
   if (any) return false;
   await createOperator(store, { ...manager, role: 'manager' }, now);
@@ -90,7 +98,8 @@ export async function signIn(
   const row = await store.read((tx) =>
     tx.one<OperatorRow>('SELECT * FROM operators WHERE name = ?', [input.name]),
   );
-  if (!row) throw wrongPin();
+  // A disabled operator gets the same answer as an unknown one.
+  if (!row || row.disabled_at !== null) throw wrongPin();
   if (row.pin_locked_until !== null && row.pin_locked_until > now()) throw lockedError(row.pin_locked_until);
   const ok = await pinMatches(input.pin, row.pin_hash); // slow: outside any transaction
   const token = newToken();
@@ -132,8 +141,8 @@ export async function sessionOperator(
 ): Promise<Operator | undefined> {
   const row = await store.read((tx) =>
     tx.one<OperatorRow>(
-      `SELECT o.id, o.name, o.role, o.created_at FROM operator_sessions s
-         JOIN operators o ON o.id = s.operator_id WHERE s.token_hash = ? AND s.expires_at > ?`,
+      `SELECT ${PUBLIC_COLUMNS} FROM operator_sessions s JOIN operators o ON o.id = s.operator_id
+        WHERE s.token_hash = ? AND s.expires_at > ? AND o.disabled_at IS NULL`,
       [tokenHash(token), now],
     ),
   );
@@ -144,4 +153,49 @@ export async function signOut(store: Store, token: string): Promise<void> {
   await store.transact((tx) =>
     tx.run('DELETE FROM operator_sessions WHERE token_hash = ?', [tokenHash(token)]),
   );
+}
+
+export interface OperatorChange {
+  role?: OperatorRole;
+  pin?: string;
+  disabled?: boolean;
+}
+
+/**
+ * A manager's change to an operator: a new role (live at their next request), a new PIN (which also
+ * clears a lock), or disabling (their sessions end) and enabling again. The till always keeps one
+ * enabled manager, so nobody can lock every manager out.
+ */
+export async function updateOperator(
+  store: Store,
+  id: number,
+  change: OperatorChange,
+  now: number,
+): Promise<Operator> {
+  const pinHash = change.pin === undefined ? undefined : await hashPin(change.pin); // slow: outside
+  return store.transact(async (tx) => {
+    const cur = await tx.one<OperatorRow>('SELECT * FROM operators WHERE id = ?', [id]);
+    if (!cur) throw new ApiError(404, 'not_found', `No operator ${id}`);
+    const role = change.role ?? cur.role;
+    const disabledAt =
+      change.disabled === undefined ? cur.disabled_at : change.disabled ? (cur.disabled_at ?? now) : null;
+    const stillManager = role === 'manager' && disabledAt === null;
+    if (cur.role === 'manager' && cur.disabled_at === null && !stillManager) {
+      const others = await tx.row<{ n: number }>(
+        "SELECT COUNT(*) AS n FROM operators WHERE role = 'manager' AND disabled_at IS NULL AND id <> ?",
+        [id],
+      );
+      if (others.n === 0)
+        throw new ApiError(409, 'last_manager', 'The till needs one enabled manager; add another first');
+    }
+    const row = await tx.row<OperatorRow>(
+      `UPDATE operators SET role = ?, disabled_at = ?, pin_hash = COALESCE(?, pin_hash),
+              pin_failures = CASE WHEN ? IS NULL THEN pin_failures ELSE 0 END,
+              pin_locked_until = CASE WHEN ? IS NULL THEN pin_locked_until ELSE NULL END
+        WHERE id = ? RETURNING *`,
+      [role, disabledAt, pinHash ?? null, pinHash ?? null, pinHash ?? null, id],
+    );
+    if (disabledAt !== null) await tx.run('DELETE FROM operator_sessions WHERE operator_id = ?', [id]);
+    return toOperator(row);
+  });
 }

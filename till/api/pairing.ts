@@ -15,7 +15,17 @@ export interface Pairing {
   newCode(): { code: string; expiresAt: number };
   /** Exchanges the current code for a display token (shown once; stored as its hash). */
   claim(code: string, name: string): Promise<{ token: string; displayId: number }>;
-  isDisplayToken(token: string): Promise<boolean>;
+  /** The paired display a token belongs to, if any. */
+  displayOf(token: string): Promise<number | undefined>;
+  list(): Promise<PairedDisplay[]>;
+  /** Unpairs a display: its token stops working (the caller closes its open streams). */
+  remove(id: number): Promise<void>;
+}
+
+export interface PairedDisplay {
+  id: number;
+  name: string;
+  createdAt: number;
 }
 
 export function createPairing(store: Store, now: () => number): Pairing {
@@ -48,11 +58,21 @@ export function createPairing(store: Store, now: () => number): Pairing {
       );
       return { token, displayId: row.id };
     },
-    async isDisplayToken(token) {
+    async displayOf(token) {
       const row = await store.read((tx) =>
-        tx.one('SELECT id FROM paired_displays WHERE token_hash = ?', [tokenHash(token)]),
+        tx.one<{ id: number }>('SELECT id FROM paired_displays WHERE token_hash = ?', [tokenHash(token)]),
       );
-      return row !== undefined;
+      return row?.id;
+    },
+    list: () =>
+      store.read((tx) =>
+        tx.all<PairedDisplay>('SELECT id, name, created_at AS createdAt FROM paired_displays ORDER BY id'),
+      ),
+    async remove(id) {
+      const gone = await store.transact((tx) =>
+        tx.one('DELETE FROM paired_displays WHERE id = ? RETURNING id', [id]),
+      );
+      if (!gone) throw new ApiError(404, 'not_found', `No paired display ${id}`);
     },
   };
 }

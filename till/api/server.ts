@@ -6,6 +6,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import websocket from '@fastify/websocket';
+import type { WebSocket } from 'ws';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Outbox } from '../outbox/outbox.ts';
@@ -19,9 +20,11 @@ import {
 import {
   CreateOperatorBodySchema,
   EarnBodySchema,
+  IdParamSchema,
   PairBodySchema,
   RefundBodySchema,
   SignInBodySchema,
+  UpdateOperatorBodySchema,
 } from './bodies.ts';
 import { ApiError, fromOutboxError } from './errors.ts';
 import { ClientMessageSchema, encodeServerMessage, type ServerMessage } from './messages.ts';
@@ -33,6 +36,7 @@ import {
   sessionOperator,
   signIn,
   signOut,
+  updateOperator,
   type Operator,
 } from './operators.ts';
 import { createPairing } from './pairing.ts';
@@ -108,11 +112,11 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
   const allowedOrigins = new Set(config.allowedOrigins.map((o) => new URL(o).origin));
   const pairing = createPairing(store, now);
   let port = 0;
-  /** The senders of the authenticated event streams. */
-  const streams = new Set<(encoded: string) => void>();
+  /** The authenticated event streams, with the paired display each belongs to (none: a till window). */
+  const streams = new Map<WebSocket, number | undefined>();
   const publish = (message: ServerMessage) => {
     const encoded = encodeServerMessage(message);
-    for (const sendTo of streams) sendTo(encoded);
+    for (const socket of streams.keys()) socket.send(encoded);
   };
   const offQueue = outbox.onState((queue) => publish({ type: 'queue_state', queue }));
 
@@ -198,6 +202,13 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
     return { operators: await listOperators(store) };
   });
 
+  app.patch('/api/operators/:id', async (req) => {
+    await operator(req, 'manager');
+    const { id } = parse(IdParamSchema, req.params);
+    const change = parse(UpdateOperatorBodySchema, req.body);
+    return { operator: await updateOperator(store, id, change, now()) };
+  });
+
   app.post('/api/operators', async (req, reply) => {
     await operator(req, 'manager');
     const body = parse(CreateOperatorBodySchema, req.body);
@@ -225,6 +236,20 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
     return reply.code(201).send(pairing.newCode());
   });
 
+  app.get('/api/displays', async (req) => {
+    await operator(req, 'manager');
+    return { displays: await pairing.list() };
+  });
+
+  app.delete('/api/displays/:id', async (req, reply) => {
+    await operator(req, 'manager');
+    const { id } = parse(IdParamSchema, req.params);
+    await pairing.remove(id);
+    // Its open streams end now, not at its next reconnect.
+    for (const [socket, displayId] of streams) if (displayId === id) socket.close(4401, 'display unpaired');
+    return reply.code(204).send();
+  });
+
   app.post(PAIR_PATH, async (req, reply) => {
     const body = parse(PairBodySchema, req.body);
     const { token: displayToken, displayId } = await pairing.claim(body.code, body.name);
@@ -248,15 +273,15 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
       const auth = ClientMessageSchema.safeParse(msg);
       if (!auth.success) return refuse('The first message must be {"type":"auth","token":...}');
       // The launch token (the till's own windows) or a paired display's token.
-      const allowed = sameToken(auth.data.token, token) || (await pairing.isDisplayToken(auth.data.token));
-      if (!allowed) return refuse('Wrong token');
+      const launch = sameToken(auth.data.token, token);
+      const displayId = launch ? undefined : await pairing.displayOf(auth.data.token);
+      if (!launch && displayId === undefined) return refuse('Wrong token');
       const queue = await outbox.state();
       if (socket.readyState !== socket.OPEN) return;
       // ready first, then the changes: a client always sees ready before any queue_state.
       socket.send(encodeServerMessage({ type: 'ready', queue }));
-      const sendTo = (encoded: string) => socket.send(encoded);
-      streams.add(sendTo);
-      unsubscribe = () => streams.delete(sendTo);
+      streams.set(socket, displayId);
+      unsubscribe = () => streams.delete(socket);
     }
     // Only the first message counts: a later one is ignored, not an error.
     socket.once('message', (data: Buffer) => {
