@@ -16,6 +16,9 @@ const secretFields = [
   'expiry',
   'pin_block',
   'pinBlock',
+  // PIN-block base derivation keys (secrets.pinBdk, secrets.pinAesBdk), should a config be logged.
+  'pinBdk',
+  'pinAesBdk',
   // Seed 001's callback credential, as the caller sends it and as a withdrawal echoes it.
   'authorization_headers',
   'authorization_header',
