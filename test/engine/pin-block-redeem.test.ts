@@ -3,11 +3,16 @@
 // clear `pin` is: the same lockout, the same errors. Over real HTTP on 127.0.0.1 and a real SQLite
 // file. A block that is not a valid block for the card is refused and changes nothing (no balance
 // change, no PIN attempt); the PIN, the block and the PAN reach neither the database nor the log.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { aesKsn, encryptPinAesDukpt } from '../../contract/crypto/aes-dukpt.ts';
 import { encryptPinTdesDukpt, tdesKsnWithCounter } from '../../contract/crypto/tdes-dukpt.ts';
+import { TEST_BDK } from '../../drivers/pinpad/simulator.ts';
+import { ConfigError, loadEngineConfig, resolveSecrets } from '../../engine/config.ts';
+import { demoConfig } from '../../engine/demo.ts';
 import { DomainError } from '../../engine/domain/errors.ts';
 import { pinFromBlock } from '../../engine/domain/pin-blocks.ts';
 import { pinBlockSchema } from '../../engine/routes/native.ts';
@@ -242,6 +247,50 @@ describe('without a BDK for the format', () => {
     expect(res.status).toBe(422);
     expect(res.body.error.message).toMatch(/secrets\.pinBdk \(TILLBACK_PIN_BDK\)/);
     expect((await redeem({ pin: PIN })).status).toBe(200); // the clear PIN still works
+  });
+});
+
+describe('the BDK settings', () => {
+  it('come from the config file or TILLBACK_PIN_BDK / TILLBACK_PIN_AES_BDK, and never reach the secrets file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tillback-bdk-'));
+    try {
+      const config = loadEngineConfig({
+        environment: { TILLBACK_PIN_BDK: TDES_BDK, TILLBACK_PIN_AES_BDK: AES_BDK },
+        overrides: { secretsFile: join(dir, 'secrets.json') },
+      });
+      expect(config.secrets).toMatchObject({ pinBdk: TDES_BDK, pinAesBdk: AES_BDK });
+      resolveSecrets(config); // generates the other secrets into the file
+      const file = readFileSync(join(dir, 'secrets.json'), 'utf8');
+      expect(Object.keys(JSON.parse(file)).sort()).toEqual([
+        'cardHashKey',
+        'credentialsKey',
+        'memberTokenKey',
+        'webhookSecret',
+      ]);
+      expect(file).not.toContain(TDES_BDK);
+      expect(file).not.toContain(AES_BDK);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a BDK of the wrong length naming the setting, never its value', () => {
+    const bad = `${TDES_BDK}0123456789ABCDEF`; // 48 hex: a triple-length key, which X9.24-1 DUKPT does not use
+    let refusal: unknown;
+    try {
+      loadEngineConfig({ environment: { TILLBACK_PIN_BDK: bad } });
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(ConfigError);
+    expect((refusal as Error).message).toMatch(/secrets\.pinBdk: pinBdk is a TDES DUKPT BDK: 32 hex digits/);
+    expect((refusal as Error).message).not.toContain(TDES_BDK);
+  });
+
+  it("npm start's demo deciphers with the PIN pad simulator's test BDK unless one is configured", () => {
+    expect(demoConfig(loadEngineConfig({ environment: {} })).secrets.pinBdk).toBe(TEST_BDK);
+    const own = loadEngineConfig({ environment: { TILLBACK_PIN_BDK: OTHER_BDK } });
+    expect(demoConfig(own).secrets.pinBdk).toBe(OTHER_BDK);
   });
 });
 
