@@ -196,7 +196,9 @@ export interface RedeemResult {
 
 export async function redeem(ctx: DomainContext, input: RedeemInput): Promise<Replayable<RedeemResult>> {
   if (input.pin !== undefined && input.pinBlock !== undefined) {
-    throw new DomainError('validation_error', 'Send the PIN as pin or as pin_block, not both');
+    throw new DomainError('validation_error', 'pin_block: send the PIN as pin or as pin_block, not both', {
+      field: 'pin_block',
+    });
   }
   if (input.tokenMemberId === undefined && input.pin === undefined && input.pinBlock === undefined) {
     throw new DomainError(

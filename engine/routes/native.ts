@@ -156,7 +156,7 @@ function pinBlockOf(body: {
 const { 'iso0-tdes-dukpt': tdesShape, 'iso4-aes-dukpt': aesShape } = PIN_BLOCK_SHAPES;
 const hexOf = (a: number, b: number, what: string) =>
   z
-    .string({ error: `must be a string of hex digits` })
+    .string({ error: 'must be a string of hex digits' })
     .regex(new RegExp(`^(?:[0-9a-fA-F]{${a}}|[0-9a-fA-F]{${b}})$`), `must be ${a} or ${b} hex digits`)
     .describe(`${what}: ${a} hex digits for iso0-tdes-dukpt, ${b} for iso4-aes-dukpt`);
 export const pinBlockSchema = z
@@ -429,20 +429,15 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
       tags: ops,
       scope: 'cashback_write',
       headers: writeHeaders({ 'x-member-token': memberToken }),
-      body: z
-        .object({
-          program_id: id,
-          member: memberRef.optional(),
-          amount: positiveMinor,
-          pin: pinSchema.optional(),
-          pin_block: pinBlockSchema.optional(),
-          reference,
-          metadata,
-        })
-        .refine((b) => b.pin === undefined || b.pin_block === undefined, {
-          error: 'send the PIN as pin or as pin_block, not both',
-          path: ['pin_block'],
-        }),
+      body: z.object({
+        program_id: id,
+        member: memberRef.optional(),
+        amount: positiveMinor,
+        pin: pinSchema.optional(),
+        pin_block: pinBlockSchema.optional(),
+        reference,
+        metadata,
+      }),
       response: {
         200: z.object({
           transaction_id: z.number().int(),
