@@ -10,9 +10,11 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { aesKsn, encryptPinAesDukpt } from '../../contract/crypto/aes-dukpt.ts';
 import { encryptPinTdesDukpt, tdesKsnWithCounter } from '../../contract/crypto/tdes-dukpt.ts';
-import { TEST_BDK } from '../../drivers/pinpad/simulator.ts';
+import { PinPad } from '../../drivers/pinpad/driver.ts';
+import { PinPadSimulator, TEST_BDK } from '../../drivers/pinpad/simulator.ts';
+import { memoryPair } from '../../drivers/transport/memory.ts';
 import { ConfigError, loadEngineConfig, resolveSecrets } from '../../engine/config.ts';
-import { demoConfig } from '../../engine/demo.ts';
+import { DEMO_PIN_BDK, demoConfig } from '../../engine/demo.ts';
 import { DomainError } from '../../engine/domain/errors.ts';
 import { pinFromBlock } from '../../engine/domain/pin-blocks.ts';
 import { pinBlockSchema } from '../../engine/routes/native.ts';
@@ -222,6 +224,30 @@ describe('with both BDKs configured', () => {
     expect(log).toContain('/v1/redeem'); // the requests were logged: the scan below has lines to read
     expect(scanText(log, { pans: [VISA_PAN, OTHER_PAN], pins: [PIN, WRONG_PIN] })).toEqual([]);
     for (const b of blocks) expect(log.toLowerCase()).not.toContain(b.block);
+  });
+});
+
+describe("the demo's test BDK", () => {
+  afterEach(() => h.close());
+
+  it('deciphers a PIN entered at the simulated PIN pad, through the PIN pad driver', async () => {
+    await engineWith({ pinBdk: DEMO_PIN_BDK });
+    const [host, device] = memoryPair({ ids: ['memory:till', 'memory:pinpad'] });
+    await Promise.all([host.open(), device.open()]);
+    const pad = new PinPad(host, { ackTimeoutMs: 2_000 });
+    const sim = new PinPadSimulator(device, { pin: PIN });
+    try {
+      const entry = await pad.enterPin({ pan: VISA_PAN });
+      const res = await redeem({
+        pin_block: { format: 'iso0-tdes-dukpt', ksn: entry.ksn, block: entry.pinBlock },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.balance.available).toBe(99_000);
+    } finally {
+      pad.close();
+      sim.stop();
+      await Promise.all([host.close(), device.close()]);
+    }
   });
 });
 
