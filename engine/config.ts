@@ -81,6 +81,20 @@ export const EngineConfigSchema = z
         memberTokenKey: z.string().min(32, 'memberTokenKey needs at least 32 characters').optional(),
         /** Seals card credentials at rest (AES-256-GCM); losing it makes stored cards unreadable. */
         credentialsKey: z.string().min(32, 'credentialsKey needs at least 32 characters').optional(),
+        /**
+         * Base derivation keys for encrypted PIN blocks from PIN pads: TDES DUKPT (X9.24-1, a
+         * double-length key) for ISO 9564 format 0, AES-128 DUKPT (X9.24-3) for format 4. Only ever
+         * configured (never generated nor written to the secrets file); without one, blocks of that
+         * format are refused.
+         */
+        pinBdk: z
+          .string()
+          .regex(/^[0-9a-fA-F]{32}$/, 'pinBdk is a TDES DUKPT BDK: 32 hex digits (a double-length key)')
+          .optional(),
+        pinAesBdk: z
+          .string()
+          .regex(/^[0-9a-fA-F]{32}$/, 'pinAesBdk is an AES-128 DUKPT BDK: 32 hex digits')
+          .optional(),
       })
       .prefault({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -185,6 +199,8 @@ const env: Record<string, (v: string) => [string[], unknown]> = {
   TILLBACK_CARD_HASH_KEY: (v) => [['secrets', 'cardHashKey'], v],
   TILLBACK_MEMBER_TOKEN_KEY: (v) => [['secrets', 'memberTokenKey'], v],
   TILLBACK_CREDENTIALS_KEY: (v) => [['secrets', 'credentialsKey'], v],
+  TILLBACK_PIN_BDK: (v) => [['secrets', 'pinBdk'], v],
+  TILLBACK_PIN_AES_BDK: (v) => [['secrets', 'pinAesBdk'], v],
   TILLBACK_LOG_LEVEL: (v) => [['logLevel'], v],
   TILLBACK_PAYOUT_PROVIDER: (v) => [['payouts', 'provider'], v],
   // Provider secrets may stay out of the config file.

@@ -1,6 +1,7 @@
 // Demo mode (`npm start`): on an empty database, a demo app with every scope and a demo program, so a
 // newcomer can post an earn with curl at once; one-time codes are printed instead of sent.
 import { formatPercent } from '../contract/money.ts';
+import type { EngineConfig } from './config.ts';
 import { SCOPES, createApp, listApps } from './domain/apps.ts';
 import type { Notifier } from './domain/context.ts';
 import { createProgram, listPrograms, type Program } from './domain/programs.ts';
@@ -16,6 +17,18 @@ export type DemoState =
   | { kind: 'exists'; appId: string; program: Program | undefined }
   /** A database with apps or programs of its own: demo data is not mixed in. */
   | { kind: 'skipped' };
+
+/**
+ * The PIN pad simulator's TDES DUKPT BDK: the public X9.24-1 test key (drivers/pinpad/simulator.ts
+ * TEST_BDK; engine/ may not import drivers/). A TEST KEY, for the demo only: anyone can decipher
+ * blocks made under it.
+ */
+export const DEMO_PIN_BDK = '0123456789ABCDEFFEDCBA9876543210';
+
+/** The demo's configuration: the simulator's test BDK for PIN blocks, unless a BDK is configured. */
+export function demoConfig(config: EngineConfig): EngineConfig {
+  return { ...config, secrets: { ...config.secrets, pinBdk: config.secrets.pinBdk ?? DEMO_PIN_BDK } };
+}
 
 /** Creates the demo app and program when the database has no apps and no programs. */
 export async function ensureDemoData(store: Store, now: number): Promise<DemoState> {
@@ -95,6 +108,11 @@ export function demoCurls(
   ];
 }
 
+const demoNotes = [
+  '  One-time codes (OTP) are printed here, labelled "demo delivery": nothing is sent.',
+  "  PIN blocks are deciphered with the PIN pad simulator's public TEST key (demo only, never real cards).",
+];
+
 /** What demo mode tells the user after the engine is up. `cli` is how to run the CLI here. */
 export function describeDemo(state: DemoState, baseUrl: string, cli: string): string[] {
   const newKey = `${cli} apps create --name "My till" --scopes cashback_read,cashback_write`;
@@ -106,7 +124,7 @@ export function describeDemo(state: DemoState, baseUrl: string, cli: string): st
       `  Secret:   ${state.secret}`,
       '            Copy it now: only its hash is stored, and it is NOT shown again.',
       `  Program:  ${p.uniqueIdentifier}, card_id ${p.id}, ${p.currency}, ${formatPercent(p.cashbackBps)}% cashback, available at once`,
-      '  One-time codes (OTP) are printed here, labelled "demo delivery": nothing is sent.',
+      ...demoNotes,
       '',
       ...demoCurls(baseUrl, p.id, { appId: state.appId, secret: state.secret }),
     ];
@@ -116,7 +134,7 @@ export function describeDemo(state: DemoState, baseUrl: string, cli: string): st
     return [
       `Demo mode: the demo app ${state.appId} exists; its secret was shown once, at its first start.`,
       `  Create a new key:  ${newKey}`,
-      '  One-time codes (OTP) are printed here, labelled "demo delivery": nothing is sent.',
+      ...demoNotes,
       '',
       'Then, with APP_ID and API_KEY set from its output:',
       ...demoCurls(baseUrl, cardId),
@@ -125,6 +143,6 @@ export function describeDemo(state: DemoState, baseUrl: string, cli: string): st
   return [
     'Demo mode: this database already has apps or programs of its own, so no demo data was added.',
     `  Create a key:      ${newKey}`,
-    '  One-time codes (OTP) are printed here, labelled "demo delivery": nothing is sent.',
+    ...demoNotes,
   ];
 }

@@ -31,6 +31,8 @@ export function domainContext(
       idempotencyRetentionDays: config.idempotencyRetentionDays,
       textcoinClaimDays: config.textcoinClaimDays,
       credentialsKey: secrets.credentialsKey,
+      // Straight from the configuration: resolveSecrets never generates or stores a PIN key.
+      pinBdks: { tdes: config.secrets.pinBdk, aes: config.secrets.pinAesBdk },
       claimTtlSeconds: config.claims.ttlSeconds,
       publicUrl: (config.publicUrl ?? `http://${config.host}:${config.port}`).replace(/\/$/, ''),
       rates: config.rates,

@@ -1,6 +1,7 @@
 // pino options for the engine. Card, PIN and key fields are redacted wherever they appear in a
 // logged object (top level, or one or two levels down), so a careless log line cannot leak them.
 import type { LoggerOptions } from 'pino';
+import { isValidPan } from '../contract/card.ts';
 
 const secretFields = [
   'pan',
@@ -16,6 +17,9 @@ const secretFields = [
   'expiry',
   'pin_block',
   'pinBlock',
+  // PIN-block base derivation keys (secrets.pinBdk, secrets.pinAesBdk), should a config be logged.
+  'pinBdk',
+  'pinAesBdk',
   // Seed 001's callback credential, as the caller sends it and as a withdrawal echoes it.
   'authorization_headers',
   'authorization_header',
@@ -50,15 +54,25 @@ export const redactPaths = [
 ];
 
 /** Query parameters that carry one-time secrets: an OAuth code and state (PayPal's link callback). */
-const secretQueryParams = new Set(['code', 'state', 'token']);
+const secretQueryParams = new Set(['code', 'state', 'token', 'pan']);
 
-/** The URL as it may be logged: the values of secret query parameters replaced. */
+/**
+ * A query value that is a card number, whatever its parameter is called (no route takes one, but a
+ * till that sends one by mistake must not put it in the log): a Luhn-valid 12 to 19 digits once
+ * spaces and dashes are taken out.
+ */
+const holdsPan = (value: string) => isValidPan(value.replace(/[\s-]/g, ''));
+
+/** The URL as it may be logged: the values of secret query parameters, and card numbers, replaced. */
 export function redactUrl(url: string): string {
   const q = url.indexOf('?');
   if (q < 0) return url;
   const params = new URLSearchParams(url.slice(q + 1));
-  if (![...params.keys()].some((k) => secretQueryParams.has(k))) return url;
-  for (const k of new Set(params.keys())) if (secretQueryParams.has(k)) params.set(k, '[redacted]');
+  const secret = new Set(
+    [...params].filter(([k, v]) => secretQueryParams.has(k) || holdsPan(v)).map(([k]) => k),
+  );
+  if (secret.size === 0) return url;
+  for (const k of secret) params.set(k, '[redacted]');
   return `${url.slice(0, q)}?${params.toString()}`;
 }
 

@@ -2,7 +2,7 @@
 // (finishing requests in flight) and the store. `--demo` is what `npm start` runs.
 import type { Command } from 'commander';
 import { EngineConfigSchema, type EngineConfig } from '../config.ts';
-import { demoNotifier, describeDemo, ensureDemoData, type DemoState } from '../demo.ts';
+import { demoConfig, demoNotifier, describeDemo, ensureDemoData, type DemoState } from '../demo.ts';
 import type { Engine } from '../server.ts';
 import {
   CliError,
@@ -75,7 +75,9 @@ export function registerServe(program: Command): void {
     try {
       // Loaded here: Fastify and its plugins are most of the CLI's start-up time.
       const { createEngine } = await import('../server.ts');
-      engine = await createEngine({ store, config, ...(opts.demo ? { notifier: demoNotifier() } : {}) });
+      engine = await createEngine(
+        opts.demo ? { store, config: demoConfig(config), notifier: demoNotifier() } : { store, config },
+      );
       if (opts.demo) demo = await ensureDemoData(store, Date.now());
       url = await engine.listen();
     } catch (error) {

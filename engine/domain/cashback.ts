@@ -12,6 +12,7 @@ import { balanceOf, findAccount, transfer, type AccountRow } from './ledger.ts';
 import { addLot, consumeLots, processDueLots } from './lots.ts';
 import { checkPin } from './member-auth.ts';
 import { findOrCreateMember, getMember, type MemberSelector } from './members.ts';
+import { pinFromBlock, type PinBlockInput } from './pin-blocks.ts';
 import { getProgram, programReader, type Program } from './programs.ts';
 import { recordTransaction, type TransactionRow, type TransactionType } from './transactions.ts';
 
@@ -179,6 +180,8 @@ export interface RedeemInput extends Common {
   /** Member id proven by a verified member token. */
   tokenMemberId?: number | undefined;
   pin?: string | undefined;
+  /** The PIN as a PIN pad encrypted it: verified exactly as `pin` (at most one of the two). */
+  pinBlock?: PinBlockInput | undefined;
 }
 
 export interface RedeemResult {
@@ -192,14 +195,20 @@ export interface RedeemResult {
 }
 
 export async function redeem(ctx: DomainContext, input: RedeemInput): Promise<Replayable<RedeemResult>> {
-  if (input.tokenMemberId === undefined && input.pin === undefined) {
+  if (input.pin !== undefined && input.pinBlock !== undefined) {
+    throw new DomainError('validation_error', 'pin_block: send the PIN as pin or as pin_block, not both', {
+      field: 'pin_block',
+    });
+  }
+  if (input.tokenMemberId === undefined && input.pin === undefined && input.pinBlock === undefined) {
     throw new DomainError(
       'member_token_required',
       'Redemption needs the member: send a member token (X-Member-Token) or the member PIN',
     );
   }
-  // The PIN is not part of the request identity: a repeat with the same key gets the first result.
-  const request = withoutKey({ ...input, pin: undefined });
+  // The PIN (clear or in its block, with the PAN) is not part of the request identity: a repeat with
+  // the same key gets the first result, and nothing stored is derived from it.
+  const request = withoutKey({ ...input, pin: undefined, pinBlock: undefined });
   const replay = await ctx.store.read((tx) => storedResult<RedeemResult>(tx, input.idempotency, request));
   if (replay) return replay;
   const { program, memberId } = await ctx.store.read(async (tx) => {
@@ -220,7 +229,10 @@ export async function redeem(ctx: DomainContext, input: RedeemInput): Promise<Re
       `Card ${program.id} does not allow redemption by PIN alone; send a member token`,
     );
   }
-  const pinOk = input.pin === undefined ? undefined : await checkPin(ctx, memberId, input.pin, input.appId);
+  // A block is opened only now, after the replay check; one that is not a valid block for this card
+  // throws before checkPin, so it changes nothing and is no PIN attempt.
+  const pin = input.pinBlock === undefined ? input.pin : pinFromBlock(ctx.settings.pinBdks, input.pinBlock);
+  const pinOk = pin === undefined ? undefined : await checkPin(ctx, memberId, pin, input.appId);
 
   return ctx.store.transact(async (tx) => {
     const now = ctx.now();

@@ -1,5 +1,6 @@
 // What every domain function needs: the store, the clock and the engine's secrets and settings.
 import type { Store } from '../store/store.ts';
+import type { PinBdks } from './pin-blocks.ts';
 
 export interface Notifier {
   /** Delivers a one-time code (OTP, textcoin claim code) to a member or recipient. */
@@ -18,6 +19,8 @@ export interface DomainSettings {
   /** Idempotency keys are kept at least this long (as long as a till may stay offline, and more). */
   idempotencyRetentionDays: number;
   textcoinClaimDays: number;
+  /** Base derivation keys for encrypted PIN blocks (domain/pin-blocks.ts); configured, never generated. */
+  pinBdks: PinBdks;
   /** Key that seals card credentials at rest (domain/sealing.ts). */
   credentialsKey: string;
   /** How long a cashout claim stays open for the customer. */

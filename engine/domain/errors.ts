@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'pin_locked'
   | 'pin_not_set'
   | 'pin_redemption_disabled'
+  /** A PIN block of a format this engine has no key (BDK) for. */
+  | 'pin_block_unsupported'
   | 'otp_invalid'
   | 'rate_limited'
   | 'delivery_failed'
@@ -57,6 +59,7 @@ const statusOf: Record<ErrorCode, number> = {
   pin_required: 422,
   pin_not_set: 422,
   method_unavailable: 422,
+  pin_block_unsupported: 422,
   pin_locked: 423,
   rate_limited: 429,
   link_failed: 502,

@@ -3,6 +3,7 @@
 // claiming textcoins, OTP exchanges and PIN changes. The rules stay in the functions these call;
 // this file adds only "once per key" and the few checks those functions leave to their caller.
 import { isValidPan } from '../../contract/card.ts';
+import { cardHash } from '../../contract/card-hash.ts';
 import type { Store } from '../store/store.ts';
 import type { DomainContext } from './context.ts';
 import { DomainError } from './errors.ts';
@@ -15,7 +16,6 @@ import {
 } from './idempotency.ts';
 import { setPin } from './member-auth.ts';
 import {
-  cardHash,
   createMember,
   getMember,
   linkCard,

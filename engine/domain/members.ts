@@ -1,6 +1,5 @@
 // Members: found by id, email, phone or a linked card; auto-created on earn when a name is given.
-// Cards are stored as a keyed hash (HMAC-SHA256) plus first 6 and last 4 digits, never the PAN.
-import { createHmac } from 'node:crypto';
+// Cards are stored as a keyed hash (contract/card-hash.ts) plus first 6 and last 4 digits, never the PAN.
 import type { Tx } from '../store/store.ts';
 import { DomainError } from './errors.ts';
 
@@ -55,22 +54,19 @@ export function normalizePhone(phone: string): string {
   return normalized;
 }
 
-/** The keyed hash a card is known by. PAN digits only; the key is the engine's card-hash secret. */
-export function cardHash(pan: string, key: string): string {
-  return createHmac('sha256', key).update(pan).digest('hex');
-}
-
 /**
  * The merchant's id for a member: printable ASCII without spaces, and never all digits, so that a
  * seed 001 user_id names either an external id or our member id, never both.
  */
+export const isExternalId = (externalId: string): boolean =>
+  /^[\x21-\x7e]{1,64}$/.test(externalId) && !/^\d+$/.test(externalId);
+
+export const EXTERNAL_ID_RULE =
+  '1 to 64 printable characters without spaces, not all digits (digits name our member id)';
+
 export function checkExternalId(externalId: string): string {
-  if (!/^[\x21-\x7e]{1,64}$/.test(externalId) || /^\d+$/.test(externalId)) {
-    throw new DomainError(
-      'validation_error',
-      'external_id: 1 to 64 printable characters without spaces, not all digits (digits name our member id)',
-      { field: 'external_id' },
-    );
+  if (!isExternalId(externalId)) {
+    throw new DomainError('validation_error', `external_id: ${EXTERNAL_ID_RULE}`, { field: 'external_id' });
   }
   return externalId;
 }

@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { isValidPan } from '../../contract/card.ts';
+import { CARD_HASH_PATTERN, cardHash } from '../../contract/card-hash.ts';
 import type { App } from '../domain/apps.ts';
 import { adjust, balance, earn, history, redeem, refund, type MemberBalance } from '../domain/cashback.ts';
 import type { DomainContext } from '../domain/context.ts';
@@ -20,7 +21,8 @@ import {
 } from '../domain/keyed-writes.ts';
 import { verifyLedger } from '../domain/ledger.ts';
 import { requestOtp, verifyMemberToken, verifyOtp } from '../domain/member-auth.ts';
-import { cardHash, type Member, type MemberSelector } from '../domain/members.ts';
+import { EXTERNAL_ID_RULE, isExternalId, type Member, type MemberSelector } from '../domain/members.ts';
+import { PIN_BLOCK_FORMATS, PIN_BLOCK_SHAPES, type PinBlockInput } from '../domain/pin-blocks.ts';
 import { claimTextcoin, depositToPartner, listPartners, type Partner } from '../domain/partners.ts';
 import { listPrograms, type Program } from '../domain/programs.ts';
 import {
@@ -93,21 +95,84 @@ const pan = z
   .refine(isValidPan, 'must be 12 to 19 digits with a valid Luhn check digit')
   .describe('The full card number; used only to compute the keyed card hash, never stored or echoed');
 
+const card = z
+  .object({
+    pan: pan.optional(),
+    hash: z
+      .string({ error: 'must be a string of 64 lowercase hex digits' })
+      .regex(CARD_HASH_PATTERN, 'must be 64 lowercase hex digits')
+      .optional()
+      .describe(
+        "The keyed card hash: lowercase hex HMAC-SHA256 of the PAN digits under the engine's cardHashKey (contract/card-hash.ts), for a till that must not keep the PAN",
+      ),
+  })
+  .strict()
+  .refine((c) => (c.pan === undefined) !== (c.hash === undefined), {
+    error: 'name the card by exactly one of pan or hash',
+  })
+  .describe('A linked card, by its number or by its keyed hash');
+
 export const memberRef = z
   .object({
     id: id.optional(),
+    external_id: z
+      .string()
+      .refine(isExternalId, EXTERNAL_ID_RULE)
+      .optional()
+      .describe("The merchant's own id for the member, as set by POST /members (a scanned member card)"),
     email: z.email().max(254).optional(),
     phone: z.string().min(3).max(32).optional(),
-    card: z.object({ pan }).strict().optional(),
+    card: card.optional(),
   })
   .strict()
-  .refine((m) => [m.id, m.email, m.phone, m.card].filter((v) => v !== undefined).length === 1, {
-    error: 'name the member by exactly one of id, email, phone or card',
-  })
-  .describe('The member, by exactly one of id, email, phone or a linked card');
+  .refine(
+    (m) => [m.id, m.external_id, m.email, m.phone, m.card].filter((v) => v !== undefined).length === 1,
+    {
+      error: 'name the member by exactly one of id, external_id, email, phone or card',
+    },
+  )
+  .describe('The member, by exactly one of id, external_id, email, phone or a linked card');
 export type MemberRef = z.infer<typeof memberRef>;
 
 const pinSchema = z.string().regex(/^\d{4,12}$/, 'a PIN is 4 to 12 digits');
+
+/** A redeem's PIN block with the card number it is bound to, which the member must be named by. */
+function pinBlockOf(body: {
+  member?: MemberRef | undefined;
+  pin_block?: z.infer<typeof pinBlockSchema> | undefined;
+}): PinBlockInput | undefined {
+  if (body.pin_block === undefined) return undefined;
+  const pan = body.member?.card?.pan;
+  if (pan === undefined) {
+    throw new DomainError(
+      'validation_error',
+      'pin_block: a PIN block is bound to the card number: name the member as card: {pan}',
+      { field: 'pin_block' },
+    );
+  }
+  return { ...body.pin_block, pan };
+}
+
+const { 'iso0-tdes-dukpt': tdesShape, 'iso4-aes-dukpt': aesShape } = PIN_BLOCK_SHAPES;
+const hexOf = (a: number, b: number, what: string) =>
+  z
+    .string({ error: 'must be a string of hex digits' })
+    .regex(new RegExp(`^(?:[0-9a-fA-F]{${a}}|[0-9a-fA-F]{${b}})$`), `must be ${a} or ${b} hex digits`)
+    .describe(`${what}: ${a} hex digits for iso0-tdes-dukpt, ${b} for iso4-aes-dukpt`);
+export const pinBlockSchema = z
+  .object({
+    format: z
+      .enum(PIN_BLOCK_FORMATS)
+      .describe(
+        'iso0-tdes-dukpt: ISO 9564 format 0 under TDES DUKPT; iso4-aes-dukpt: format 4 under AES DUKPT',
+      ),
+    ksn: hexOf(tdesShape.ksnHex, aesShape.ksnHex, 'The key serial number the PIN pad gave'),
+    block: hexOf(tdesShape.blockHex, aesShape.blockHex, 'The encrypted PIN block'),
+  })
+  .strict()
+  .describe(
+    'The PIN as the PIN pad encrypted it, bound to the card number: needs member as card: {pan}. The engine deciphers it with its BDK for the format and checks the PIN as `pin` is checked. Never stored or logged',
+  );
 const memberToken = z.string().min(10).max(4096).optional().describe('A member token from POST /otp/verify');
 
 const idempotencyHeader = z
@@ -225,12 +290,14 @@ const partnerOut = (p: Partner, deposit: number) => ({
 /** The member a native request names; a card is looked up by its keyed hash. */
 export function memberSelector(ctx: DomainContext, m: MemberRef): MemberSelector {
   if (m.id !== undefined) return { id: m.id };
+  if (m.external_id !== undefined) return { externalId: m.external_id };
   if (m.email !== undefined) return { email: m.email };
   if (m.phone !== undefined) return { phone: m.phone };
-  if (m.card !== undefined) return { cardHash: cardHash(m.card.pan, ctx.settings.cardHashKey) };
+  if (m.card?.pan !== undefined) return { cardHash: cardHash(m.card.pan, ctx.settings.cardHashKey) };
+  if (m.card?.hash !== undefined) return { cardHash: m.card.hash };
   throw new DomainError(
     'validation_error',
-    'member: name the member by exactly one of id, email, phone or card',
+    'member: name the member by exactly one of id, external_id, email, phone or card',
   );
 }
 
@@ -358,7 +425,7 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
       url: '/redeem',
       summary: 'Redeem cashback',
       description:
-        'Spends available cashback. The member proves it is them with X-Member-Token (from POST /otp/verify), or, where the program allows PIN redemption, with their PIN. Five wrong PINs lock PIN redemption for 15 minutes (423). `member` may be omitted when a member token is sent.',
+        'Spends available cashback. The member proves it is them with X-Member-Token (from POST /otp/verify), or, where the program allows PIN redemption, with their PIN: `pin` in the clear, or `pin_block` as the PIN pad encrypted it (member named as card: {pan}, the number the block is bound to). Five wrong PINs lock PIN redemption for 15 minutes (423); a PIN from a block counts like any other. A block that is not a valid block for this card under our key is a 400 validation_error and no PIN attempt; a format this engine has no BDK for is 422 pin_block_unsupported. `member` may be omitted when a member token is sent.',
       tags: ops,
       scope: 'cashback_write',
       headers: writeHeaders({ 'x-member-token': memberToken }),
@@ -367,6 +434,7 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
         member: memberRef.optional(),
         amount: positiveMinor,
         pin: pinSchema.optional(),
+        pin_block: pinBlockSchema.optional(),
         reference,
         metadata,
       }),
@@ -392,6 +460,7 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
           member: body.member === undefined ? undefined : selector(body.member),
           tokenMemberId: await token(headers['x-member-token']),
           pin: body.pin,
+          pinBlock: pinBlockOf(body),
           amount: { minor: body.amount },
           reference: body.reference,
           metadata: body.metadata,
@@ -553,6 +622,56 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
 
     const memberParams = z.object({ id: pathId });
 
+    const balanceAnswer = z.object({
+      member_id: z.number().int(),
+      program_id: z.number().int(),
+      balance: balanceSchema,
+      as_of: time,
+    });
+    const answerBalance = async (programId: number, member: MemberSelector) => {
+      const r = await balance(ctx, programId, member);
+      return {
+        member_id: r.memberId,
+        program_id: r.program.id,
+        balance: balanceOut(r.balance),
+        as_of: isoTime(ctx.now()),
+      };
+    };
+
+    route({
+      method: 'GET',
+      url: '/members/lookup',
+      summary: 'Find a member and their balance by what a till knows',
+      description:
+        'Names the member by exactly one of external_id (a scanned member card), email, phone or card_hash (the keyed card hash, as in member: {card: {hash}}; a card number never goes in a URL), and answers their id and balance as GET /members/{id}/balance does. An unknown member is 404 member_not_found.',
+      tags: membersTag,
+      scope: 'cashback_read',
+      query: z
+        .object({
+          program_id: pathId,
+          external_id: z.string().refine(isExternalId, EXTERNAL_ID_RULE).optional(),
+          email: z.email().max(254).optional(),
+          phone: z.string().min(3).max(32).optional(),
+          card_hash: z.string().regex(CARD_HASH_PATTERN, 'must be 64 lowercase hex digits').optional(),
+        })
+        .strict()
+        .refine(
+          (q) => [q.external_id, q.email, q.phone, q.card_hash].filter((v) => v !== undefined).length === 1,
+          { error: 'name the member by exactly one of external_id, email, phone or card_hash' },
+        ),
+      response: { 200: balanceAnswer, ...errors },
+      handler: async ({ query }) =>
+        answerBalance(
+          query.program_id,
+          memberSelector(ctx, {
+            external_id: query.external_id,
+            email: query.email,
+            phone: query.phone,
+            card: query.card_hash === undefined ? undefined : { hash: query.card_hash },
+          }),
+        ),
+    });
+
     route({
       method: 'GET',
       url: '/members/:id/balance',
@@ -563,24 +682,8 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
       scope: 'cashback_read',
       params: memberParams,
       query: z.object({ program_id: pathId }),
-      response: {
-        200: z.object({
-          member_id: z.number().int(),
-          program_id: z.number().int(),
-          balance: balanceSchema,
-          as_of: time,
-        }),
-        ...errors,
-      },
-      handler: async ({ params, query }) => {
-        const r = await balance(ctx, query.program_id, { id: params.id });
-        return {
-          member_id: r.memberId,
-          program_id: r.program.id,
-          balance: balanceOut(r.balance),
-          as_of: isoTime(ctx.now()),
-        };
-      },
+      response: { 200: balanceAnswer, ...errors },
+      handler: async ({ params, query }) => answerBalance(query.program_id, { id: params.id }),
     });
 
     route({

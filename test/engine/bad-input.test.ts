@@ -985,6 +985,33 @@ const memberRefCases = (): BadCase[] => [
     body: { member: { card: { pan: '1234' } } },
   },
   { name: 'member id "abc"', status: 400, code: V, field: 'member.id', body: { member: { id: 'abc' } } },
+  notFound('unknown member card hash', 'member_not_found', /member/, {
+    body: { member: { card: { hash: 'ab'.repeat(32) } } },
+  }),
+  {
+    name: 'member card hash in upper case',
+    status: 400,
+    code: V,
+    field: 'member.card.hash',
+    body: { member: { card: { hash: 'AB'.repeat(32) } } },
+  },
+  {
+    name: 'member card with pan and hash',
+    status: 400,
+    code: V,
+    field: 'member.card',
+    body: { member: { card: { pan: '4111111111111111', hash: 'ab'.repeat(32) } } },
+  },
+  notFound('unknown member external_id', 'member_not_found', /member/, {
+    body: { member: { external_id: 'TB-M-0000000' } },
+  }),
+  {
+    name: 'member external_id all digits',
+    status: 400,
+    code: V,
+    field: 'member.external_id',
+    body: { member: { external_id: '12345' } },
+  },
 ];
 
 const programIdCases = (): BadCase[] => [
@@ -1081,6 +1108,49 @@ const native: RouteDef[] = [
       },
       ...memberRefCases().filter((c) => c.status === 400),
       unknownField('pinn', '1234'),
+      {
+        name: 'pin_block with the member not named by card number',
+        status: 400,
+        code: V,
+        field: 'pin_block',
+        get body() {
+          return {
+            member: { id: fx.member },
+            pin_block: { format: 'iso0-tdes-dukpt', ksn: 'FFFF9876543210E00001', block: '1B9C1845EB993A7A' },
+          };
+        },
+      },
+      {
+        name: 'pin and pin_block',
+        status: 400,
+        code: V,
+        field: 'pin_block',
+        body: {
+          member: { card: { pan: '4111111111111111' } },
+          pin: '1234',
+          pin_block: { format: 'iso0-tdes-dukpt', ksn: 'FFFF9876543210E00001', block: '1B9C1845EB993A7A' },
+        },
+      },
+      {
+        name: 'pin_block of an unknown format',
+        status: 400,
+        code: V,
+        field: 'pin_block.format',
+        body: {
+          member: { card: { pan: '4111111111111111' } },
+          pin_block: { format: 'iso1', ksn: 'FFFF9876543210E00001', block: '1B9C1845EB993A7A' },
+        },
+      },
+      {
+        name: 'pin_block not hex',
+        status: 400,
+        code: V,
+        field: 'pin_block.block',
+        body: {
+          member: { card: { pan: '4111111111111111' } },
+          pin_block: { format: 'iso0-tdes-dukpt', ksn: 'FFFF9876543210E00001', block: 'not a pin block!' },
+        },
+      },
     ],
   },
   {
@@ -1160,6 +1230,53 @@ const native: RouteDef[] = [
       { name: 'reason only spaces', status: 400, code: V, field: 'reason', body: { reason: '     ' } },
       { name: 'reason a number', status: 400, code: V, field: 'reason', body: { reason: 12345 } },
       unknownField('referense'),
+    ],
+  },
+  {
+    api: 'native',
+    method: 'GET',
+    url: '/v1/members/lookup',
+    scope: 'cashback_read',
+    lacking: () => fx.writeOnly,
+    query: () => ({ program_id: String(fx.program), email: fx.memberEmail }),
+    cases: [
+      ...textIdCases('program_id', 'query'),
+      notFound('unknown program_id', 'program_not_found', /program/, {
+        query: { program_id: String(UNKNOWN_ID) },
+      }),
+      notFound('unknown email', 'member_not_found', /member/, { query: { email: 'nobody@example.com' } }),
+      notFound('unknown card_hash', 'member_not_found', /member/, {
+        query: { email: undefined, card_hash: 'ab'.repeat(32) },
+      }),
+      { name: 'no member named', status: 400, code: V, field: 'external_id', query: { email: undefined } },
+      {
+        name: 'member named two ways',
+        status: 400,
+        code: V,
+        field: 'card_hash',
+        query: { phone: '+61412345678' },
+      },
+      {
+        name: 'card_hash not 64 hex digits',
+        status: 400,
+        code: V,
+        field: 'card_hash',
+        query: { email: undefined, card_hash: 'abc' },
+      },
+      {
+        name: 'external_id all digits',
+        status: 400,
+        code: V,
+        field: 'external_id',
+        query: { email: undefined, external_id: '12345' },
+      },
+      {
+        name: 'a card number (never in a URL)',
+        status: 400,
+        code: V,
+        field: 'pan',
+        query: { email: undefined, pan: '4111111111111111' },
+      },
     ],
   },
   {
@@ -1654,7 +1771,7 @@ describe('the sweep covers every route the three APIs register (except GET /heal
       // seed-000.test.ts, seed-001.test.ts, seed-003.test.ts and seed-003-link.test.ts; the PayPal
       // webhook (registered only with PayPal configured) has its own in paypal-payouts.test.ts.
       .filter((r) => !/ \/(v1\/claims|v1\/public\/claims|cashout|api\/v2\/cashbacks)\b/.test(r));
-    expect(registered).toHaveLength(28);
+    expect(registered).toHaveLength(29);
     expect(ROUTES.map(routeName).sort()).toEqual(registered.sort());
     for (const route of ROUTES) {
       expect(h.engine.app.hasRoute({ method: route.method, url: route.url }), routeName(route)).toBe(true);

@@ -6,6 +6,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encryptPinTdesDukpt } from '../../contract/crypto/tdes-dukpt.ts';
+import { TEST_BDK } from '../../drivers/pinpad/simulator.ts';
+import { VISA_PAN } from '../fixtures/secrets.ts';
+import { nativeHttp } from './fixtures/native-http.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -459,6 +463,34 @@ describe('serve', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>Your cashout</title>');
     expect(printed).toContain(`Claims:    ${base}/c/<claim id>`);
+
+    // The demo deciphers PIN blocks made under the PIN pad simulator's test key, and says so.
+    expect(printed).toContain("PIN pad simulator's public TEST key");
+    const demoApp = { 'x-app-id': 'app_demo', 'x-api-key': secret };
+    const api = nativeHttp(String(base), demoApp);
+    const jane = native.body['member_id'] as number;
+    expect((await api.post(`/members/${jane}/cards`, { pan: VISA_PAN })).status).toBe(201);
+    const pin = await fetch(`${base}/v1/members/${jane}/pin`, {
+      method: 'PUT',
+      headers: { ...demoApp, 'content-type': 'application/json', 'idempotency-key': 'demo-pin' },
+      body: JSON.stringify({ pin: '4321' }),
+    });
+    expect(pin.status).toBe(200);
+    const ksn = 'FFFF9876543210E00001';
+    const block = encryptPinTdesDukpt(
+      Buffer.from(TEST_BDK, 'hex'),
+      Buffer.from(ksn, 'hex'),
+      '4321',
+      VISA_PAN,
+    );
+    const redeemed = await api.post('/redeem', {
+      program_id: native.body['program_id'],
+      member: { card: { pan: VISA_PAN } },
+      amount: 100,
+      pin_block: { format: 'iso0-tdes-dukpt', ksn, block: block.toString('hex') },
+    });
+    expect(redeemed.status, JSON.stringify(redeemed.body)).toBe(200);
+    expect(redeemed.body).toMatchObject({ member_id: jane, amount_redeemed: 100 });
 
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);

@@ -915,6 +915,7 @@ describe('auth and errors', () => {
         '/v1/earn',
         '/v1/ledger/verify',
         '/v1/members',
+        '/v1/members/lookup',
         '/v1/members/{id}/balance',
         '/v1/members/{id}/cards',
         '/v1/members/{id}/history',

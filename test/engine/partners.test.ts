@@ -68,6 +68,7 @@ beforeEach(async () => {
         idempotencyRetentionDays: 30,
         textcoinClaimDays: 7,
         credentialsKey: 'test-credentials-key',
+        pinBdks: {},
         claimTtlSeconds: 604_800,
         publicUrl: 'http://127.0.0.1:8080',
         rates: {

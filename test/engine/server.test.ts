@@ -145,5 +145,10 @@ describe('log redaction', () => {
     expect(output).not.toContain('C0DE-SECRET');
     expect(output).not.toContain('ST4TE-SECRET');
     expect(redactUrl('/v1/history?limit=5')).toBe('/v1/history?limit=5');
+    // A card number in a query, under any name (no route takes one; a careless client may send it).
+    expect(redactUrl('/v1/members/lookup?program_id=1&pan=4111111111111111')).toBe(
+      '/v1/members/lookup?program_id=1&pan=%5Bredacted%5D',
+    );
+    expect(redactUrl('/v1/x?card=4111-1111-1111-1111&n=12')).toBe('/v1/x?card=%5Bredacted%5D&n=12');
   });
 });
