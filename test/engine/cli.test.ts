@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv } from '../fixtures/clean-env.ts';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -15,18 +16,10 @@ interface Result {
   stderr: string;
 }
 
-/** The environment without any TILLBACK_ setting of the machine running the tests. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('TILLBACK_') && !name.startsWith('npm_')),
-  );
-  return { ...env, TILLBACK_LOG_LEVEL: 'warn' };
-}
-
 function start(args: string[]) {
   return spawn(process.execPath, ['--import', 'tsx', 'engine/cli.ts', ...args], {
     cwd: root,
-    env: cleanEnv(),
+    env: cleanEnv({ TILLBACK_LOG_LEVEL: 'warn' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
