@@ -105,7 +105,7 @@ async function simulatedDevicesConnected(devices: DeviceManager, count: number):
 export async function startTill(input: TillConfigInput, options: StartTillOptions = {}): Promise<Till> {
   const config = parseTillConfig(input);
   const paths = tillPaths(config);
-  mkdirSync(paths.logs, { recursive: true });
+  for (const folder of [config.dataDir, paths.logs]) mkdirSync(folder, { recursive: true });
   const logStream = createWriteStream(join(paths.logs, 'till.log'), { flags: 'a' });
   const log = pino(loggerOptions(config.logLevel), logStream);
   /** What to undo, last started first. */
