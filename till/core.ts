@@ -163,6 +163,10 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
     }
 
     outbox.start();
+    // A source that cannot be read (udevadm or libusb missing, a bad manifest) is said once: keep it.
+    const offNotices = devices.subscribe('*', (event) => {
+      if (event.type === 'notice') log.warn({ source: event.source }, event.message);
+    });
     await devices.start();
     let simulation: SimulationController | undefined;
     stops.push({
@@ -170,6 +174,7 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
       stop: async () => {
         // The drivers close first: they would only report the simulator's devices going away.
         await devices.close();
+        offNotices();
         await simulation?.stop();
       },
     });

@@ -4,6 +4,7 @@
 // the program and the operators; bad configuration is refused by name, changing nothing; and no secret
 // it holds reaches its log files.
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -31,7 +32,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const start = (dataDir: string) =>
   startTill(
     { dataDir, logDir, devices: { pollIntervalMs: 200 } },
-    { simulate: 'auto', simulatorOut: simulatorLog, handleSignals: false },
+    { simulate: 'always', simulatorOut: simulatorLog, handleSignals: false },
   );
 
 async function call(
@@ -57,6 +58,17 @@ const signIn = async (till: Till, name: string, pin: string) => {
   secrets.add(r.body.session);
   return r.body.session as string;
 };
+
+/** The status of a GET with these headers (node:http: fetch may not set Host). */
+const statusWith = (url: string, headers: Record<string, string>) =>
+  new Promise<number | undefined>((resolve, reject) => {
+    const req = request(url, { headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 
 const reachable = (url: string) =>
   fetch(url).then(
@@ -121,6 +133,10 @@ describe('a till on a fresh data directory', () => {
         const page = await fetch(`${till.apiUrl}/cashier`); // no token: a page without data
         expect(page.status).toBe(200);
         expect(await page.text()).toContain('POST /api/earn');
+        // ...but the Host and Origin checks still hold on it.
+        expect(await statusWith(`${till.apiUrl}/cashier`, { host: 'tillback.example' })).toBe(403);
+        expect(await statusWith(`${till.apiUrl}/cashier`, { origin: 'http://evil.example' })).toBe(403);
+        expect(await statusWith(`${till.apiUrl}/api/queue`, {})).toBe(401);
 
         // No terminal attached here: every simulated one is found and connected through its manifest.
         const sim = till.simulation!;
