@@ -91,14 +91,43 @@ export interface Till {
 export const DEFAULT_MANAGER_NAME = 'manager';
 const SIMULATED_READY_TIMEOUT_MS = 15_000;
 
-/** Waits until the device manager lists every simulated device as connected (or the time is up). */
-async function simulatedDevicesConnected(devices: DeviceManager, count: number): Promise<void> {
+/** Waits until the device manager lists `count` devices as connected; false if the time ran out. */
+async function connected(devices: DeviceManager, count: number): Promise<boolean> {
   const deadline = Date.now() + SIMULATED_READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     await devices.pollOnce();
     await devices.settled();
-    if (devices.list().filter((d) => d.state === 'connected').length >= count) return;
+    if (devices.list().filter((d) => d.state === 'connected').length >= count) return true;
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return false;
+}
+
+/**
+ * The device manager's first enumeration, then the simulated terminals if `simulate` asks for them
+ * (auto: when no terminal was found), their manifests in the manager's directory, waited for until
+ * connected. Returns the simulation, if any.
+ */
+async function startDevices(
+  devices: DeviceManager,
+  simulate: SimulateMode,
+  dir: string,
+  out: (line: string) => void,
+  log: Logger,
+): Promise<SimulationController | undefined> {
+  let simulation: SimulationController | undefined;
+  try {
+    await devices.start();
+    const terminals = devices.list().filter((d) => d.kind !== 'unknown');
+    if (simulate === 'never' || (simulate === 'auto' && terminals.length > 0)) return undefined;
+    simulation = await startSimulation({ dir, out });
+    if (!(await connected(devices, terminals.length + simulation.devices().length)))
+      log.warn('not every simulated terminal connected in time; the device manager keeps trying');
+    return simulation;
+  } catch (error) {
+    await devices.close();
+    await simulation?.stop();
+    throw error;
   }
 }
 
@@ -167,8 +196,13 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
     const offNotices = devices.subscribe('*', (event) => {
       if (event.type === 'notice') log.warn({ source: event.source }, event.message);
     });
-    await devices.start();
-    let simulation: SimulationController | undefined;
+    const simulation = await startDevices(
+      devices,
+      config.devices.simulate ?? options.simulate ?? 'never',
+      paths.devices,
+      options.simulatorOut ?? ((line) => log.info({ simulator: line }, 'simulator')),
+      log,
+    );
     stops.push({
       name: 'devices',
       stop: async () => {
@@ -178,15 +212,6 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
         await simulation?.stop();
       },
     });
-    const simulate = config.devices.simulate ?? options.simulate ?? 'never';
-    const terminals = devices.list().filter((d) => d.kind !== 'unknown');
-    if (simulate === 'always' || (simulate === 'auto' && terminals.length === 0)) {
-      simulation = await startSimulation({
-        dir: paths.devices,
-        out: options.simulatorOut ?? ((line) => log.info({ simulator: line }, 'simulator')),
-      });
-      await simulatedDevicesConnected(devices, terminals.length + simulation.devices().length);
-    }
     log.info({ devices: devices.list().map((d) => `${d.id} ${d.kind} ${d.state}`) }, 'devices ready');
 
     // With no manager in the configuration, one is made at the first start with a random PIN, which the

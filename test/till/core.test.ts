@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CardRead } from '../../drivers/cards/magstripe.ts';
-import { startTill, type Till } from '../../till/core.ts';
+import { startTill, type Till, type TillComponent, type TillServices } from '../../till/core.ts';
 import { TillConfigError, loadTillConfig, parseTillConfig } from '../../till/config.ts';
 import { scanText } from '../fixtures/log-scan.ts';
 import { TEST_PANS, TEST_PINS } from '../fixtures/secrets.ts';
@@ -214,6 +214,62 @@ describe('a till on a fresh data directory', () => {
       (engineDb.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
     expect([count('apps'), count('programs')]).toEqual([1, 1]);
     engineDb.close();
+  });
+
+  it('starts components with the till services, serves their routes, and closes them before the outbox', async () => {
+    const events: string[] = [];
+    let seen: TillServices | undefined;
+    const recorder: TillComponent = {
+      name: 'recorder',
+      start(services) {
+        seen = services;
+        events.push(`started with ${services.devices.list().length} devices listed`);
+        return {
+          routes: ({ app, operator }) => {
+            app.get('/api/recorder', async (req) => ({ cashier: (await operator(req, 'cashier')).name }));
+          },
+          close: async () => {
+            await services.outbox.state(); // the outbox is still open
+            events.push('recorder closed');
+          },
+        };
+      },
+    };
+    const till = await startTill(
+      { dataDir: dataDir(), logDir, devices: { simulate: 'never' } },
+      { components: [recorder], handleSignals: false },
+    );
+    try {
+      const stored = fileSecrets(dataDir());
+      expect(seen?.tokenizationKey).toBe(stored.cardHashKey);
+      expect(seen?.engine).toEqual({
+        url: till.engineUrl,
+        appId: stored.till.appId,
+        apiKey: stored.till.apiKey,
+      });
+      expect(seen?.program).toEqual(till.program);
+      const session = await signIn(till, 'manager', first.pin);
+      expect((await call(till, '/api/recorder', { session })).body).toEqual({ cashier: 'manager' });
+      expect((await call(till, '/api/recorder')).status).toBe(401); // the API's checks apply to its routes
+    } finally {
+      await till.close();
+    }
+    // Components start before the first enumeration, so they see every device event of the run.
+    expect(events).toEqual(['started with 0 devices listed', 'recorder closed']);
+
+    // A component that fails to start: what started before it is stopped, and the start fails.
+    const failing: TillComponent = {
+      name: 'failing',
+      start() {
+        throw new Error('component broke');
+      },
+    };
+    events.length = 0;
+    await expect(
+      startTill({ dataDir: dataDir(), logDir }, { components: [recorder, failing], handleSignals: false }),
+    ).rejects.toThrow('component broke');
+    expect(events).toEqual(['started with 0 devices listed', 'recorder closed']);
+    expect(await reachable(seen!.engine.url + '/health')).toBe(false);
   });
 
   it('keeps no secret in its log files', () => {
