@@ -12,7 +12,12 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CardRead } from '../../drivers/cards/magstripe.ts';
 import { startTill, type Till, type TillComponent, type TillServices } from '../../till/core.ts';
-import { TillConfigError, loadTillConfig, parseTillConfig } from '../../till/config.ts';
+import {
+  TILL_ENVIRONMENT_VARIABLES,
+  TillConfigError,
+  loadTillConfig,
+  parseTillConfig,
+} from '../../till/config.ts';
 import { scanText } from '../fixtures/log-scan.ts';
 import { TEST_PANS, TEST_PINS } from '../fixtures/secrets.ts';
 import { testLog, testLogDir } from '../fixtures/test-log.ts';
@@ -358,6 +363,27 @@ describe('configuration', () => {
       /outbox\.limits\.maxAgeHours/,
     );
     expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it('answers any TILLBACK_TILL_ variables with a configuration or a TillConfigError naming settings', () => {
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          fc.constantFrom(...TILL_ENVIRONMENT_VARIABLES),
+          fc.oneof(fc.string(), fc.nat().map(String)),
+        ),
+        (environment) => {
+          try {
+            loadTillConfig({ environment });
+          } catch (error) {
+            expect(error).toBeInstanceOf(TillConfigError);
+            // Each problem names a setting (a cross-field one, e.g. api.lanAddress for a LAN host, by its own path).
+            expect((error as Error).message).toMatch(/\n {2}- [\w.]+( \(from TILLBACK_TILL_\w+\))?: /);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 
   it('answers any JSON with a configuration or a TillConfigError, nothing else', () => {
