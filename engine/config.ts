@@ -1,6 +1,6 @@
 // Engine configuration: defaults, then a JSON file (TILLBACK_ENGINE_CONFIG or --config), then
 // environment variables, validated by zod with messages that name the setting to fix.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { z } from 'zod';
@@ -247,6 +247,7 @@ export interface EngineSecrets {
 export function writeSecretsFile(file: string, content: object): void {
   mkdirSync(dirname(file), { recursive: true });
   const temporary = `${file}.${process.pid}.tmp`;
+  rmSync(temporary, { force: true }); // a leftover would keep its own mode: the new file is made 0600
   writeFileSync(temporary, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600, flush: true });
   renameSync(temporary, file);
 }
