@@ -113,6 +113,15 @@ describe('browser mode', () => {
         till.child.kill('SIGTERM');
         expect(await till.exited).toEqual({ code: 0, signal: null });
         expect(till.out.stdout).toContain('Stopped');
+
+        // What it printed once stays out of its log files: the token, the PIN, the session.
+        const logs = readdirSync(env.TILLBACK_TILL_LOG_DIR!)
+          .map((f) => readFileSync(join(env.TILLBACK_TILL_LOG_DIR!, f), 'utf8'))
+          .join('\n');
+        expect(logs).toContain('"url":"/api/earn"');
+        const session = sessionLine!.slice('session='.length);
+        for (const secret of [token, pin, session])
+          expect(new RegExp(`(?<![\\w-])${secret}(?![\\w-])`).test(logs), 'a secret in the log').toBe(false);
         expect(readdirSync(join(dataDir(), 'devices')).filter((f) => f.endsWith('.json'))).toEqual([]);
       } finally {
         till.child.kill('SIGKILL');
