@@ -1,8 +1,8 @@
 // The till core: the one entry point that Electron (later), browser mode (till/cli.ts) and the tests
 // start. In order: the engine (embedded, or a central one by URL), the outbox, the components (flows,
 // history: whatever plugs in below), the outbox's sender and the device manager (with simulated
-// terminals when asked), then the local API with every component's routes. close(), SIGTERM and
-// SIGINT stop it all in the reverse order; the queue is durable, so a stop loses nothing.
+// terminals when asked), then the local API with every component's routes. close(), SIGTERM, SIGINT
+// and SIGHUP stop it all in the reverse order; the queue is durable, so a stop loses nothing.
 import { randomInt } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,7 +62,7 @@ export interface StartTillOptions {
   simulatorOut?: (line: string) => void;
   /** The embedded engine's delivery of one-time codes (browser mode prints them). */
   notifier?: Notifier;
-  /** Stop on SIGTERM and SIGINT (default true; tests running several tills in one process turn it off). */
+  /** Stop on SIGTERM, SIGINT and SIGHUP (default true; tests running several tills in one process turn it off). */
   handleSignals?: boolean;
   now?: () => number;
 }
@@ -90,6 +90,8 @@ export interface Till {
 /** The manager name when the configuration gives none; their PIN is then made at the first start. */
 export const DEFAULT_MANAGER_NAME = 'manager';
 const SIMULATED_READY_TIMEOUT_MS = 15_000;
+/** Each stops the till (SIGHUP: its terminal closed), so the simulator's socat processes go with it. */
+const SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
 /** Waits until the device manager lists `count` devices as connected; false if the time ran out. */
 async function connected(devices: DeviceManager, count: number): Promise<boolean> {
@@ -235,6 +237,7 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
     let markClosed: () => void = () => undefined;
     const closed = new Promise<void>((resolve) => (markClosed = resolve));
     const onSignal = (signal: NodeJS.Signals) => {
+      if (closing) return; // a second Ctrl+C while stopping: the stop is already on its way
       log.info(`${signal}: stopping`);
       close().then(
         () => (process.exitCode ??= 0),
@@ -243,19 +246,15 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
     };
     const close = () =>
       (closing ??= (async () => {
-        process.off('SIGTERM', onSignal);
-        process.off('SIGINT', onSignal);
         log.info('stopping the till');
         try {
           await stopAll();
         } finally {
+          for (const signal of SIGNALS) process.off(signal, onSignal);
           markClosed();
         }
       })());
-    if (options.handleSignals !== false) {
-      process.on('SIGTERM', onSignal);
-      process.on('SIGINT', onSignal);
-    }
+    if (options.handleSignals !== false) for (const signal of SIGNALS) process.on(signal, onSignal);
 
     return {
       apiUrl: api.url,

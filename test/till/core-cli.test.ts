@@ -153,6 +153,25 @@ describe('browser mode', () => {
     },
   );
 
+  it(
+    'stops cleanly on SIGHUP (its terminal closed), a repeated signal changing nothing',
+    { timeout: 120_000 },
+    async () => {
+      const till = startTillProcess(['--data-dir', dataDir()], env);
+      try {
+        await till.ready;
+        expect(readdirSync(join(dataDir(), 'devices')).length).toBeGreaterThan(0);
+        till.child.kill('SIGHUP');
+        till.child.kill('SIGINT');
+        expect(await till.exited).toEqual({ code: 0, signal: null });
+        // The simulator went with it: no manifest and no pty link is left.
+        expect(readdirSync(join(dataDir(), 'devices'))).toEqual([]);
+      } finally {
+        till.child.kill('SIGKILL');
+      }
+    },
+  );
+
   it('refuses bad usage and bad settings with exit 2, naming them, before starting anything', async () => {
     const fresh = join(dir, 'fresh');
     const badFlag = startTillProcess(['--data-dir', fresh, '--port', 'eighty'], env);
