@@ -28,11 +28,18 @@ function parts(date: IsoDate): [number, number, number] {
   return [Number(m[1]), Number(m[2]), Number(m[3])];
 }
 
+/** Midnight UTC of y-m-d, days past the month's end rolling over (Date.UTC would read year 1 as 1901). */
+function utc(y: number, m: number, d: number): Date {
+  const t = new Date(0);
+  t.setUTCFullYear(y, m - 1, d);
+  return t;
+}
+
 /** Whether `text` is a real calendar date written YYYY-MM-DD (2026-02-30 is not). */
 export function isIsoDate(text: string): boolean {
   if (!ISO_DATE.test(text)) return false;
   const [y, m, d] = parts(text);
-  const t = new Date(Date.UTC(y, m - 1, d));
+  const t = utc(y, m, d);
   return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
 }
 
@@ -41,7 +48,7 @@ const pad = (n: number, width: number) => String(n).padStart(width, '0');
 /** The calendar date `days` after `date` (negative: before). */
 export function addDays(date: IsoDate, days: number): IsoDate {
   const [y, m, d] = parts(date);
-  const t = new Date(Date.UTC(y, m - 1, d + days));
+  const t = utc(y, m, d + days);
   return `${pad(t.getUTCFullYear(), 4)}-${pad(t.getUTCMonth() + 1, 2)}-${pad(t.getUTCDate(), 2)}`;
 }
 

@@ -24,7 +24,10 @@ export interface HistoryFilter {
   state?: OperationState | undefined;
 }
 
-const isoDate = z.string().refine(isIsoDate, 'must be a calendar date written YYYY-MM-DD');
+const isoDate = z
+  .string()
+  .refine(isIsoDate, 'must be a calendar date written YYYY-MM-DD')
+  .refine((d) => d >= '1970-01-01', 'must be 1970 or later');
 
 /** The filters' query parameters (each at most once: a repeated one is an array, refused). */
 export const filterQuery = {
