@@ -459,6 +459,7 @@ describe('bad queries', () => {
     '/api/history?from=2026-02-30',
     '/api/history?from=2026-3-1',
     '/api/history?from=1969-12-31',
+    '/api/history?to=3000-01-01',
     '/api/history?from=2026-04-02&to=2026-04-01',
     '/api/history?type=bogus',
     '/api/history?state=pending',

@@ -27,7 +27,8 @@ export interface HistoryFilter {
 const isoDate = z
   .string()
   .refine(isIsoDate, 'must be a calendar date written YYYY-MM-DD')
-  .refine((d) => d >= '1970-01-01', 'must be 1970 or later');
+  // A till's history lies well inside these years, and day arithmetic near them stays in 4 digits.
+  .refine((d) => d >= '1970-01-01' && d <= '2999-12-31', 'must be between 1970-01-01 and 2999-12-31');
 
 /** The filters' query parameters (each at most once: a repeated one is an array, refused). */
 export const filterQuery = {
