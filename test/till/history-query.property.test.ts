@@ -2,7 +2,14 @@
 // query strings on every GET route of the history get 200 or a 400 in the API's shape, never a 500.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDays, daysBetween } from '../../till/history/days.ts';
 import { cursorQuery, encodeCursor } from '../../till/history/list.ts';
+import {
+  DEFAULT_TOTAL_DAYS,
+  MAX_TOTAL_DAYS,
+  totalsRange,
+  TotalsRangeError,
+} from '../../till/history/totals.ts';
 import { startHistoryTill, type HistoryTill } from './history-fixture.ts';
 
 describe('the cursor', () => {
@@ -26,6 +33,38 @@ describe('the cursor', () => {
         if (r.success) expect(encodeCursor(r.data)).toBe(text);
       }),
       { numRuns: 2_000 },
+    );
+  });
+});
+
+describe('the totals range', () => {
+  it('is the range asked, completed from today, and refused past 366 days', () => {
+    const day = fc.integer({ min: -1_000, max: 1_000 }).map((n) => addDays('2026-06-15', n));
+    fc.assert(
+      fc.property(
+        fc.option(day, { nil: undefined }),
+        fc.option(day, { nil: undefined }),
+        day,
+        (from, to, today) => {
+          let range;
+          try {
+            range = totalsRange({ from, to }, today);
+          } catch (e) {
+            expect(e).toBeInstanceOf(TotalsRangeError);
+            // Only a range from a given day to one (given, or today) more than 366 days on.
+            expect(from).toBeDefined();
+            expect(daysBetween(from!, to ?? today).length).toBeGreaterThan(MAX_TOTAL_DAYS);
+            return;
+          }
+          if (from !== undefined) expect(range.from).toBe(from);
+          if (to !== undefined) expect(range.to).toBe(to);
+          if (to === undefined) expect(range.to).toBe(from !== undefined && from > today ? from : today);
+          if (from === undefined) expect(daysBetween(range.from, range.to)).toHaveLength(DEFAULT_TOTAL_DAYS);
+          if (from === undefined || to === undefined || from <= to)
+            expect(daysBetween(range.from, range.to).length).toBeLessThanOrEqual(MAX_TOTAL_DAYS);
+        },
+      ),
+      { numRuns: 1_000 },
     );
   });
 });
