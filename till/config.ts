@@ -3,6 +3,7 @@
 // command line). Every problem is reported with the setting's path, and the variable it came from.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isTimeZone } from './history/days.ts';
 import { z } from 'zod';
 import { setPath } from '../engine/config.ts';
 import { LocalApiConfigSchema } from './api/config.ts';
@@ -71,6 +72,8 @@ export const TillConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /** The IANA time zone of the store's days (history filters, day totals); the machine's by default. */
+    timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Australia/Sydney').optional(),
     /** Where the engine's and the till's log files go; default dataDir/logs. */
     logDir: z.string().min(1).optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -128,6 +131,7 @@ const ENVIRONMENT: Record<string, [string[], (v: string) => unknown]> = {
   TILLBACK_TILL_MANAGER_NAME: [['api', 'firstManager', 'name'], String],
   TILLBACK_TILL_MANAGER_PIN: [['api', 'firstManager', 'pin'], String],
   TILLBACK_TILL_SIMULATE: [['devices', 'simulate'], String],
+  TILLBACK_TILL_TIME_ZONE: [['timeZone'], String],
   TILLBACK_TILL_LOG_DIR: [['logDir'], String],
   TILLBACK_TILL_LOG_LEVEL: [['logLevel'], String],
 };

@@ -21,6 +21,7 @@ import {
 } from './config.ts';
 import { centralEngine, startEmbeddedEngine, type EngineLink } from './embedded-engine.ts';
 import { openOutbox, type Outbox } from './outbox/outbox.ts';
+import { historyComponent } from './history/component.ts';
 import { screenRoutes } from './screens.ts';
 
 /** What a component gets: the till's parts, started (the device manager polls once components are in). */
@@ -49,9 +50,9 @@ export interface StartedComponent {
 
 /**
  * THE PLACE WHERE COMPONENTS PLUG IN: one line each, in start order (history before flows, so it sees
- * every flow's first event). Until they land, the local API has its own routes and the screens' pages.
+ * every flow's first event).
  */
-export const TILL_COMPONENTS: readonly TillComponent[] = [];
+export const TILL_COMPONENTS: readonly TillComponent[] = [historyComponent];
 
 export interface StartTillOptions {
   /** Default: TILL_COMPONENTS. */

@@ -177,6 +177,22 @@ describe('a till on a fresh data directory', () => {
           { timeout: 20_000, interval: 50 },
         );
 
+        // The history component is in by default: the earn is in the history, and the swipe and the
+        // earn's delivery in the event logs.
+        const history = await call(till, '/api/history', { session });
+        expect(history.body.operations).toEqual([
+          expect.objectContaining({ type: 'earn', state: 'delivered', amount: 5000, reference: 'core-1' }),
+        ]);
+        await vi.waitFor(
+          async () => {
+            const devices = await call(till, '/api/logs/devices', { session });
+            expect(devices.body.events.map((e: { type: string }) => e.type)).toContain('card');
+            const queue = await call(till, '/api/logs/queue', { session });
+            expect(queue.body.events.map((e: { kind: string }) => e.kind)).toEqual(['delivered', 'queued']);
+          },
+          { timeout: 10_000, interval: 50 },
+        );
+
         first = { pin: pin!, secretsFile: readFileSync(file, 'utf8'), programId: till.program.id };
         const pids = sim.devices().map((d) => d.pid);
         const manifests = sim.devices().map((d) => d.manifest);
