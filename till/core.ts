@@ -10,6 +10,7 @@ import { pino, type Logger } from 'pino';
 import type { Notifier } from '../engine/domain/context.ts';
 import { loggerOptions } from '../engine/logger.ts';
 import { DeviceManager } from '../drivers/devices/manager.ts';
+import { clearAbandonedSimulation } from '../drivers/simulate/leftovers.ts';
 import { startSimulation, type SimulationController } from '../drivers/simulate/simulation.ts';
 import { createLocalApi, type LocalApiRoutes } from './api/server.ts';
 import {
@@ -108,7 +109,8 @@ async function connected(devices: DeviceManager, count: number): Promise<boolean
 /**
  * The device manager's first enumeration, then the simulated terminals if `simulate` asks for them
  * (auto: when no terminal was found), their manifests in the manager's directory, waited for until
- * connected. Returns the simulation, if any.
+ * connected. Returns the simulation, if any. Before the enumeration, what a killed simulation left in
+ * the directory goes (drivers/simulate/leftovers.ts): its manifests would pass for attached terminals.
  */
 async function startDevices(
   devices: DeviceManager,
@@ -119,6 +121,8 @@ async function startDevices(
 ): Promise<SimulationController | undefined> {
   let simulation: SimulationController | undefined;
   try {
+    const leftover = await clearAbandonedSimulation(dir);
+    if (leftover.state === 'cleared' || leftover.state === 'unreadable') out(leftover.message);
     await devices.start();
     const terminals = devices.list().filter((d) => d.kind !== 'unknown');
     if (simulate === 'never' || (simulate === 'auto' && terminals.length > 0)) return undefined;
