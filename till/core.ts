@@ -20,7 +20,7 @@ import {
   type TillConfig,
   type TillConfigInput,
 } from './config.ts';
-import { centralEngine, startEmbeddedEngine, type EngineLink } from './embedded-engine.ts';
+import { centralEngine, claimPageWarning, startEmbeddedEngine, type EngineLink } from './embedded-engine.ts';
 import { openOutbox, type Outbox } from './outbox/outbox.ts';
 import { screenRoutes } from './screens.ts';
 
@@ -73,7 +73,10 @@ export interface Till {
   readonly apiUrl: string;
   /** The per-launch token for the windows: show it once, never log it. */
   readonly token: string;
+  /** Where the till calls its engine. */
   readonly engineUrl: string;
+  /** Where customers' phones reach the engine (claim pages, their QR codes): `engine.publicUrl`. */
+  readonly enginePublicUrl: string;
   readonly embedded: boolean;
   readonly program: EngineLink['program'];
   /** The first manager, when this start created them; `generatedPin` when the PIN was made here. */
@@ -165,7 +168,12 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
       ? centralEngine(config)
       : await startEmbeddedEngine(config, { notifier: options.notifier, now: options.now });
     stops.push({ name: 'engine', stop: engine.close });
-    log.info({ engineUrl: engine.url, embedded: !config.engine.url }, 'engine ready');
+    log.info(
+      { engineUrl: engine.url, publicUrl: engine.publicUrl, embedded: !config.engine.url },
+      'engine ready',
+    );
+    const warning = config.engine.url ? undefined : claimPageWarning(engine.publicUrl);
+    if (warning) log.warn(warning);
 
     const outbox = await openOutbox(
       {
@@ -264,6 +272,7 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
       apiUrl: api.url,
       token: api.token,
       engineUrl: engine.url,
+      enginePublicUrl: engine.publicUrl,
       embedded: !config.engine.url,
       program: engine.program,
       firstManager: api.createdFirstManager
