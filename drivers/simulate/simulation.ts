@@ -115,13 +115,15 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
           });
     devices.set(id, { device, manifest: paths.manifest });
   }
-  /** The owner record, rewritten whenever a socat starts or stops (see leftovers.ts). */
-  const record = () =>
+  /** The owner record, rewritten whenever a socat starts or stops (see leftovers.ts); gone once stopped. */
+  const record = () => {
+    if (stopped) return;
     writeSimulationRecord(dir, {
       owner,
       simDir,
       devices: [...devices].map(([id, { device }]) => ({ id, socatPid: device.pid })),
     });
+  };
   record();
 
   const entry = (id: string) => {
