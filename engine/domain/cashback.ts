@@ -12,7 +12,7 @@ import { balanceOf, findAccount, transfer, type AccountRow } from './ledger.ts';
 import { addLot, consumeLots, processDueLots } from './lots.ts';
 import { checkPin } from './member-auth.ts';
 import { findOrCreateMember, getMember, type MemberSelector } from './members.ts';
-import { pinFromBlock, type PinBlockInput } from './pin-blocks.ts';
+import { pinFromBlock, useBlockCounter, type PinBlockInput } from './pin-blocks.ts';
 import { getProgram, programReader, type Program } from './programs.ts';
 import { recordTransaction, type TransactionRow, type TransactionType } from './transactions.ts';
 
@@ -232,6 +232,8 @@ export async function redeem(ctx: DomainContext, input: RedeemInput): Promise<Re
   // A block is opened only now, after the replay check; one that is not a valid block for this card
   // throws before checkPin, so it changes nothing and is no PIN attempt.
   const pin = input.pinBlock === undefined ? input.pin : pinFromBlock(ctx.settings.pinBdks, input.pinBlock);
+  const block = input.pinBlock;
+  if (block) await ctx.store.transact((tx) => useBlockCounter(tx, block, ctx.now()));
   const pinOk = pin === undefined ? undefined : await checkPin(ctx, memberId, pin, input.appId);
 
   return ctx.store.transact(async (tx) => {

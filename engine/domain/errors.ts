@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'pin_redemption_disabled'
   /** A PIN block of a format this engine has no key (BDK) for. */
   | 'pin_block_unsupported'
+  /** A PIN block whose KSN counter is not newer than the last one seen from its PIN pad: a copy. */
+  | 'pin_block_replayed'
   | 'otp_invalid'
   | 'rate_limited'
   | 'delivery_failed'
@@ -60,6 +62,7 @@ const statusOf: Record<ErrorCode, number> = {
   pin_not_set: 422,
   method_unavailable: 422,
   pin_block_unsupported: 422,
+  pin_block_replayed: 409,
   pin_locked: 423,
   rate_limited: 429,
   link_failed: 502,

@@ -4,7 +4,13 @@
 // the configuration alone (never generated, never written to the secrets file).
 import { decryptPinAesDukpt, isValidAesCounter, aesKsnCounter } from '../../contract/crypto/aes-dukpt.ts';
 import { CryptoError } from '../../contract/crypto/primitives.ts';
-import { decryptPinTdesDukpt, isValidTdesCounter, tdesKsnCounter } from '../../contract/crypto/tdes-dukpt.ts';
+import {
+  decryptPinTdesDukpt,
+  isValidTdesCounter,
+  tdesKsnCounter,
+  tdesKsnWithCounter,
+} from '../../contract/crypto/tdes-dukpt.ts';
+import type { Tx } from '../store/store.ts';
 import { DomainError } from './errors.ts';
 
 export const PIN_BLOCK_FORMATS = ['iso0-tdes-dukpt', 'iso4-aes-dukpt'] as const;
@@ -83,5 +89,32 @@ export function pinFromBlock(bdks: PinBdks, input: PinBlockInput): string {
     throw error;
   } finally {
     bdk.fill(0);
+  }
+}
+
+/**
+ * Records the block's DUKPT counter as the newest from its PIN pad, or refuses the block as a replay
+ * when its counter is not newer (a PIN pad never reuses one). Call it on a block `pinFromBlock`
+ * accepted, before the PIN is checked, so a copied block is no PIN attempt at all.
+ */
+export async function useBlockCounter(tx: Tx, input: PinBlockInput, now: number): Promise<void> {
+  const ksn = Buffer.from(input.ksn, 'hex');
+  const tdes = input.format === 'iso0-tdes-dukpt';
+  // The PIN pad: its KSN with the counter cleared (TDES: low 21 bits), or its initial key id (AES).
+  const device = `${input.format}:${(tdes ? tdesKsnWithCounter(ksn, 0) : ksn.subarray(0, 8)).toString('hex')}`;
+  const counter = tdes ? tdesKsnCounter(ksn) : aesKsnCounter(ksn);
+  const newer = await tx.one(
+    `INSERT INTO pin_block_counters (device, counter, updated_at) VALUES (?, ?, ?)
+     ON CONFLICT (device) DO UPDATE SET counter = excluded.counter, updated_at = excluded.updated_at
+       WHERE pin_block_counters.counter < excluded.counter
+     RETURNING device`,
+    [device, counter, now],
+  );
+  if (!newer) {
+    throw new DomainError(
+      'pin_block_replayed',
+      'pin_block: this PIN pad has sent a newer PIN block already, so this one is a copy; enter the PIN again',
+      { field: 'pin_block' },
+    );
   }
 }

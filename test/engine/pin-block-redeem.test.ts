@@ -122,6 +122,32 @@ describe('with both BDKs configured', () => {
     }
   });
 
+  it('refuses a copied block (its KSN counter is not newer than the last seen) as no PIN attempt', async () => {
+    const first = tdesBlock(PIN);
+    const second = tdesBlock(PIN);
+    expect((await redeem({ pin_block: second }, { key: 'sale-2' })).status).toBe(200);
+    const before = await state();
+    // The same block under another key, and an older block of the same pad: both copies.
+    for (const copy of [second, first]) {
+      const replayed = await redeem({ pin_block: copy }, { key: `copy-${copy.ksn}` });
+      expect(replayed.status).toBe(409);
+      expect(replayed.body.error).toMatchObject({
+        code: 'pin_block_replayed',
+        details: { field: 'pin_block' },
+      });
+      expect(JSON.stringify(replayed.body)).not.toContain(copy.block);
+    }
+    expect(await state()).toEqual(before);
+    // Another PIN pad keeps its own counter; a wrong PIN's block is used up too.
+    const aes = aesBlock(PIN);
+    expect((await redeem({ pin_block: aes })).status).toBe(200);
+    const wrong = tdesBlock(WRONG_PIN);
+    expect((await redeem({ pin_block: wrong })).status).toBe(401);
+    expect((await redeem({ pin_block: wrong })).status).toBe(409);
+    // The pad's next entry works.
+    expect((await redeem({ pin_block: tdesBlock(PIN) })).status).toBe(200);
+  });
+
   it('counts a block of a wrong PIN as a wrong PIN: five lock PIN redemption (423)', async () => {
     for (let left = 4; left >= 1; left--) {
       const wrong = await redeem({ pin_block: tdesBlock(WRONG_PIN) });
