@@ -3,6 +3,7 @@
 // display's token) (a browser
 // cannot set an Authorization header on a WebSocket, and a query parameter would land in URLs/logs).
 import { z } from 'zod';
+import { FlowEventSchema } from '../flows/events.ts';
 
 export const ClientMessageSchema = z
   .object({ type: z.literal('auth'), token: z.string().min(1).max(128) })
@@ -25,6 +26,8 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('queue_state'), queue: QueueStateSchema }).strict(),
   /** Before the server closes the socket for a bad or missing auth message. */
   z.object({ type: z.literal('error'), error: z.object({ code: z.string(), message: z.string() }) }).strict(),
+  /** After every change of the current flow's state (till/flows/events.ts): what both screens show. */
+  z.object({ type: z.literal('flow'), flow: FlowEventSchema }).strict(),
 ]);
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 
