@@ -5,7 +5,7 @@
 // reported as what it is); refunds never pass what is left of the purchase.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cashoutMachine, CLAIM_STATUSES } from '../../till/flows/cashout.ts';
+import { cashoutMachine, CLAIM_STATUSES, type CashoutState } from '../../till/flows/cashout.ts';
 import { earnMachine } from '../../till/flows/earn.ts';
 import { FlowEventSchema, toFlowEvent, type AnyFlowState } from '../../till/flows/events.ts';
 import {
@@ -16,7 +16,7 @@ import {
   type Machine,
   type Transition,
 } from '../../till/flows/machine.ts';
-import { redeemMachine } from '../../till/flows/redeem.ts';
+import { redeemMachine, type RedeemState } from '../../till/flows/redeem.ts';
 import { refundMachine, type RefundState } from '../../till/flows/refund.ts';
 import type { QueuedMember } from '../../till/outbox/queue.ts';
 
@@ -131,8 +131,8 @@ const MACHINES: { name: string; machine: AnyMachine; input: fc.Arbitrary<unknown
 /** Whether the operation the flow makes was already made when its last state was reached. */
 function operationMade(state: AnyFlowState): boolean {
   if ('operationId' in state && state.operationId !== null) return true; // enqueued: confirmed
-  if (state.kind === 'redeem') return state.result !== null; // the engine answered yes
-  if (state.kind === 'cashout') return state.claim !== null; // a claim exists and follows its own course
+  if (state.kind === 'redeem') return (state as RedeemState).result !== null; // the engine answered yes
+  if (state.kind === 'cashout') return (state as CashoutState).claim !== null; // a claim follows its own course
   return false;
 }
 
