@@ -145,6 +145,10 @@ async function newMember(opts: { card?: boolean; pin?: string; externalId?: stri
   return { id, email };
 }
 
+// A card links to one member only: every card test uses this one, and looks at balance changes.
+let cardHolder: ReturnType<typeof newMember> | undefined;
+const cardMember = () => (cardHolder ??= newMember({ card: true, pin: RIGHT_PIN }));
+
 async function available(memberId: number): Promise<number> {
   const r = await link.h.request({
     method: 'GET',
@@ -186,7 +190,8 @@ const historyRow = (id: string) =>
 
 describe('earn', () => {
   it.runIf(ENGINE_CARD)('by swipe: the cashback lands on the member the card is linked to', async () => {
-    const m = await newMember({ card: true });
+    const m = await cardMember();
+    const before = await available(m.id);
     const f = start({ kind: 'earn', input: sale(10_000) });
     expect(f.step).toBe('identify');
     expect(f.prompt).toEqual({ cashier: 'present_card_or_code', customer: 'swipe_card' });
@@ -197,7 +202,7 @@ describe('earn', () => {
       member: VISA_MASKED,
       result: { queued: false, cashback: 500 },
     });
-    expect(await available(m.id)).toBe(500);
+    expect(await available(m.id)).toBe(before + 500);
     const row = await historyRow(done.operationId!);
     expect(JSON.parse(row!.member)).toEqual({
       card: { hash: expect.stringMatching(/^[0-9a-f]{64}$/), masked: VISA_MASKED },
@@ -233,7 +238,7 @@ describe('redeem', () => {
   it.runIf(ENGINE_CARD)(
     'with the PIN on the PIN pad: the balance goes down, the history has it',
     async () => {
-      const m = await newMember({ card: true, pin: RIGHT_PIN });
+      const m = await cardMember();
       await credit(m.email, 20_000);
       const before = await available(m.id);
       sim.setPin(RIGHT_PIN);
@@ -254,7 +259,7 @@ describe('redeem', () => {
   it.runIf(ENGINE_CARD)(
     'with a wrong PIN: the engine says so, the pad asks again, nothing is spent',
     async () => {
-      const m = await newMember({ card: true, pin: RIGHT_PIN });
+      const m = await cardMember();
       await credit(m.email, 20_000);
       const before = await available(m.id);
       sim.setPin(WRONG_PIN);
@@ -439,7 +444,7 @@ describe('cancel, timeouts and unplugs end the flow with nothing half done', () 
   });
 
   it('cancel at the PIN pad: the PIN entry is stopped, no redeem is sent', async () => {
-    const m = await newMember({ card: ENGINE_CARD, pin: RIGHT_PIN });
+    const m = await cardMember();
     await credit(m.email, 5_000);
     const before = await available(m.id);
     const pad = sim.device('pinpad-1').pid!;
@@ -486,7 +491,7 @@ describe('cancel, timeouts and unplugs end the flow with nothing half done', () 
   });
 
   it('the PIN pad unplugged during PIN entry: a clear message and nothing spent', async () => {
-    const m = await newMember({ card: ENGINE_CARD, pin: RIGHT_PIN });
+    const m = await cardMember();
     await credit(m.email, 5_000);
     const before = await available(m.id);
     const pad = sim.device('pinpad-1').pid!;
