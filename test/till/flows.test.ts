@@ -232,6 +232,15 @@ describe('earn', () => {
     expect(done.member).toBe(`f***@example.com`);
     expect(await available(m.id)).toBe(100);
   });
+  it('refused by the engine (a member it does not know): failed with its message', async () => {
+    const f = start({ kind: 'earn', input: sale(1_000, { member: { email: 'nobody@example.com' } }) });
+    const failed = await ended(f.flowId);
+    expect(failed).toMatchObject({
+      outcome: 'failed',
+      error: expect.stringMatching(/^The engine refused it: 404 /),
+    });
+    expect((await historyRow(failed.operationId!))?.state).toBe('failed');
+  });
 });
 
 describe('redeem', () => {
