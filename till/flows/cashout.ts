@@ -159,7 +159,7 @@ export const cashoutMachine: Machine<CashoutState, CashoutEvent, CashoutInput> =
   start(input) {
     const state: CashoutState = { ...initial<CashoutStep>('cashout', 'identify', input), claim: null };
     if (state.member !== null) return create(state);
-    return { state, effects: [{ type: 'await_member', card: true }] };
+    return { state, effects: [{ type: 'await_member' }] };
   },
   step,
   valid(state) {

@@ -67,7 +67,7 @@ export const earnMachine: Machine<EarnState, OutboxEvent, EarnInput> = {
       const t = enqueue(state);
       return { state: t.state, effects: [{ type: 'show_amount' }, ...t.effects] };
     }
-    return { state, effects: [{ type: 'show_amount' }, { type: 'await_member', card: true }] };
+    return { state, effects: [{ type: 'show_amount' }, { type: 'await_member' }] };
   },
   step: finalStays<EarnState, OutboxEvent>((state, event) =>
     state.step === 'identify' ? identify(state, event, enqueue) : outboxStep(state, event, 'earn'),

@@ -71,7 +71,10 @@ export const FlowEventSchema = z
   .strict();
 export type FlowEvent = z.infer<typeof FlowEventSchema>;
 
-/** Keeps the first and last character of a name's local part, and the last 3 digits of a phone. */
+/**
+ * The member as a screen may show them: a card's masked number, a member code, a phone's last 3 digits,
+ * an email's first character and domain (the customer display faces the queue).
+ */
 export function memberLabel(m: QueuedMember): string {
   if ('card' in m) return m.card.masked;
   if ('externalId' in m) return `member ${m.externalId}`;

@@ -28,7 +28,7 @@ export type Effect =
   /** Show the amount on the PIN pad, if one is connected. */
   | { type: 'show_amount' }
   /** Take a swipe, a scan or typed member input, within the identify timeout. */
-  | { type: 'await_member'; card: boolean }
+  | { type: 'await_member' }
   /** Wait for the cashier's typed input (an OTP code), within the input timeout. */
   | { type: 'await_input' }
   /** Stop waiting on devices and timers; cancel a PIN entry in progress. */

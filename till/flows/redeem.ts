@@ -158,7 +158,7 @@ export function redeemMachine(maxTries: number): Machine<RedeemState, RedeemEven
         const t = authenticate(state, 'typed');
         return { state: t.state, effects: [{ type: 'show_amount' }, ...t.effects] };
       }
-      return { state, effects: [{ type: 'show_amount' }, { type: 'await_member', card: true }] };
+      return { state, effects: [{ type: 'show_amount' }, { type: 'await_member' }] };
     },
     step,
     valid(state) {

@@ -126,7 +126,7 @@ function notFound(state: RefundState): Transition<RefundState> {
   }
   const next = { ...state, originalReference: state.original.reference };
   if (next.member !== null) return enqueue(next);
-  return { state: { ...next, step: 'identify' }, effects: [{ type: 'await_member', card: true }] };
+  return { state: { ...next, step: 'identify' }, effects: [{ type: 'await_member' }] };
 }
 
 const step = finalStays<RefundState, RefundEvent>((state, event) => {

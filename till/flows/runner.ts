@@ -8,7 +8,6 @@
 // An earn or refund names a card by its keyed hash (contract's cardHash, under the tokenization key
 // the engine shares).
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 // NOTE: cardHash moves to contract/card-hash.ts with the engine's card-hash work (issue 5a, branch
 // enginecard); import it from there once that is on main.
 import { cardHash } from '../../engine/domain/members.ts';
@@ -19,13 +18,8 @@ import { PinPadError } from '../../drivers/pinpad/driver.ts';
 import { createEngineClient, EngineError, type EngineClient } from '../engine-client.ts';
 import type { Outbox, OperationEvent } from '../outbox/outbox.ts';
 import { nativeMember, type QueuedMember } from '../outbox/queue.ts';
-import {
-  cashoutMachine,
-  type CashoutEvent,
-  type CashoutInput,
-  type ClaimStatus,
-  type ClaimView,
-} from './cashout.ts';
+import { cashoutMachine, type CashoutEvent, type CashoutInput } from './cashout.ts';
+import { claimView, followClaim } from './claims.ts';
 import { FlowsConfigSchema, type FlowsConfig, type FlowsConfigInput } from './config.ts';
 import { earnMachine, type EarnInput } from './earn.ts';
 import { toFlowEvent, type AnyFlowState, type FlowEvent } from './events.ts';
@@ -82,14 +76,6 @@ export interface FlowsOptions {
 // Every event any machine takes: a machine leaves alone those that are not its own.
 type AnyEvent = CommonEvent | OutboxEvent | RefundEvent | RedeemEvent | CashoutEvent;
 
-const ClaimAnswer = z.object({
-  claim_id: z.string(),
-  status: z.enum(['created', 'opened', 'submitted', 'processing', 'paid', 'failed', 'expired', 'cancelled']),
-  url: z.string(),
-  expires_at: z.string(),
-  failure: z.object({ message: z.string() }).nullable().optional(),
-});
-
 /** The engine's answer or failure as a machine event. */
 function engineFailure(error: unknown): AnyEvent {
   if (error instanceof EngineError) {
@@ -122,9 +108,7 @@ export function createFlows(options: FlowsOptions): Flows {
 
   /** One flow's life: its state, what it holds (a card, a timer, a PIN entry) and its dispatcher. */
   interface Active {
-    id: string;
     state: AnyFlowState;
-    machine: Machine<AnyFlowState, AnyEvent, unknown>;
     dispatch(event: AnyEvent): void;
   }
 
@@ -140,7 +124,7 @@ export function createFlows(options: FlowsOptions): Flows {
   function begin(kind: FlowKind, machine: Machine<AnyFlowState, AnyEvent, unknown>, input: unknown): Active {
     const id = randomUUID();
     let card: CardRead | undefined;
-    let acceptingMember: { card: boolean } | undefined;
+    let acceptingMember = false;
     let timer: NodeJS.Timeout | undefined;
     let pinpad: string | undefined;
     let display: Promise<void> = Promise.resolve();
@@ -151,10 +135,9 @@ export function createFlows(options: FlowsOptions): Flows {
     const outboxEvents = new Map<string, OperationEvent>();
     let waitingFor: string | undefined;
 
+    const first = machine.start(input);
     const self: Active = {
-      id,
-      state: undefined as unknown as AnyFlowState,
-      machine,
+      state: first.state,
       dispatch(event) {
         if (isFinal(self.state.step)) return;
         const t = machine.step(self.state, event);
@@ -178,7 +161,7 @@ export function createFlows(options: FlowsOptions): Flows {
     function release(): void {
       clearTimeout(timer);
       timer = undefined;
-      acceptingMember = undefined;
+      acceptingMember = false;
       if (pinpad !== undefined) {
         const pad = devices.driver(pinpad, 'pinpad');
         pinpad = undefined;
@@ -197,7 +180,7 @@ export function createFlows(options: FlowsOptions): Flows {
     }
 
     const onSwipe = ({ card: read }: { deviceId: string; card: CardRead }) => {
-      if (!acceptingMember?.card) return;
+      if (!acceptingMember) return;
       const hash = read.withPan((pan) => cardHash(pan, config.tokenizationKey));
       if (kind === 'redeem') card = read; // the PIN block and the engine call need the number
       self.dispatch({ type: 'member', member: { card: { hash, masked: read.panMasked } }, via: 'card' });
@@ -254,41 +237,11 @@ export function createFlows(options: FlowsOptions): Flows {
     }
 
     function follow(claimId: string): void {
-      if (following === claimId) return;
+      if (following === claimId) return; // already followed (a cancel that came too late)
       following = claimId;
-      let stopped = false;
-      let wake: (() => void) | undefined;
-      stopFollowing = () => {
-        stopped = true;
-        wake?.();
-      };
-      let delay = config.claimPoll.baseMs;
-      let seen: ClaimStatus | undefined;
-      const loop = async () => {
-        while (!stopped) {
-          await new Promise<void>((resolve) => {
-            const t = setTimeout(resolve, delay);
-            wake = () => {
-              clearTimeout(t);
-              resolve();
-            };
-          });
-          if (stopped) return;
-          try {
-            const c = ClaimAnswer.parse(await engine.get(`/v1/claims/${encodeURIComponent(claimId)}`));
-            if (c.status !== seen) {
-              seen = c.status;
-              delay = config.claimPoll.baseMs; // something moved: look again soon
-              self.dispatch({ type: 'claim_status', status: c.status, failure: c.failure?.message ?? null });
-            } else {
-              delay = Math.min(delay * 2, config.claimPoll.maxMs);
-            }
-          } catch {
-            delay = Math.min(delay * 2, config.claimPoll.maxMs); // not reachable now: keep following
-          }
-        }
-      };
-      void loop();
+      stopFollowing = followClaim(engine, claimId, config.claimPoll, (status, failure) =>
+        self.dispatch({ type: 'claim_status', status, failure }),
+      );
     }
 
     function perform(effect: Effect): void {
@@ -302,7 +255,7 @@ export function createFlows(options: FlowsOptions): Flows {
           return;
         }
         case 'await_member':
-          acceptingMember = { card: effect.card };
+          acceptingMember = true;
           arm(config.identifyTimeoutMs, `No card or member code within ${seconds(config.identifyTimeoutMs)}`);
           return;
         case 'await_input':
@@ -395,7 +348,7 @@ export function createFlows(options: FlowsOptions): Flows {
           const member = s.member;
           engineCall(async () => {
             if (member === null) throw new Error('no member');
-            const c = ClaimAnswer.parse(
+            const claim = claimView(
               await engine.post(
                 '/v1/claims',
                 {
@@ -409,12 +362,6 @@ export function createFlows(options: FlowsOptions): Flows {
                 { idempotencyKey: key },
               ),
             );
-            const claim: ClaimView = {
-              id: c.claim_id,
-              url: c.url,
-              expiresAt: c.expires_at,
-              status: c.status,
-            };
             operationId = key;
             return { type: 'claim_created', claim };
           });
@@ -531,12 +478,10 @@ export function createFlows(options: FlowsOptions): Flows {
         );
     }
 
-    const t = machine.start(input);
-    self.state = t.state;
     active = self;
-    publish(toFlowEvent(id, t.state, operationId, now()));
-    for (const effect of t.effects) perform(effect);
-    if (isFinal(t.state.step)) finish();
+    publish(toFlowEvent(id, first.state, operationId, now()));
+    for (const effect of first.effects) perform(effect);
+    if (isFinal(first.state.step)) finish();
     return self;
   }
 
