@@ -40,8 +40,8 @@ export function networkError(error: unknown): string {
 }
 
 /**
- * What the engine said no with (`status` and its `code`), or `engine_unreachable` (status null) when
- * no answer came: the message is the engine's own, or the network cause in a few words.
+ * What the engine said no with (`status` and its `code`), or, with status null, `engine_unreachable`
+ * (no connection: the call was not applied) or `engine_timeout` (no answer in time: it may have been).
  */
 export class EngineError extends Error {
   readonly status: number | null;
@@ -89,11 +89,11 @@ export function createEngineClient(engine: EngineEndpoint, options: { timeoutMs:
       });
       text = await res.text();
     } catch (error) {
-      throw new EngineError(
-        null,
-        'engine_unreachable',
-        `The engine could not be reached (${networkError(error)})`,
-      );
+      const cause = networkError(error);
+      // A timeout may come after the engine applied the call; a refused connection never does.
+      if (cause === 'timed out')
+        throw new EngineError(null, 'engine_timeout', 'The engine did not answer in time');
+      throw new EngineError(null, 'engine_unreachable', `The engine could not be reached (${cause})`);
     }
     if (res.ok) return JSON.parse(text) as T;
     const e = engineErrorBody(text);

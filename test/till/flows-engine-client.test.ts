@@ -87,15 +87,15 @@ describe('the engine client', () => {
     });
   });
 
-  it('reports a hang past the timeout and a refused connection as engine_unreachable', async () => {
+  it('reports a hang past the timeout (engine_timeout) and a refused connection (engine_unreachable)', async () => {
     script = () => undefined; // never answers
     const hung = await failure(client(200).get('/v1/claims/x'));
     expect({ status: hung.status, code: hung.code, unreachable: hung.unreachable }).toEqual({
       status: null,
-      code: 'engine_unreachable',
+      code: 'engine_timeout',
       unreachable: true,
     });
-    expect(hung.message).toMatch(/timed out/);
+    expect(hung.message).toBe('The engine did not answer in time');
     const closed = createEngineClient(
       { url: 'http://127.0.0.1:9', appId: 'a', apiKey: 'k' },
       { timeoutMs: 2_000 },

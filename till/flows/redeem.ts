@@ -53,6 +53,8 @@ export interface RedeemState extends BaseState<RedeemStep> {
 }
 
 export const NEEDS_ENGINE = 'A redeem needs the engine, which cannot be reached now: nothing was spent';
+export const NO_ANSWER =
+  "The engine did not answer in time: the redeem may have gone through; check the member's balance before trying again";
 
 function authenticate(state: RedeemState, via: MemberSource): Transition<RedeemState> {
   if (via === 'card') {
@@ -69,7 +71,7 @@ function engineFailed(
   state: RedeemState,
   e: Extract<RedeemEvent, { type: 'engine_failed' }>,
 ): Transition<RedeemState> {
-  const message = e.unreachable ? NEEDS_ENGINE : e.message;
+  const message = e.code === 'engine_timeout' ? NO_ANSWER : e.unreachable ? NEEDS_ENGINE : e.message;
   if (state.step === 'redeeming') {
     const retryPin = e.code === 'pin_invalid' && state.auth === 'pin' && state.pinTries < state.maxTries;
     if (retryPin && !state.cancelRequested) {
