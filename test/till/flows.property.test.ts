@@ -83,6 +83,7 @@ const event: fc.Arbitrary<{ type: string }> = fc.oneof(
       'insufficient_balance',
       'claim_not_cancellable',
       'engine_unreachable',
+      'engine_timeout',
     ),
     message,
     unreachable: fc.boolean(),
