@@ -15,11 +15,12 @@ import type { CardRead } from '../../drivers/cards/magstripe.ts';
 import type { DeviceManager } from '../../drivers/devices/manager.ts';
 import type { ManagerEvent } from '../../drivers/devices/events.ts';
 import { PinPadError } from '../../drivers/pinpad/driver.ts';
-import { createEngineClient, EngineError, type EngineClient } from '../engine-client.ts';
+import { createEngineClient, type EngineClient } from '../engine-client.ts';
 import type { Outbox, OperationEvent } from '../outbox/outbox.ts';
-import { nativeMember, type QueuedMember } from '../outbox/queue.ts';
+import type { QueuedMember } from '../outbox/queue.ts';
 import { cashoutMachine, type CashoutEvent, type CashoutInput } from './cashout.ts';
-import { claimView, followClaim } from './claims.ts';
+import { followClaim } from './claims.ts';
+import { engineCalls } from './engine-calls.ts';
 import { FlowsConfigSchema, type FlowsConfig, type FlowsConfigInput } from './config.ts';
 import { earnMachine, type EarnInput } from './earn.ts';
 import { toFlowEvent, type AnyFlowState, type FlowEvent } from './events.ts';
@@ -76,24 +77,6 @@ export interface FlowsOptions {
 // Every event any machine takes: a machine leaves alone those that are not its own.
 type AnyEvent = CommonEvent | OutboxEvent | RefundEvent | RedeemEvent | CashoutEvent;
 
-/** The engine's answer or failure as a machine event. */
-function engineFailure(error: unknown): AnyEvent {
-  if (error instanceof EngineError) {
-    return {
-      type: 'engine_failed',
-      code: error.code,
-      message: error.message,
-      unreachable: error.unreachable,
-    };
-  }
-  return {
-    type: 'engine_failed',
-    code: 'internal',
-    message: 'The till could not read the engine answer',
-    unreachable: false,
-  };
-}
-
 const seconds = (ms: number) => `${Math.round(ms / 1000)} seconds`;
 
 export function createFlows(options: FlowsOptions): Flows {
@@ -102,6 +85,7 @@ export function createFlows(options: FlowsOptions): Flows {
   const now = options.now ?? Date.now;
   const engine =
     options.engine ?? createEngineClient(outbox.config.engine, { timeoutMs: config.engineTimeoutMs });
+  const calls = engineCalls(engine, config.storeName);
   const listeners = new Set<(event: FlowEvent) => void>();
   let active: Active | undefined;
   let last: FlowEvent | undefined;
@@ -230,11 +214,8 @@ export function createFlows(options: FlowsOptions): Flows {
       }
     }
 
-    /** An engine write whose history row (redeem, cashout) carries its Idempotency-Key as id. */
+    /** The Idempotency-Key of the last redeem or claim write: its history row's id. */
     let historyId = randomUUID();
-    function engineCall(call: () => Promise<AnyEvent>): void {
-      call().then(self.dispatch, (error: unknown) => self.dispatch(engineFailure(error)));
-    }
 
     function follow(claimId: string): void {
       if (following === claimId) return; // already followed (a cancel that came too late)
@@ -276,16 +257,10 @@ export function createFlows(options: FlowsOptions): Flows {
         case 'await_delivery':
           waitingFor = effect.operationId;
           clearTimeout(timer);
-          timer = setTimeout(
-            () =>
-              settleDelivery({
-                id: effect.operationId,
-                at: now(),
-                kind: 'attempt_failed',
-                error: 'wait over',
-              }),
-            config.deliveryWaitMs,
-          );
+          timer = setTimeout(() => {
+            waitingFor = undefined;
+            self.dispatch({ type: 'still_queued' }); // no answer yet: it stays in the outbox
+          }, config.deliveryWaitMs);
           settleDelivery(outboxEvents.get(effect.operationId));
           return;
         case 'find_original':
@@ -302,68 +277,35 @@ export function createFlows(options: FlowsOptions): Flows {
           enterPin();
           return;
         case 'send_otp':
-          engineCall(async () => {
-            const r = await engine.post<{ challenge_id: number; sent_to: string }>(
-              '/v1/otp',
-              { member: nativeMember(effect.member) },
-              { idempotencyKey: randomUUID() },
-            );
-            return { type: 'otp_sent', challengeId: r.challenge_id, sentTo: r.sent_to };
-          });
+          void calls.sendOtp(effect.member).then(self.dispatch);
           return;
         case 'verify_otp':
-          engineCall(async () => {
-            const r = await engine.post<{ member_token: string }>(
-              '/v1/otp/verify',
-              { challenge_id: effect.challengeId, code: effect.code },
-              { idempotencyKey: randomUUID() },
-            );
-            return { type: 'otp_verified', memberToken: r.member_token };
-          });
+          void calls.verifyOtp(effect.challengeId, effect.code).then(self.dispatch);
           return;
         case 'redeem': {
           historyId = randomUUID(); // each attempt (a PIN retry) is its own write
-          const key = historyId;
-          const base = {
-            program_id: s.programId,
-            amount: s.amount,
-            ...(s.reference === null ? {} : { reference: s.reference }),
-          };
           const { auth } = effect;
-          engineCall(async () => {
-            const answer =
-              'memberToken' in auth
-                ? await engine.post<Record<string, unknown>>('/v1/redeem', base, {
-                    idempotencyKey: key,
-                    memberToken: auth.memberToken,
-                  })
-                : await redeemWithPin(base, auth.pinBlock, key);
-            return { type: 'redeemed', answer };
-          });
+          if ('memberToken' in auth) {
+            void calls.redeemWithToken(s, auth.memberToken, historyId).then(self.dispatch);
+          } else if (card === undefined) {
+            self.dispatch({
+              type: 'engine_failed',
+              code: 'no_card',
+              message: 'Swipe the card again',
+              unreachable: false,
+            });
+          } else {
+            void calls.redeemWithPin(s, card, auth.pinBlock, historyId).then(self.dispatch);
+          }
           return;
         }
         case 'create_claim': {
           historyId = randomUUID();
           const key = historyId;
-          const member = s.member;
-          engineCall(async () => {
-            if (member === null) throw new Error('no member');
-            const claim = claimView(
-              await engine.post(
-                '/v1/claims',
-                {
-                  amount: s.amount,
-                  funding: 'member',
-                  program_id: s.programId,
-                  member: nativeMember(member),
-                  store_name: config.storeName,
-                  ...(s.reference === null ? {} : { reference: s.reference }),
-                },
-                { idempotencyKey: key },
-              ),
-            );
-            operationId = key;
-            return { type: 'claim_created', claim };
+          if (s.member === null) return; // unreachable: the machine names the member first
+          void calls.createClaim(s, s.member, key).then((event) => {
+            if (event.type === 'claim_created') operationId = key;
+            self.dispatch(event);
           });
           return;
         }
@@ -371,14 +313,7 @@ export function createFlows(options: FlowsOptions): Flows {
           follow(effect.claimId);
           return;
         case 'cancel_claim':
-          engineCall(async () => {
-            await engine.post(
-              `/v1/claims/${encodeURIComponent(effect.claimId)}/cancel`,
-              {},
-              { idempotencyKey: randomUUID() },
-            );
-            return { type: 'claim_cancelled' };
-          });
+          void calls.cancelClaim(effect.claimId).then(self.dispatch);
           return;
         case 'record': {
           const member = s.member;
@@ -404,29 +339,6 @@ export function createFlows(options: FlowsOptions): Flows {
           return;
         }
       }
-    }
-
-    /** The engine call of a redeem by card and PIN block: the PAN goes in the request, nowhere else. */
-    function redeemWithPin(
-      base: Record<string, unknown>,
-      pinBlock: { ksn: string; block: string },
-      key: string,
-    ): Promise<Record<string, unknown>> {
-      if (card === undefined)
-        return Promise.reject(
-          new EngineError(null, 'no_card', 'The card is no longer known: swipe it again'),
-        );
-      return card.withPan((pan) =>
-        engine.post<Record<string, unknown>>(
-          '/v1/redeem',
-          {
-            ...base,
-            member: { card: { pan } },
-            pin_block: { format: 'iso0-tdes-dukpt', ksn: pinBlock.ksn, block: pinBlock.block },
-          },
-          { idempotencyKey: key },
-        ),
-      );
     }
 
     function enterPin(): void {
