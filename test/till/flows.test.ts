@@ -1,9 +1,6 @@
 // The flows end to end: simulated terminals on real pseudo-terminals (socat) read by the real device
 // manager, a real till file and outbox, and a real engine on loopback whose ledger is the judge.
-// Card-named members (a keyed hash in an earn, a PIN block in a redeem) and scanned member codes need
-// the engine's card-hash work (issue 5a, branch enginecard): those tests run once contract/card-hash.ts
-// is on main (ENGINE_CARD), and are skipped, not faked, before.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +16,6 @@ import { SIM_PINS, TEST_PANS, VISA_PAN } from '../fixtures/secrets.ts';
 import { testLog } from '../fixtures/test-log.ts';
 import { startEngineLink, type EngineLink } from './engine-link.ts';
 
-export const ENGINE_CARD = existsSync(new URL('../../contract/card-hash.ts', import.meta.url));
 const TOKENIZATION_KEY = 'till-flows-test-card-hash-key-0123456789';
 const [RIGHT_PIN, WRONG_PIN] = SIM_PINS;
 const writeEvent = testLog('till-flows-events');
@@ -37,7 +33,7 @@ const seen: FlowEvent[] = [];
 
 beforeAll(async () => {
   link = await startEngineLink({
-    secrets: { cardHashKey: TOKENIZATION_KEY, ...(ENGINE_CARD ? { pinBdk: TEST_BDK } : {}) },
+    secrets: { cardHashKey: TOKENIZATION_KEY, pinBdk: TEST_BDK },
   });
   programId = await link.h.program({ currency: 'TND', cashbackBps: 500, allowsPinRedemption: true });
   admin = (await link.h.app(['admin', 'cashback_read', 'cashback_write'])).headers;
@@ -189,7 +185,7 @@ const historyRow = (id: string) =>
   );
 
 describe('earn', () => {
-  it.runIf(ENGINE_CARD)('by swipe: the cashback lands on the member the card is linked to', async () => {
+  it('by swipe: the cashback lands on the member the card is linked to', async () => {
     const m = await cardMember();
     const before = await available(m.id);
     const f = start({ kind: 'earn', input: sale(10_000) });
@@ -209,7 +205,7 @@ describe('earn', () => {
     });
   });
 
-  it.runIf(ENGINE_CARD)('by a scanned member code', async () => {
+  it('by a scanned member code', async () => {
     const m = await newMember({ externalId: SAMPLE_SCANS.member });
     const f = start({ kind: 'earn', input: sale(4_000) });
     await sim.scan('member');
@@ -244,45 +240,39 @@ describe('earn', () => {
 });
 
 describe('redeem', () => {
-  it.runIf(ENGINE_CARD)(
-    'with the PIN on the PIN pad: the balance goes down, the history has it',
-    async () => {
-      const m = await cardMember();
-      await credit(m.email, 20_000);
-      const before = await available(m.id);
-      sim.setPin(RIGHT_PIN);
-      const f = start({ kind: 'redeem', input: sale(300) });
-      await sim.swipe('visa');
-      await atStep(f.flowId, 'pin');
-      const done = await ended(f.flowId);
-      expect(done).toMatchObject({ outcome: 'done', result: { redeemed: 300, available: before - 300 } });
-      expect(await available(m.id)).toBe(before - 300);
-      const row = await waitForRow(f.flowId);
-      expect(row).toMatchObject({ type: 'redeem', state: 'delivered', amount: 300 });
-      expect(JSON.parse(row.member)).toEqual({
-        card: { hash: expect.any(String), masked: VISA_MASKED },
-      });
-    },
-  );
+  it('with the PIN on the PIN pad: the balance goes down, the history has it', async () => {
+    const m = await cardMember();
+    await credit(m.email, 20_000);
+    const before = await available(m.id);
+    sim.setPin(RIGHT_PIN);
+    const f = start({ kind: 'redeem', input: sale(300) });
+    await sim.swipe('visa');
+    await atStep(f.flowId, 'pin');
+    const done = await ended(f.flowId);
+    expect(done).toMatchObject({ outcome: 'done', result: { redeemed: 300, available: before - 300 } });
+    expect(await available(m.id)).toBe(before - 300);
+    const row = await waitForRow(f.flowId);
+    expect(row).toMatchObject({ type: 'redeem', state: 'delivered', amount: 300 });
+    expect(JSON.parse(row.member)).toEqual({
+      card: { hash: expect.any(String), masked: VISA_MASKED },
+    });
+  });
 
-  it.runIf(ENGINE_CARD)(
-    'with a wrong PIN: the engine says so, the pad asks again, nothing is spent',
-    async () => {
-      const m = await cardMember();
-      await credit(m.email, 20_000);
-      const before = await available(m.id);
-      sim.setPin(WRONG_PIN);
-      const f = start({ kind: 'redeem', input: sale(300) });
-      await sim.swipe('visa');
-      const again = await waitFor((e) => e.flowId === f.flowId && e.step === 'pin' && e.error !== null);
-      expect(again.error).toMatch(/PIN/i);
-      expect(await available(m.id)).toBe(before);
-      const failed = await ended(f.flowId);
-      expect(failed.outcome).toBe('failed');
-      expect(await available(m.id)).toBe(before);
-      expect(await waitForRow(f.flowId)).toMatchObject({ type: 'redeem', state: 'failed' });
-    },
-  );
+  it('with a wrong PIN: the engine says so, the pad asks again, nothing is spent', async () => {
+    const m = await cardMember();
+    await credit(m.email, 20_000);
+    const before = await available(m.id);
+    sim.setPin(WRONG_PIN);
+    const f = start({ kind: 'redeem', input: sale(300) });
+    await sim.swipe('visa');
+    const again = await waitFor((e) => e.flowId === f.flowId && e.step === 'pin' && e.error !== null);
+    expect(again.error).toMatch(/PIN/i);
+    expect(await available(m.id)).toBe(before);
+    const failed = await ended(f.flowId);
+    expect(failed.outcome).toBe('failed');
+    expect(await available(m.id)).toBe(before);
+    expect(await waitForRow(f.flowId)).toMatchObject({ type: 'redeem', state: 'failed' });
+  });
 
   it('with a one-time code for a typed email', async () => {
     const m = await newMember();

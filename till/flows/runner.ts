@@ -8,9 +8,7 @@
 // An earn or refund names a card by its keyed hash (contract's cardHash, under the tokenization key
 // the engine shares).
 import { randomUUID } from 'node:crypto';
-// NOTE: cardHash moves to contract/card-hash.ts with the engine's card-hash work (issue 5a, branch
-// enginecard); import it from there once that is on main.
-import { cardHash } from '../../engine/domain/members.ts';
+import { cardHash } from '../../contract/card-hash.ts';
 import type { CardRead } from '../../drivers/cards/magstripe.ts';
 import type { DeviceManager } from '../../drivers/devices/manager.ts';
 import type { ManagerEvent } from '../../drivers/devices/events.ts';
