@@ -103,7 +103,7 @@ export function createFlows(options: FlowsOptions): Flows {
     return devices.list().find((d) => d.kind === 'pinpad' && d.state === 'connected')?.id;
   }
 
-  function begin(kind: FlowKind, machine: Machine<AnyFlowState, AnyEvent, unknown>, input: unknown): Active {
+  function begin(kind: FlowKind, machine: Machine<AnyFlowState, AnyEvent, unknown>, input: unknown): void {
     const id = randomUUID();
     let card: CardRead | undefined;
     let acceptingMember = false;
@@ -330,7 +330,10 @@ export function createFlows(options: FlowsOptions): Flows {
             result: effect.result,
           };
           recordOnline(outbox.store, row, now()).then(
-            () => publish(toFlowEvent(id, self.state, operationId, now())),
+            // The screens learn the row's id, unless a newer flow has the screens already.
+            () => {
+              if (last?.flowId === id) publish(toFlowEvent(id, self.state, operationId, now()));
+            },
             // The operation happened at the engine either way; its own history has it.
             () => undefined,
           );
@@ -392,7 +395,6 @@ export function createFlows(options: FlowsOptions): Flows {
     publish(toFlowEvent(id, first.state, operationId, now()));
     for (const effect of first.effects) perform(effect);
     if (isFinal(first.state.step)) finish();
-    return self;
   }
 
   const machines: Record<FlowKind, Machine<AnyFlowState, AnyEvent, unknown>> = {
