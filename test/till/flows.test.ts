@@ -489,6 +489,32 @@ describe('cancel, timeouts and unplugs end the flow with nothing half done', () 
     await quick.close();
   });
 
+  it('no PIN within the PIN timeout: cancelled with the reason, nothing spent', async () => {
+    const quick = createFlows({
+      devices,
+      outbox,
+      config: { tokenizationKey: TOKENIZATION_KEY, pinTimeoutMs: 1_000 },
+    });
+    const events: FlowEvent[] = [];
+    quick.onEvent((e) => events.push(e));
+    const m = await cardMember();
+    await credit(m.email, 5_000);
+    const before = await available(m.id);
+    const pad = sim.device('pinpad-1').pid!;
+    process.kill(pad, 'SIGSTOP'); // the customer never types
+    try {
+      quick.start({ kind: 'redeem', input: sale(100) });
+      await sim.swipe('visa');
+      await expect.poll(() => events.at(-1)?.outcome, { timeout: 15_000 }).toBe('cancelled');
+    } finally {
+      process.kill(pad, 'SIGCONT');
+    }
+    expect(events.map((e) => e.step)).toContain('pin');
+    expect(events.at(-1)?.error).toBe('No PIN was entered within 1 seconds: nothing was spent');
+    expect(await available(m.id)).toBe(before);
+    await quick.close();
+  });
+
   it('the PIN pad unplugged during PIN entry: a clear message and nothing spent', async () => {
     const m = await cardMember();
     await credit(m.email, 5_000);
