@@ -60,6 +60,17 @@ export class EngineError extends Error {
   }
 }
 
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Whether a request may carry card data to this engine: card data crosses a network only over TLS
+ * (DESIGN.md, Secrets), so HTTPS, or an engine on this machine.
+ */
+export function mayCarryCardData(engineUrl: string): boolean {
+  const u = new URL(engineUrl);
+  return u.protocol === 'https:' || LOOPBACK.has(u.hostname) || u.hostname.startsWith('127.');
+}
+
 export interface EngineCallOptions {
   /** Every write carries one; a resend with the same key gets the engine's stored answer. */
   idempotencyKey?: string;
@@ -67,6 +78,8 @@ export interface EngineCallOptions {
 }
 
 export interface EngineClient {
+  /** The engine's base URL. */
+  readonly url: string;
   get<T>(path: string): Promise<T>;
   post<T>(path: string, body: unknown, options?: EngineCallOptions): Promise<T>;
 }
@@ -104,6 +117,7 @@ export function createEngineClient(engine: EngineEndpoint, options: { timeoutMs:
     );
   }
   return {
+    url: engine.url,
     get: (path) => call('GET', path, undefined, {}),
     post: (path, body, opts = {}) => call('POST', path, body, opts),
   };

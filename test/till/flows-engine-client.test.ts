@@ -4,7 +4,10 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngineClient, EngineError } from '../../till/engine-client.ts';
+import { decodeTrack2 } from '../../drivers/cards/magstripe.ts';
+import { createEngineClient, EngineError, mayCarryCardData } from '../../till/engine-client.ts';
+import { engineCalls } from '../../till/flows/engine-calls.ts';
+import { VISA_PAN } from '../fixtures/secrets.ts';
 
 type Script = (respond: (status: number, body: string) => void) => void;
 let server: Server;
@@ -103,5 +106,33 @@ describe('the engine client', () => {
     const refused = await failure(closed.get('/v1/claims/x'));
     expect(refused.code).toBe('engine_unreachable');
     expect(refused.message).not.toContain('sk_till_secret');
+  });
+
+  it('sends card data only over HTTPS or to an engine on this machine', async () => {
+    const table: [string, boolean][] = [
+      ['https://engine.example.com', true],
+      ['http://127.0.0.1:8080', true],
+      ['http://localhost:8080', true],
+      ['http://[::1]:8080', true],
+      ['http://10.0.0.5:8080', false],
+      ['http://engine.example.com', false],
+    ];
+    for (const [url, allowed] of table) expect([url, mayCarryCardData(url)]).toEqual([url, allowed]);
+
+    // A PIN redeem to a plain-HTTP engine elsewhere is refused before any request (192.0.2.1 is TEST-NET).
+    const read = decodeTrack2(`;${VISA_PAN}=30122010000000000000?`);
+    if (!read.ok) throw read.error;
+    const far = createEngineClient(
+      { url: 'http://192.0.2.1:8080', appId: 'a', apiKey: 'k' },
+      { timeoutMs: 5_000 },
+    );
+    const sale = { programId: 1, amount: 100, reference: null };
+    const event = await engineCalls(far, 'Store').redeemWithPin(
+      sale,
+      read.value,
+      { ksn: 'f'.repeat(20), block: '0'.repeat(16) },
+      'key',
+    );
+    expect(event).toMatchObject({ type: 'engine_failed', code: 'card_data_needs_tls', unreachable: false });
   });
 });

@@ -4,7 +4,7 @@
 // or claim's key is also its history row's id) or a fresh one.
 import { randomUUID } from 'node:crypto';
 import type { CardRead } from '../../drivers/cards/magstripe.ts';
-import { EngineError, type EngineClient } from '../engine-client.ts';
+import { EngineError, mayCarryCardData, type EngineClient } from '../engine-client.ts';
 import { nativeMember, type QueuedMember } from '../outbox/queue.ts';
 import type { CashoutEvent } from './cashout.ts';
 import { claimView } from './claims.ts';
@@ -35,6 +35,14 @@ function failed(error: unknown): Failed {
     unreachable: false,
   };
 }
+
+const CARD_DATA_NEEDS_TLS: Failed = {
+  type: 'engine_failed',
+  code: 'card_data_needs_tls',
+  message:
+    'A PIN redeem sends the card number, which this till sends only over HTTPS: give the engine an https:// URL, or sign the member in by code',
+  unreachable: false,
+};
 
 const settle = <E>(call: Promise<E>): Promise<E | Failed> => call.catch(failed);
 
@@ -75,9 +83,13 @@ export function engineCalls(engine: EngineClient, storeName: string) {
           .then((answer): RedeemEvent => ({ type: 'redeemed', answer })),
       ),
 
-    /** The card's PAN goes into this one request, which the PIN block is bound to, and nowhere else. */
-    redeemWithPin: (sale: Sale, card: CardRead, pinBlock: { ksn: string; block: string }, key: string) =>
-      settle(
+    /**
+     * The card's PAN goes into this one request, which the PIN block is bound to, and nowhere else;
+     * and only over TLS or to an engine on this machine.
+     */
+    redeemWithPin: (sale: Sale, card: CardRead, pinBlock: { ksn: string; block: string }, key: string) => {
+      if (!mayCarryCardData(engine.url)) return Promise.resolve<Failed>(CARD_DATA_NEEDS_TLS);
+      return settle(
         card
           .withPan((pan) =>
             engine.post<Record<string, unknown>>(
@@ -91,7 +103,8 @@ export function engineCalls(engine: EngineClient, storeName: string) {
             ),
           )
           .then((answer): RedeemEvent => ({ type: 'redeemed', answer })),
-      ),
+      );
+    },
 
     /** A member-funded claim: the member's cashback is held until it is paid, failed, expired or cancelled. */
     createClaim: (sale: Sale, member: QueuedMember, key: string) =>
