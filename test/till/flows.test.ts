@@ -515,6 +515,20 @@ describe('cancel, timeouts and unplugs end the flow with nothing half done', () 
     await quick.close();
   });
 
+  it('the card reader unplugged while waiting for the swipe: a clear message, nothing queued', async () => {
+    const rows = await operationsCount();
+    const f = start({ kind: 'earn', input: sale(800) });
+    await sim.unplug('reader-1');
+    expect(await ended(f.flowId)).toMatchObject({
+      outcome: 'cancelled',
+      error: 'The card reader was unplugged: start again once it is back',
+    });
+    expect(await operationsCount()).toBe(rows);
+    await sim.replug('reader-1');
+    const readerState = () => devices.list().find((d) => d.kind === 'card_reader')?.state;
+    await expect.poll(readerState, { timeout: 15_000 }).toBe('connected');
+  });
+
   it('the PIN pad unplugged during PIN entry: a clear message and nothing spent', async () => {
     const m = await cardMember();
     await credit(m.email, 5_000);
