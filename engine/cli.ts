@@ -1,6 +1,6 @@
 // The engine's command line: `npm run engine -- <command>`. Setup without SQL (apps and keys,
 // programs, partners), `verify` for the ledger, `webhooks` to list and re-send deliveries, and
-// `serve` to run the engine (`npm start` runs `serve --demo`). Exit codes: 0 done, 1 refused or
+// `serve` to run the engine (`serve --demo` adds demo data). Exit codes: 0 done, 1 refused or
 // failed, 2 bad configuration or usage.
 import { Command, CommanderError } from 'commander';
 import { registerApps } from './cli/apps.ts';

@@ -1,6 +1,6 @@
 // Engine configuration: defaults, then a JSON file (TILLBACK_ENGINE_CONFIG or --config), then
 // environment variables, validated by zod with messages that name the setting to fix.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { z } from 'zod';
@@ -210,7 +210,8 @@ const env: Record<string, (v: string) => [string[], unknown]> = {
   TILLBACK_TIPALTI_MASTER_KEY: (v) => [['payouts', 'tipalti', 'masterKey'], v],
 };
 
-function setPath(target: Record<string, unknown>, path: string[], value: unknown) {
+/** Sets `value` at `path` inside `target`, creating the objects on the way (env overrides). */
+export function setPath(target: Record<string, unknown>, path: string[], value: unknown) {
   const last = path.at(-1) ?? '';
   let node = target;
   for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;
@@ -255,6 +256,19 @@ export interface EngineSecrets {
 }
 
 /**
+ * Writes a secrets file whole, readable by its owner only: a temporary file (mode 0600, fsync'd), then
+ * a rename over the old one, so a crash leaves the old file or the new one, never half of either.
+ * Keys in the file that the caller does not know about are the caller's to keep (read, merge, write).
+ */
+export function writeSecretsFile(file: string, content: object): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  rmSync(temporary, { force: true }); // a leftover would keep its own mode: the new file is made 0600
+  writeFileSync(temporary, `${JSON.stringify(content, null, 2)}\n`, { mode: 0o600, flush: true });
+  renameSync(temporary, file);
+}
+
+/**
  * The configured secrets, or ones generated at first start and kept in the secrets file. The file
  * holds only generated secrets: a configured one is never copied to disk.
  */
@@ -273,10 +287,7 @@ export function resolveSecrets(config: EngineConfig): EngineSecrets {
     : {};
   const generated = missing.filter((name) => stored[name] === undefined);
   for (const name of generated) stored[name] = randomBytes(32).toString('base64url');
-  if (generated.length > 0) {
-    mkdirSync(dirname(config.secretsFile), { recursive: true });
-    writeFileSync(config.secretsFile, JSON.stringify(stored, null, 2), { mode: 0o600 });
-  }
+  if (generated.length > 0) writeSecretsFile(config.secretsFile, stored);
   return {
     ...stored,
     ...Object.fromEntries(Object.entries(configured).filter(([, v]) => v)),

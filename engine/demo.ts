@@ -1,4 +1,4 @@
-// Demo mode (`npm start`): on an empty database, a demo app with every scope and a demo program, so a
+// Demo mode (`npm run engine -- serve --demo`): on an empty database, a demo app with every scope and a demo program, so a
 // newcomer can post an earn with curl at once; one-time codes are printed instead of sent.
 import { formatPercent } from '../contract/money.ts';
 import type { EngineConfig } from './config.ts';

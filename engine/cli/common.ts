@@ -82,7 +82,7 @@ export async function openStore(config: EngineConfig, mode: 'create' | 'existing
   if (path !== ':memory:' && !existsSync(path)) {
     if (mode === 'existing') {
       throw new ConfigError(
-        `No database at ${path}: start the engine once (npm start), create something first, or pass --db`,
+        `No database at ${path}: start the engine once (npm run engine -- serve), create something first, or pass --db`,
       );
     }
     mkdirSync(dirname(path), { recursive: true });

@@ -1,5 +1,5 @@
 // `serve`: runs the engine over its SQLite store until SIGINT or SIGTERM, then closes the engine
-// (finishing requests in flight) and the store. `--demo` is what `npm start` runs.
+// (finishing requests in flight) and the store. `--demo` adds a demo app and program.
 import type { Command } from 'commander';
 import { EngineConfigSchema, type EngineConfig } from '../config.ts';
 import { demoConfig, demoNotifier, describeDemo, ensureDemoData, type DemoState } from '../demo.ts';

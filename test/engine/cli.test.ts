@@ -8,6 +8,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encryptPinTdesDukpt } from '../../contract/crypto/tdes-dukpt.ts';
 import { TEST_BDK } from '../../drivers/pinpad/simulator.ts';
+import { cleanEnv } from '../fixtures/clean-env.ts';
 import { VISA_PAN } from '../fixtures/secrets.ts';
 import { nativeHttp } from './fixtures/native-http.ts';
 
@@ -19,18 +20,10 @@ interface Result {
   stderr: string;
 }
 
-/** The environment without any TILLBACK_ setting of the machine running the tests. */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('TILLBACK_') && !name.startsWith('npm_')),
-  );
-  return { ...env, TILLBACK_LOG_LEVEL: 'warn' };
-}
-
 function start(args: string[]) {
   return spawn(process.execPath, ['--import', 'tsx', 'engine/cli.ts', ...args], {
     cwd: root,
-    env: cleanEnv(),
+    env: cleanEnv({ TILLBACK_LOG_LEVEL: 'warn' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -26,6 +26,15 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('queue_state'), queue: QueueStateSchema }).strict(),
   /** Before the server closes the socket for a bad or missing auth message. */
   z.object({ type: z.literal('error'), error: z.object({ code: z.string(), message: z.string() }) }).strict(),
+  /** After each change to an operation (till/history/): the manager's history view reloads that row. */
+  z
+    .object({
+      type: z.literal('history_changed'),
+      operationId: z.string(),
+      kind: z.enum(['queued', 'delivered', 'refused', 'attempt_failed', 'retried', 'voided']),
+      at: z.number().int(),
+    })
+    .strict(),
   /** After every change of the current flow's state (till/flows/events.ts): what both screens show. */
   z.object({ type: z.literal('flow'), flow: FlowEventSchema }).strict(),
 ]);

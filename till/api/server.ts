@@ -47,6 +47,16 @@ const PAIR_PATH = '/api/displays/pair';
 // Routes whose caller has no launch token: the stream (its token comes in the first message) and a
 // display being paired (its code is the credential). Host and Origin are still checked on them.
 const WITHOUT_LAUNCH_TOKEN = new Set([EVENTS_PATH, PAIR_PATH]);
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * false: the route answers without the launch token (Host and Origin are still checked). Only for
+     * pages that hold no data (the screens' pages, which get the token from their URL's fragment).
+     */
+    launchToken?: boolean;
+  }
+}
 const WS_AUTH_TIMEOUT_MS = 10_000;
 
 export interface LocalApi {
@@ -152,7 +162,11 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
     const origin = req.headers.origin;
     if (origin !== undefined && !originAllowed(origin))
       return send(reply, 403, 'origin_not_allowed', 'Origin not allowed');
-    if (WITHOUT_LAUNCH_TOKEN.has(req.routeOptions.url ?? '')) return;
+    if (
+      WITHOUT_LAUNCH_TOKEN.has(req.routeOptions.url ?? '') ||
+      req.routeOptions.config?.launchToken === false
+    )
+      return;
     const auth = req.headers.authorization;
     const presented = auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
     if (presented === undefined || !sameToken(presented, token))
