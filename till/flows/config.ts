@@ -11,6 +11,14 @@ export const FlowsConfigSchema = z
      * which the till shares so that the hash it queues finds the card the engine linked. Never logged.
      */
     tokenizationKey: z.string().min(32, 'tokenizationKey needs at least 32 characters'),
+    /** The till's program: a flow started without `programId` and `currency` runs in it. */
+    program: z
+      .object({
+        id: z.number().int().positive(),
+        currency: z.string().regex(/^[A-Z][A-Z0-9]{2,7}$/, 'must be an ISO 4217 code'),
+      })
+      .strict()
+      .optional(),
     /** Shown to the customer on the claim page. */
     storeName: z.string().trim().min(1).max(100).default('Tillback'),
     /** No swipe, scan or typed member within this: the flow ends. */

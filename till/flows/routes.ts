@@ -16,7 +16,14 @@ const typedMember = EarnBodySchema.shape.member.refine((m) => !('card' in m), {
 });
 const amount = z.number().int('must be an integer number of minor units').positive('must be positive');
 const { programId, currency, reference } = EarnBodySchema.shape;
-const sale = { programId, currency, amount, reference, member: typedMember.optional() };
+// The program and its currency default to the till's (flows config `program`).
+const sale = {
+  programId: programId.optional(),
+  currency: currency.optional(),
+  amount,
+  reference,
+  member: typedMember.optional(),
+};
 
 export const EarnFlowBodySchema = z.object({ ...sale, memberName: EarnBodySchema.shape.memberName }).strict();
 export const RedeemFlowBodySchema = z.object(sale).strict();
@@ -58,13 +65,28 @@ export function flowRoutes(flows: Flows): LocalApiRoutes {
     app.addHook('onClose', async () => off());
 
     type InputOf<K extends FlowStart['kind']> = Omit<Extract<FlowStart, { kind: K }>['input'], 'cashier'>;
+    type BodyOf<K extends FlowStart['kind']> = Omit<InputOf<K>, 'programId' | 'currency'> & {
+      programId?: number | undefined;
+      currency?: string | undefined;
+    };
     const startRoute =
-      <K extends FlowStart['kind']>(kind: K, schema: z.ZodType<InputOf<K>>) =>
+      <K extends FlowStart['kind']>(kind: K, schema: z.ZodType<BodyOf<K>>) =>
       async (req: FastifyRequest, reply: FastifyReply) => {
         const op = await ctx.operator(req, 'cashier');
         const body = ctx.parse(schema, req.body);
-        const request = { kind, input: { ...body, cashier: op.name } } as Extract<FlowStart, { kind: K }>;
-        const flow = flowCall(() => flows.start(request));
+        // The till's program unless the body names one; a sale needs one (a refund only for a purchase
+        // the till never saw, which the refund flow checks).
+        const programId = body.programId ?? flows.program?.id;
+        const currency = body.currency ?? flows.program?.currency;
+        if (kind !== 'refund' && (programId === undefined || currency === undefined)) {
+          throw new ApiError(
+            400,
+            'validation_error',
+            'programId and currency: this till has no program of its own, name one',
+          );
+        }
+        const input = { ...body, programId, currency, cashier: op.name };
+        const flow = flowCall(() => flows.start({ kind, input } as Extract<FlowStart, { kind: K }>));
         return reply.code(201).send({ flowId: flow.flowId, state: flow });
       };
     app.post('/api/flows/earn', startRoute('earn', EarnFlowBodySchema));

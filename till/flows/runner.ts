@@ -51,6 +51,8 @@ export type FlowStart =
 export type FlowInput = { member: QueuedMember } | { code: string };
 
 export interface Flows {
+  /** The till's program, for flows started without one (config `program`). */
+  readonly program: FlowsConfig['program'];
   /** Starts a flow; throws FlowError('flow_busy') while another one runs. */
   start(request: FlowStart): FlowEvent;
   /** The running flow, or the last one (finished), or undefined before the first. */
@@ -414,6 +416,7 @@ export function createFlows(options: FlowsOptions): Flows {
   };
 
   return {
+    program: config.program,
     start(request) {
       if (active)
         throw new FlowError('flow_busy', `A ${active.state.kind} is in progress: finish or cancel it first`);
