@@ -407,6 +407,26 @@ describe('cashout', () => {
     expect(claim.body.status).toBe('cancelled');
     expect(await available(m.id)).toBe(before);
   });
+  it('a till stopping mid-cashout cancels the claim it shows', async () => {
+    const m = await newMember();
+    await credit(m.email, 20_000);
+    const before = await available(m.id);
+    const stopping = createFlows({
+      devices,
+      outbox,
+      config: { tokenizationKey: TOKENIZATION_KEY, claimPoll: { baseMs: 20, maxMs: 200 } },
+    });
+    const events: FlowEvent[] = [];
+    stopping.onEvent((e) => events.push(e));
+    stopping.start({ kind: 'cashout', input: sale(400, { member: { email: m.email } }) });
+    await expect.poll(() => events.at(-1)?.step, { timeout: 15_000 }).toBe('following');
+    const claimId = events.at(-1)!.claim!.id;
+    await stopping.close();
+    const status = async () =>
+      (await link.h.request({ method: 'GET', url: `/v1/claims/${claimId}`, headers: admin })).body.status;
+    await expect.poll(status, { timeout: 15_000 }).toBe('cancelled');
+    expect(await available(m.id)).toBe(before);
+  });
 });
 
 describe('cancel, timeouts and unplugs end the flow with nothing half done', () => {

@@ -94,6 +94,8 @@ export function createFlows(options: FlowsOptions): Flows {
   interface Active {
     state: AnyFlowState;
     dispatch(event: AnyEvent): void;
+    /** Lets go of everything the flow holds, final or not (the till is stopping). */
+    stop(): void;
   }
 
   function publish(event: FlowEvent): void {
@@ -119,11 +121,13 @@ export function createFlows(options: FlowsOptions): Flows {
     const outboxEvents = new Map<string, OperationEvent>();
     let waitingFor: string | undefined;
 
+    let stopped = false;
     const first = machine.start(input);
     const self: Active = {
       state: first.state,
+      stop: () => finish(),
       dispatch(event) {
-        if (isFinal(self.state.step)) return;
+        if (stopped || isFinal(self.state.step)) return;
         const t = machine.step(self.state, event);
         apply(t.state, t.effects);
       },
@@ -154,6 +158,7 @@ export function createFlows(options: FlowsOptions): Flows {
     }
 
     function finish(): void {
+      stopped = true;
       release();
       stopFollowing?.();
       card = undefined; // the PAN leaves memory with the flow
@@ -452,7 +457,11 @@ export function createFlows(options: FlowsOptions): Flows {
       return () => listeners.delete(listener);
     },
     async close() {
-      active?.dispatch({ type: 'cancel' });
+      const flow = active;
+      flow?.dispatch({ type: 'cancel' });
+      // Whatever the cancel left in flight (a claim being cancelled, a redeem's answer) is let go: the
+      // engine keeps its own record, and nothing of this flow runs after the till stops.
+      flow?.stop();
       listeners.clear();
     },
   };
