@@ -64,6 +64,8 @@ export interface CashoutState extends BaseState<CashoutStep> {
 
 export const CASHOUT_NEEDS_ENGINE =
   'A cashout needs the engine, which cannot be reached now: nothing was paid';
+export const CLAIM_UNKNOWN =
+  'The engine did not answer in time: a claim may have been made; unused, it expires and the cashback goes back to the member';
 
 const create = (state: CashoutState): Transition<CashoutState> => ({
   state: { ...state, step: 'creating' },
@@ -123,7 +125,8 @@ const step = finalStays<CashoutState, CashoutEvent>((state, event) => {
         };
       }
       if (e.type === 'engine_failed') {
-        const why = e.unreachable ? CASHOUT_NEEDS_ENGINE : e.message;
+        const why =
+          e.code === 'engine_timeout' ? CLAIM_UNKNOWN : e.unreachable ? CASHOUT_NEEDS_ENGINE : e.message;
         return end(state, state.cancelRequested ? 'cancelled' : 'failed', why, [
           recordClaim('failed', null, why),
         ]);
