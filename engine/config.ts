@@ -183,17 +183,17 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
+/** `trustProxy` from a variable: "true", "false", or the proxy's addresses/CIDRs separated by commas. */
+export const trustProxyFromText = (v: string): EngineConfigInput['trustProxy'] =>
+  v === 'true' ? true : v === 'false' ? false : v.split(',').map((a) => a.trim());
+
 const env: Record<string, (v: string) => [string[], unknown]> = {
   TILLBACK_ENGINE_HOST: (v) => [['host'], v],
   TILLBACK_ENGINE_PORT: (v) => [['port'], v],
   TILLBACK_ENGINE_URL: (v) => [['publicUrl'], v],
   TILLBACK_TLS_CERT_FILE: (v) => [['tls', 'certFile'], v],
   TILLBACK_TLS_KEY_FILE: (v) => [['tls', 'keyFile'], v],
-  // "true", or the proxy's addresses/CIDRs separated by commas.
-  TILLBACK_TRUST_PROXY: (v) => [
-    ['trustProxy'],
-    v === 'true' ? true : v === 'false' ? false : v.split(',').map((a) => a.trim()),
-  ],
+  TILLBACK_TRUST_PROXY: (v) => [['trustProxy'], trustProxyFromText(v)],
   TILLBACK_DB: (v) => [['db', 'path'], v],
   TILLBACK_DB_SYNCHRONOUS: (v) => [['db', 'synchronous'], v],
   TILLBACK_CARD_HASH_KEY: (v) => [['secrets', 'cardHashKey'], v],

@@ -3,6 +3,7 @@
 // an earn, the queue and the event stream, with this start's address and token filled in.
 import { formatAmount } from '../contract/money.ts';
 import type { Till } from './core.ts';
+import { claimPageWarning } from './embedded-engine.ts';
 import { SCREENS } from './screens.ts';
 
 const row = (label: string, value: string) => `  ${label.padEnd(18)}${value}`;
@@ -42,6 +43,15 @@ export function tryItCommands(till: Till, manager: { name: string; pin: string |
   ];
 }
 
+/** The embedded engine's claim pages (what the cashout QR codes open), and the engine's warning if any. */
+function claimPages(till: Till): string[] {
+  if (!till.embedded) return [];
+  const lines = [row('Claim pages:', `${till.enginePublicUrl}/c/<claim id> (customers' phones open these)`)];
+  const warning = claimPageWarning(till.enginePublicUrl);
+  if (warning) lines.push(row('Warning:', warning));
+  return lines;
+}
+
 export function banner(till: Till): string[] {
   const lines = ['Tillback till is running (browser mode)'];
   for (const screen of SCREENS) lines.push(row(`${screen.title}:`, `${till.apiUrl}${screen.path}`));
@@ -53,6 +63,7 @@ export function banner(till: Till): string[] {
       'Engine:',
       till.embedded ? `${till.engineUrl} (embedded, ${till.paths.engineDb})` : `${till.engineUrl} (central)`,
     ),
+    ...claimPages(till),
     row('Program:', `${till.program.id} (${till.program.currency})`),
     row('Data:', `${till.paths.outbox}, ${till.paths.secrets}, logs in ${till.paths.logs}`),
   );

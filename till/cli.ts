@@ -5,6 +5,7 @@
 // configuration or usage.
 import { createInterface } from 'node:readline';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { trustProxyFromText } from '../engine/config.ts';
 import { demoNotifier } from '../engine/demo.ts';
 import { banner, tryItCommands } from './banner.ts';
 import { DEFAULT_MANAGER_NAME, startTill, type Till } from './core.ts';
@@ -14,6 +15,12 @@ interface Flags {
   config?: string;
   dataDir?: string;
   port?: number;
+  engineHost?: string;
+  enginePort?: number;
+  publicUrl?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  trustProxy?: string;
   engineUrl?: string;
   appId?: string;
   apiKey?: string;
@@ -34,6 +41,12 @@ function buildProgram(): Command {
     .option('--config <file>', 'JSON config file (default: $TILLBACK_TILL_CONFIG)')
     .option('--data-dir <dir>', 'where the till keeps its files (default data/till)')
     .option('--port <n>', 'port of the local API (default: any free one)', wholeNumber)
+    .option('--engine-host <host>', 'address the embedded engine listens on (default 127.0.0.1)')
+    .option('--engine-port <n>', "the embedded engine's port (default: any free one)", wholeNumber)
+    .option('--public-url <url>', "the embedded engine's URL as customers' phones reach it (claim pages)")
+    .option('--tls-cert <file>', "the embedded engine's HTTPS certificate (PEM)")
+    .option('--tls-key <file>', "the embedded engine's HTTPS key (PEM)")
+    .option('--trust-proxy <list>', 'behind a TLS proxy: its addresses or CIDRs, comma-separated, or true')
     .option('--engine-url <url>', 'use this central engine instead of the embedded one')
     .option('--app-id <id>', "the till's app id at the central engine")
     .option('--api-key <key>', "the till's API key at the central engine")
@@ -63,6 +76,14 @@ async function main(argv: string[]): Promise<number | undefined> {
   const overrides: TillConfigInput = {
     dataDir: flags.dataDir,
     engine: {
+      listen: { host: flags.engineHost, port: flags.enginePort },
+      publicUrl: flags.publicUrl,
+      // Both files or neither: the schema names the missing one.
+      tls:
+        flags.tlsCert === undefined && flags.tlsKey === undefined
+          ? undefined
+          : ({ certFile: flags.tlsCert, keyFile: flags.tlsKey } as { certFile: string; keyFile: string }),
+      trustProxy: flags.trustProxy === undefined ? undefined : trustProxyFromText(flags.trustProxy),
       url: flags.engineUrl,
       appId: flags.appId,
       apiKey: flags.apiKey,

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isTimeZone } from './history/days.ts';
 import { z } from 'zod';
-import { setPath } from '../engine/config.ts';
+import { EngineConfigSchema, setPath, trustProxyFromText } from '../engine/config.ts';
 import { LocalApiConfigSchema } from './api/config.ts';
 import { OfflineLimitsSchema, OutboxConfigSchema } from './outbox/config.ts';
 
@@ -13,18 +13,34 @@ export const SIMULATE_MODES = ['auto', 'always', 'never'] as const;
 export type SimulateMode = (typeof SIMULATE_MODES)[number];
 
 const port = z.number().int().min(0).max(65_535);
+/** Addresses meaning "every interface". */
+const WILDCARD_HOSTS = ['0.0.0.0', '::'];
 
 export const TillConfigSchema = z
   .object({
     /** The till's files: its outbox, the embedded engine's database, till-secrets.json, logs, devices. */
     dataDir: z.string().min(1).default('data/till'),
     /**
-     * Without `url`: the embedded engine (SQLite in dataDir, loopback, `port` 0 = any free one). With
-     * `url`: a central engine, which needs this till's app credentials and the chain's tokenization key.
+     * Without `url`: the embedded engine (SQLite in dataDir, on `listen`: loopback and any free port by
+     * default). With `url`: a central engine, which needs this till's app credentials and the chain's
+     * tokenization key.
      */
     engine: z
       .object({
-        port: port.default(0),
+        /** Where the embedded engine listens: a LAN address or 0.0.0.0 lets customers' phones reach it. */
+        listen: z
+          .object({ host: z.string().min(1).default('127.0.0.1'), port: port.default(0) })
+          .strict()
+          .prefault({}),
+        /**
+         * The embedded engine's URL as phones reach it (claim URLs and their QR codes start with it),
+         * e.g. https://till-3.shop.example or http://192.168.1.20:8080. Default: where it listens.
+         */
+        publicUrl: z.url({ protocol: /^https?$/ }).optional(),
+        /** The embedded engine's HTTPS certificate and key (engine/config.ts `tls`). */
+        tls: EngineConfigSchema.shape.tls,
+        /** Behind a TLS proxy: whom to trust for X-Forwarded-Proto/-For (engine/config.ts `trustProxy`). */
+        trustProxy: EngineConfigSchema.shape.trustProxy.unwrap().optional(),
         url: z.url({ protocol: /^https?$/ }).optional(),
         appId: z.string().min(1).optional(),
         apiKey: z.string().min(1).optional(),
@@ -80,7 +96,7 @@ export const TillConfigSchema = z
   })
   .strict()
   .superRefine((c, issue) => {
-    const { url, appId, apiKey, tokenizationKey } = c.engine;
+    const { url, appId, apiKey, tokenizationKey, listen, publicUrl, tls, trustProxy } = c.engine;
     if (url === undefined) {
       for (const [name, value] of Object.entries({ appId, apiKey, tokenizationKey })) {
         if (value !== undefined)
@@ -90,7 +106,22 @@ export const TillConfigSchema = z
             message: 'only with engine.url (the embedded engine makes its own)',
           });
       }
+      // On every address the engine cannot tell which one phones use: claim URLs need it said.
+      if (WILDCARD_HOSTS.includes(listen.host) && publicUrl === undefined)
+        issue.addIssue({
+          code: 'custom',
+          path: ['engine', 'publicUrl'],
+          message: `needed when engine.listen.host is ${listen.host}: the URL customers' phones open claim pages at`,
+        });
       return;
+    }
+    for (const [name, value] of Object.entries({ publicUrl, tls, trustProxy })) {
+      if (value !== undefined)
+        issue.addIssue({
+          code: 'custom',
+          path: ['engine', name],
+          message: 'only for the embedded engine (a central engine has its own configuration)',
+        });
     }
     const needed = { appId, apiKey, tokenizationKey };
     for (const [name, value] of Object.entries(needed)) {
@@ -119,7 +150,12 @@ const number = (v: string): unknown => (/^\d+$/.test(v) ? Number(v) : v);
 const ENVIRONMENT: Record<string, [string[], (v: string) => unknown]> = {
   TILLBACK_TILL_DATA_DIR: [['dataDir'], String],
   TILLBACK_TILL_ENGINE_URL: [['engine', 'url'], String],
-  TILLBACK_TILL_ENGINE_PORT: [['engine', 'port'], number],
+  TILLBACK_TILL_ENGINE_HOST: [['engine', 'listen', 'host'], String],
+  TILLBACK_TILL_ENGINE_PORT: [['engine', 'listen', 'port'], number],
+  TILLBACK_TILL_PUBLIC_URL: [['engine', 'publicUrl'], String],
+  TILLBACK_TILL_TLS_CERT_FILE: [['engine', 'tls', 'certFile'], String],
+  TILLBACK_TILL_TLS_KEY_FILE: [['engine', 'tls', 'keyFile'], String],
+  TILLBACK_TILL_TRUST_PROXY: [['engine', 'trustProxy'], trustProxyFromText],
   TILLBACK_TILL_APP_ID: [['engine', 'appId'], String],
   TILLBACK_TILL_API_KEY: [['engine', 'apiKey'], String],
   TILLBACK_TILL_TOKENIZATION_KEY: [['engine', 'tokenizationKey'], String],

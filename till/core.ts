@@ -10,6 +10,7 @@ import { pino, type Logger } from 'pino';
 import type { Notifier } from '../engine/domain/context.ts';
 import { loggerOptions } from '../engine/logger.ts';
 import { DeviceManager } from '../drivers/devices/manager.ts';
+import { clearAbandonedSimulation } from '../drivers/simulate/leftovers.ts';
 import { startSimulation, type SimulationController } from '../drivers/simulate/simulation.ts';
 import { createLocalApi, type LocalApiRoutes } from './api/server.ts';
 import {
@@ -19,7 +20,7 @@ import {
   type TillConfig,
   type TillConfigInput,
 } from './config.ts';
-import { centralEngine, startEmbeddedEngine, type EngineLink } from './embedded-engine.ts';
+import { centralEngine, claimPageWarning, startEmbeddedEngine, type EngineLink } from './embedded-engine.ts';
 import { openOutbox, type Outbox } from './outbox/outbox.ts';
 import { flowsComponent } from './flows/component.ts';
 import { historyComponent } from './history/component.ts';
@@ -74,7 +75,10 @@ export interface Till {
   readonly apiUrl: string;
   /** The per-launch token for the windows: show it once, never log it. */
   readonly token: string;
+  /** Where the till calls its engine. */
   readonly engineUrl: string;
+  /** Where customers' phones reach the engine (claim pages, their QR codes): `engine.publicUrl`. */
+  readonly enginePublicUrl: string;
   readonly embedded: boolean;
   readonly program: EngineLink['program'];
   /** The first manager, when this start created them; `generatedPin` when the PIN was made here. */
@@ -110,7 +114,8 @@ async function connected(devices: DeviceManager, count: number): Promise<boolean
 /**
  * The device manager's first enumeration, then the simulated terminals if `simulate` asks for them
  * (auto: when no terminal was found), their manifests in the manager's directory, waited for until
- * connected. Returns the simulation, if any.
+ * connected. Returns the simulation, if any. Before the enumeration, what a killed simulation left in
+ * the directory goes (drivers/simulate/leftovers.ts): its manifests would pass for attached terminals.
  */
 async function startDevices(
   devices: DeviceManager,
@@ -121,6 +126,8 @@ async function startDevices(
 ): Promise<SimulationController | undefined> {
   let simulation: SimulationController | undefined;
   try {
+    const leftover = await clearAbandonedSimulation(dir);
+    if (leftover.state === 'cleared' || leftover.state === 'unreadable') out(leftover.message);
     await devices.start();
     const terminals = devices.list().filter((d) => d.kind !== 'unknown');
     if (simulate === 'never' || (simulate === 'auto' && terminals.length > 0)) return undefined;
@@ -163,7 +170,12 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
       ? centralEngine(config)
       : await startEmbeddedEngine(config, { notifier: options.notifier, now: options.now });
     stops.push({ name: 'engine', stop: engine.close });
-    log.info({ engineUrl: engine.url, embedded: !config.engine.url }, 'engine ready');
+    log.info(
+      { engineUrl: engine.url, publicUrl: engine.publicUrl, embedded: !config.engine.url },
+      'engine ready',
+    );
+    const warning = config.engine.url ? undefined : claimPageWarning(engine.publicUrl);
+    if (warning) log.warn(warning);
 
     const outbox = await openOutbox(
       {
@@ -262,6 +274,7 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
       apiUrl: api.url,
       token: api.token,
       engineUrl: engine.url,
+      enginePublicUrl: engine.publicUrl,
       embedded: !config.engine.url,
       program: engine.program,
       firstManager: api.createdFirstManager

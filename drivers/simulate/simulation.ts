@@ -7,6 +7,14 @@ import { join, resolve } from 'node:path';
 import { maskPan } from '../../contract/card.ts';
 import { manifestEntrySchema, type ManifestEntry } from '../devices/manifest.ts';
 import { SAMPLE_SCANS, TEST_CARDS, type TestCardName } from './cards.ts';
+import {
+  SIM_DIR_PREFIX,
+  clearAbandonedSimulation,
+  devicePaths,
+  processIdentity,
+  removeSimulationRecord,
+  writeSimulationRecord,
+} from './leftovers.ts';
 import { HELP, parseCommand, type Command } from './commands.ts';
 import {
   type CardTerminal,
@@ -73,8 +81,17 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   const out = options.out ?? ((line: string) => console.log(line));
   const kinds = options.devices ?? DEVICE_KINDS;
   mkdirSync(dir, { recursive: true });
+  // What a SIGKILLed simulation left here goes first; a running one's directory is not shared.
+  const leftover = await clearAbandonedSimulation(dir);
+  if (leftover.state === 'live')
+    throw new Error(
+      `${dir} holds the simulated terminals of process ${leftover.owner}, which still runs: stop it or use another directory`,
+    );
+  if (leftover.state !== 'none') out(leftover.message);
+  const owner = processIdentity();
+  if (!owner) throw new Error('cannot read /proc/self/stat: the simulator runs on Linux');
   // The simulator's ends of the pty pairs: out of the manifest directory, so a till never opens them.
-  const simDir = mkdtempSync(join(tmpdir(), 'tillback-sim-'));
+  const simDir = mkdtempSync(join(tmpdir(), SIM_DIR_PREFIX));
   const devices = new Map<string, { device: SimulatedDevice; manifest: string }>();
   const counts = new Map<DeviceKind, number>();
   let stopped = false;
@@ -83,20 +100,31 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     const n = (counts.get(kind) ?? 0) + 1;
     counts.set(kind, n);
     const id = `${kind}-${n}`;
+    const paths = devicePaths(dir, simDir, id);
     const device: SimulatedDevice =
       kind === 'zvt-tcp'
         ? new TcpZvtDevice({ id, port: n === 1 ? (options.zvtTcpPort ?? 0) : 0, say: out })
         : new SerialDevice({
             id,
             kind,
-            link: join(dir, id),
-            simLink: join(simDir, id),
+            link: paths.link,
+            simLink: paths.simLink,
             baudRate: options.baudRate ?? 9600,
             say: out,
             pin: options.pin ?? DEFAULT_PIN,
           });
-    devices.set(id, { device, manifest: join(dir, `${id}.json`) });
+    devices.set(id, { device, manifest: paths.manifest });
   }
+  /** The owner record, rewritten whenever a socat starts or stops (see leftovers.ts); gone once stopped. */
+  const record = () => {
+    if (stopped) return;
+    writeSimulationRecord(dir, {
+      owner,
+      simDir,
+      devices: [...devices].map(([id, { device }]) => ({ id, socatPid: device.pid })),
+    });
+  };
+  record();
 
   const entry = (id: string) => {
     const d = devices.get(id);
@@ -133,6 +161,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
       await device.unplug();
     }
     rmSync(simDir, { recursive: true, force: true });
+    removeSimulationRecord(dir);
   };
 
   const controller: SimulationController = {
@@ -166,11 +195,13 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
     async unplug(deviceId) {
       const d = get(deviceId);
       await d.unplug();
+      record();
       out(`${d.id}: unplugged`);
     },
     async replug(deviceId) {
       const d = get(deviceId);
       await d.plug();
+      record();
       out(`${d.id}: plugged in at ${d.address}`);
     },
     async garbage(deviceId) {
@@ -228,6 +259,7 @@ export async function startSimulation(options: SimulationOptions = {}): Promise<
   try {
     for (const [id, { device, manifest }] of devices) {
       await device.plug();
+      record();
       writeManifest(manifest, manifestFor(device, id));
     }
   } catch (err) {

@@ -95,6 +95,10 @@ const claimOut = (c: Claim & { replayed?: boolean }) => ({
 
 // ----------------------------------------------------------------------------- the claim page's API
 
+/** Why a claim page reached over plain HTTP from elsewhere offers no card entry. */
+export const CARD_ENTRY_HTTPS_ONLY =
+  'Card numbers are only taken over HTTPS; choose another method or use the HTTPS address';
+
 /**
  * Card numbers cross the network only encrypted: over HTTPS, or on this machine. A claim page
  * reached over plain HTTP from elsewhere offers no card entry (DESIGN.md, Secrets).
@@ -131,9 +135,7 @@ function publicOut(c: Claim, req: FastifyRequest) {
     methods: c.methods.filter((m) => m !== 'card' || cardOk),
     card_entry: {
       allowed: cardOk && c.methods.includes('card'),
-      reason: cardOk
-        ? null
-        : 'Card numbers are only taken over HTTPS; choose another method or use the HTTPS address',
+      reason: cardOk ? null : CARD_ENTRY_HTTPS_ONLY,
     },
     method: c.method,
     failure: c.failure,

@@ -2,13 +2,12 @@
 // certificate and key, or trusts a TLS proxy's forwarded scheme when told to. The claim page's API
 // offers card entry to another device only over HTTPS, by either route; plain HTTP from elsewhere
 // gets the other payout methods and the reason.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { ConfigError, loadEngineConfig } from '../../engine/config.ts';
+import { httpsGet, selfSigned } from '../fixtures/tls.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 let h: Harness | undefined;
@@ -16,46 +15,6 @@ afterEach(async () => {
   await h?.close();
   h = undefined;
 });
-
-/** A self-signed certificate for 127.0.0.1, made with Debian's openssl for this test only. */
-function selfSigned(dir: string): { certFile: string; keyFile: string } {
-  const certFile = join(dir, 'cert.pem');
-  const keyFile = join(dir, 'key.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-    ],
-    { stdio: 'ignore' },
-  );
-  return { certFile, keyFile };
-}
-
-function httpsGet(url: string, ca: Buffer): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    request(url, { ca }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
 
 describe('TLS', () => {
   it('serves HTTPS from the configured certificate, and claim URLs say https', async () => {

@@ -185,6 +185,10 @@ describe('browser mode', () => {
     expect((await central.exited).code).toBe(2);
     for (const field of ['engine.appId', 'engine.apiKey', 'engine.tokenizationKey', 'program.id'])
       expect(central.out.stderr).toContain(field);
+    // The embedded engine on every address needs the URL phones use.
+    const lan = startTillProcess(['--data-dir', fresh, '--engine-host', '0.0.0.0'], env);
+    expect((await lan.exited).code).toBe(2);
+    expect(lan.out.stderr).toContain('engine.publicUrl: needed when engine.listen.host is 0.0.0.0');
     expect(existsSync(fresh)).toBe(false);
   });
 });

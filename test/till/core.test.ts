@@ -322,7 +322,7 @@ describe('configuration', () => {
   it('has defaults for a first start: data/till, embedded engine on loopback, 24 h offline, AUD', () => {
     const c = loadTillConfig({ environment: {} });
     expect(c.dataDir).toBe('data/till');
-    expect(c.engine).toEqual({ port: 0 });
+    expect(c.engine).toEqual({ listen: { host: '127.0.0.1', port: 0 } });
     expect(c.api.host).toBe('127.0.0.1');
     expect(c.outbox.limits.maxAgeHours).toBe(24);
     expect(c.program).toEqual({ currency: 'AUD', cashbackBps: 500 });

@@ -1,6 +1,6 @@
 // Helpers for the simulator tests: the real till-side drivers on the simulator's ports, with every
 // event and log line they produce written to the run's log directory (scanned for PANs and PINs).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { SerialCardReader, type SerialReaderEvent } from '../../../drivers/cards/serial-reader.ts';
 import { PinPad } from '../../../drivers/pinpad/driver.ts';
 import { SerialTransport } from '../../../drivers/transport/serial.ts';
@@ -87,3 +87,19 @@ export function processAlive(pid: number): boolean {
 }
 
 export const gone = (path: string): boolean => !existsSync(path);
+
+/** The socat processes whose arguments name a path under `dir`, found in /proc (not in any record). */
+export function socatsUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // it ended while we looked
+    }
+    if (argv[0]?.endsWith('socat') && argv.some((a) => a.includes(`link=${dir}/`))) pids.push(Number(name));
+  }
+  return pids;
+}

@@ -10,6 +10,7 @@ import { SAMPLE_SCANS } from '../../../drivers/simulate/cards.ts';
 import { readManifest } from '../../../drivers/devices/manifest.ts';
 import { decryptPinTdesDukpt } from '../../../contract/crypto/tdes-dukpt.ts';
 import { TEST_BDK } from '../../../drivers/pinpad/simulator.ts';
+import { OWNER_FILE } from '../../../drivers/simulate/leftovers.ts';
 import { startSimulation, type SimulationController } from '../../../drivers/simulate/simulation.ts';
 import { waitForState, type TransportError } from '../../../drivers/transport/transport.ts';
 import { SIM_PINS, VISA_PAN } from '../../fixtures/secrets.ts';
@@ -285,6 +286,7 @@ describe('stop', () => {
       'pinpad-1.json',
       'reader-1',
       'reader-1.json',
+      OWNER_FILE,
       'zvt-tcp-1.json',
     ]);
     await s.stop();
