@@ -1,6 +1,7 @@
 // The till's client of the engine's native API for what cannot wait in the outbox: OTP sign-in, redeems
 // and cashout claims. Node's fetch with a per-call timeout, like the outbox's sender, whose header
 // building and error reading it shares (one place knows how the till authenticates to the engine).
+import { isLoopback } from './api/config.ts';
 import type { OutboxConfig } from './outbox/config.ts';
 
 export type EngineEndpoint = OutboxConfig['engine'];
@@ -60,15 +61,13 @@ export class EngineError extends Error {
   }
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
-
 /**
  * Whether a request may carry card data to this engine: card data crosses a network only over TLS
  * (DESIGN.md, Secrets), so HTTPS, or an engine on this machine.
  */
 export function mayCarryCardData(engineUrl: string): boolean {
   const u = new URL(engineUrl);
-  return u.protocol === 'https:' || LOOPBACK.has(u.hostname) || u.hostname.startsWith('127.');
+  return u.protocol === 'https:' || isLoopback(u.hostname) || u.hostname.startsWith('127.');
 }
 
 export interface EngineCallOptions {
