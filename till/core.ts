@@ -22,6 +22,7 @@ import {
 } from './config.ts';
 import { centralEngine, claimPageWarning, startEmbeddedEngine, type EngineLink } from './embedded-engine.ts';
 import { openOutbox, type Outbox } from './outbox/outbox.ts';
+import { flowsComponent } from './flows/component.ts';
 import { historyComponent } from './history/component.ts';
 import { screenRoutes } from './screens.ts';
 
@@ -53,7 +54,7 @@ export interface StartedComponent {
  * THE PLACE WHERE COMPONENTS PLUG IN: one line each, in start order (history before flows, so it sees
  * every flow's first event).
  */
-export const TILL_COMPONENTS: readonly TillComponent[] = [historyComponent];
+export const TILL_COMPONENTS: readonly TillComponent[] = [historyComponent, flowsComponent];
 
 export interface StartTillOptions {
   /** Default: TILL_COMPONENTS. */

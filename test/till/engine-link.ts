@@ -1,7 +1,7 @@
 // A real engine on loopback that a test can stop and start again on the same port and SQLite file,
 // as a till sees a central engine go away and come back; with an app and a TND program for the till.
 import { join } from 'node:path';
-import { loadEngineConfig } from '../../engine/config.ts';
+import { loadEngineConfig, type EngineConfigInput } from '../../engine/config.ts';
 import { createEngine, type Engine } from '../../engine/server.ts';
 import { testLogFile } from '../fixtures/test-log.ts';
 import { startHarness, type Harness } from '../engine/harness.ts';
@@ -20,8 +20,9 @@ export interface EngineLink {
   close(): Promise<void>;
 }
 
-export async function startEngineLink(): Promise<EngineLink> {
-  const h = await startHarness({ port: 0 });
+/** `config` (secrets, claim settings...) holds across stops and starts. */
+export async function startEngineLink(config: EngineConfigInput = {}): Promise<EngineLink> {
+  const h = await startHarness({ port: 0, ...config });
   const { appId, secret } = await h.app(['cashback_read', 'cashback_write'], { rateLimitPerMinute: 100_000 });
   const programId = await h.program({ currency: 'TND', cashbackBps: 500 });
   const url = await h.engine.listen();
@@ -43,7 +44,7 @@ export async function startEngineLink(): Promise<EngineLink> {
         store: h.store,
         config: loadEngineConfig({
           environment: {},
-          overrides: { secretsFile: join(h.dir, 'secrets.json'), port, logLevel: 'warn' },
+          overrides: { ...config, secretsFile: join(h.dir, 'secrets.json'), port, logLevel: 'warn' },
         }),
         logFile: testLogFile('engine'),
         now: () => h.clock.now,

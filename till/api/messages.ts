@@ -3,6 +3,7 @@
 // display's token) (a browser
 // cannot set an Authorization header on a WebSocket, and a query parameter would land in URLs/logs).
 import { z } from 'zod';
+import { FlowEventSchema } from '../flows/events.ts';
 
 export const ClientMessageSchema = z
   .object({ type: z.literal('auth'), token: z.string().min(1).max(128) })
@@ -34,6 +35,8 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
       at: z.number().int(),
     })
     .strict(),
+  /** After every change of the current flow's state (till/flows/events.ts): what both screens show. */
+  z.object({ type: z.literal('flow'), flow: FlowEventSchema }).strict(),
 ]);
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 

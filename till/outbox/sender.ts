@@ -8,6 +8,7 @@
 // 4xx/5xx, which is exactly the split the sender makes itself.
 import { retryDelayMs } from '../../engine/domain/webhook-deliveries.ts';
 import type { Store } from '../../engine/store/store.ts';
+import { engineErrorBody, engineHeaders, networkError } from '../engine-client.ts';
 import type { OutboxConfig } from './config.ts';
 import { headOfQueue, recordDelivered, recordRefused, recordRetry, type OutboxItem } from './queue.ts';
 
@@ -27,22 +28,8 @@ function isRefusal(status: number): boolean {
 
 /** The engine's message from a native error body `{error: {code, message}}`, else the start of the body. */
 function engineMessage(status: number, text: string): string {
-  try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-    if (typeof body.error?.message === 'string') {
-      return `${status} ${String(body.error.code ?? '')}: ${body.error.message}`.slice(0, 1000);
-    }
-  } catch {
-    // Not JSON (a proxy's page, say): keep the text itself.
-  }
-  return `${status}: ${text.slice(0, 500)}`;
-}
-
-/** A network failure's cause in a few words (ECONNREFUSED, TimeoutError), with no URL or header in it. */
-function networkError(error: unknown): string {
-  const e = error as { name?: string; cause?: { code?: string } };
-  if (e.name === 'TimeoutError') return 'timed out';
-  return e.cause?.code ?? e.name ?? 'network error';
+  const e = engineErrorBody(text);
+  return e ? `${status} ${e.code}: ${e.message}`.slice(0, 1000) : `${status}: ${text.slice(0, 500)}`;
 }
 
 async function attempt(
@@ -53,12 +40,7 @@ async function attempt(
   try {
     const res = await fetch(new URL(item.path, config.engine.url), {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'idempotency-key': item.operationId,
-        'x-app-id': config.engine.appId,
-        'x-api-key': config.engine.apiKey,
-      },
+      headers: engineHeaders(config.engine, { idempotencyKey: item.operationId }),
       body: item.payload,
       signal: AbortSignal.any([stop, AbortSignal.timeout(config.timeoutMs)]),
     });

@@ -1,0 +1,13 @@
+// The flows as a part of the till core: one runner over the core's device manager and outbox, with the
+// till's card tokenization key and program, and its routes on the local API.
+import type { TillComponent } from '../core.ts';
+import { flowRoutes } from './routes.ts';
+import { createFlows } from './runner.ts';
+
+export const flowsComponent: TillComponent = {
+  name: 'flows',
+  start({ outbox, devices, tokenizationKey, program }) {
+    const flows = createFlows({ devices, outbox, config: { tokenizationKey, program } });
+    return { routes: flowRoutes(flows), close: () => flows.close() };
+  },
+};
