@@ -90,6 +90,14 @@ export function banner(till: Till): string[] {
     lines.push(
       row('', 'type simulator commands here: swipe visa, pin 1234, scan member, unplug reader-1, help'),
     );
+    const demo = till.demoCustomer;
+    if (demo)
+      lines.push(
+        row(
+          'Demo customer:',
+          `${demo.email}: \`swipe ${demo.card}\` is their card, PIN ${demo.pin} on the simulated PIN pad`,
+        ),
+      );
   } else {
     const attached = till.devices.list().filter((d) => d.kind !== 'unknown');
     lines.push(

@@ -41,6 +41,15 @@ export const TillConfigSchema = z
         tls: EngineConfigSchema.shape.tls,
         /** Behind a TLS proxy: whom to trust for X-Forwarded-Proto/-For (engine/config.ts `trustProxy`). */
         trustProxy: EngineConfigSchema.shape.trustProxy.unwrap().optional(),
+        /**
+         * The TDES DUKPT BDK the till's PIN pads were injected under (32 hex): the embedded engine
+         * verifies their PIN blocks with it. Unset with simulated terminals allowed: the simulator's
+         * public test key. Never logged.
+         */
+        pinBdk: z
+          .string()
+          .regex(/^[0-9a-fA-F]{32}$/, 'must be 32 hex digits (a double-length TDES key)')
+          .optional(),
         url: z.url({ protocol: /^https?$/ }).optional(),
         appId: z.string().min(1).optional(),
         apiKey: z.string().min(1).optional(),
@@ -96,7 +105,7 @@ export const TillConfigSchema = z
   })
   .strict()
   .superRefine((c, issue) => {
-    const { url, appId, apiKey, tokenizationKey, listen, publicUrl, tls, trustProxy } = c.engine;
+    const { url, appId, apiKey, tokenizationKey, listen, publicUrl, tls, trustProxy, pinBdk } = c.engine;
     if (url === undefined) {
       for (const [name, value] of Object.entries({ appId, apiKey, tokenizationKey })) {
         if (value !== undefined)
@@ -115,7 +124,7 @@ export const TillConfigSchema = z
         });
       return;
     }
-    for (const [name, value] of Object.entries({ publicUrl, tls, trustProxy })) {
+    for (const [name, value] of Object.entries({ publicUrl, tls, trustProxy, pinBdk })) {
       if (value !== undefined)
         issue.addIssue({
           code: 'custom',
@@ -151,6 +160,7 @@ const ENVIRONMENT: Record<string, [string[], (v: string) => unknown]> = {
   TILLBACK_TILL_DATA_DIR: [['dataDir'], String],
   TILLBACK_TILL_ENGINE_URL: [['engine', 'url'], String],
   TILLBACK_TILL_ENGINE_HOST: [['engine', 'listen', 'host'], String],
+  TILLBACK_TILL_PIN_BDK: [['engine', 'pinBdk'], String],
   TILLBACK_TILL_ENGINE_PORT: [['engine', 'listen', 'port'], number],
   TILLBACK_TILL_PUBLIC_URL: [['engine', 'publicUrl'], String],
   TILLBACK_TILL_TLS_CERT_FILE: [['engine', 'tls', 'certFile'], String],

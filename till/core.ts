@@ -23,6 +23,7 @@ import {
 import { centralEngine, claimPageWarning, startEmbeddedEngine, type EngineLink } from './embedded-engine.ts';
 import { openOutbox, type Outbox } from './outbox/outbox.ts';
 import { flowsComponent } from './flows/component.ts';
+import type { DemoCustomer } from './demo-customer.ts';
 import { historyComponent } from './history/component.ts';
 import { screenRoutes } from './screens.ts';
 
@@ -83,6 +84,8 @@ export interface Till {
   readonly program: EngineLink['program'];
   /** The first manager, when this start created them; `generatedPin` when the PIN was made here. */
   readonly firstManager: { name: string; generatedPin?: string } | undefined;
+  /** Browser mode's demo customer (embedded engine, simulated terminals allowed). */
+  readonly demoCustomer: DemoCustomer | undefined;
   readonly devices: DeviceManager;
   /** The simulated terminals, when this start runs them. */
   readonly simulation: SimulationController | undefined;
@@ -148,6 +151,7 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
   for (const folder of [config.dataDir, paths.logs]) mkdirSync(folder, { recursive: true });
   const logStream = createWriteStream(join(paths.logs, 'till.log'), { flags: 'a' });
   const log = pino(loggerOptions(config.logLevel), logStream);
+  const simulate = config.devices.simulate ?? options.simulate ?? 'never';
   /** What to undo, last started first. */
   const stops: { name: string; stop: () => Promise<void> }[] = [];
   const stopAll = async () => {
@@ -168,7 +172,11 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
   try {
     const engine = config.engine.url
       ? centralEngine(config)
-      : await startEmbeddedEngine(config, { notifier: options.notifier, now: options.now });
+      : await startEmbeddedEngine(config, {
+          notifier: options.notifier,
+          now: options.now,
+          simulatedTerminals: simulate !== 'never',
+        });
     stops.push({ name: 'engine', stop: engine.close });
     log.info(
       { engineUrl: engine.url, publicUrl: engine.publicUrl, embedded: !config.engine.url },
@@ -176,6 +184,10 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
     );
     const warning = config.engine.url ? undefined : claimPageWarning(engine.publicUrl);
     if (warning) log.warn(warning);
+    if (!config.engine.url && simulate !== 'never' && config.engine.pinBdk === undefined)
+      log.warn(
+        "PIN blocks are verified with the PIN pad simulator's public test key: set engine.pinBdk for real PIN pads",
+      );
 
     const outbox = await openOutbox(
       {
@@ -214,7 +226,7 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
     });
     const simulation = await startDevices(
       devices,
-      config.devices.simulate ?? options.simulate ?? 'never',
+      simulate,
       paths.devices,
       options.simulatorOut ?? ((line) => log.info({ simulator: line }, 'simulator')),
       log,
@@ -280,6 +292,7 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
       firstManager: api.createdFirstManager
         ? { name: firstManager.name, ...(generated ? { generatedPin: firstManager.pin } : {}) }
         : undefined,
+      demoCustomer: engine.demoCustomer,
       devices,
       simulation,
       paths,

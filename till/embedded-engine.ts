@@ -18,7 +18,9 @@ import { openSqliteStore } from '../engine/store/sqlite.ts';
 import type { Store } from '../engine/store/store.ts';
 import { isLoopback } from './api/config.ts';
 import { TillConfigError, tillPaths, type TillConfig } from './config.ts';
+import { ensureDemoCustomer, type DemoCustomer } from './demo-customer.ts';
 import { readTillState, updateTillState } from './secrets.ts';
+import { TEST_BDK } from '../drivers/pinpad/simulator.ts';
 
 /** What a till calls on the engine: earns, refunds, redeems, claims, balances, card lookups. */
 export const TILL_SCOPES: Scope[] = ['cashback_read', 'cashback_write', 'card_read'];
@@ -35,6 +37,8 @@ export interface EngineLink {
   /** The key of the keyed card hash (the engine's cardHashKey). */
   tokenizationKey: string;
   program: Pick<Program, 'id' | 'currency'>;
+  /** Browser mode's demo customer, when the embedded engine may serve simulated terminals. */
+  demoCustomer?: DemoCustomer | undefined;
   /** Closes the embedded engine and its store (a central engine: nothing). */
   close(): Promise<void>;
 }
@@ -94,11 +98,20 @@ async function tillProgram(store: Store, config: TillConfig, secretsFile: string
 
 export async function startEmbeddedEngine(
   config: TillConfig,
-  options: { notifier?: Notifier | undefined; now?: () => number },
+  options: {
+    notifier?: Notifier | undefined;
+    now?: () => number;
+    /**
+     * The till may run simulated terminals (browser mode, tests): without a configured `pinBdk` the
+     * engine takes the simulator's public test BDK, and the demo customer is made.
+     */
+    simulatedTerminals?: boolean;
+  },
 ): Promise<EngineLink> {
   const paths = tillPaths(config);
   const now = options.now ?? Date.now;
   const { listen, publicUrl, tls, trustProxy } = config.engine;
+  const pinBdk = config.engine.pinBdk ?? (options.simulatedTerminals ? TEST_BDK : undefined);
   // The embedded engine is configured by the till alone: no TILLBACK_ENGINE_* of the machine applies.
   const engineConfig = loadEngineConfig({
     environment: {},
@@ -110,6 +123,7 @@ export async function startEmbeddedEngine(
       ...(trustProxy === undefined ? {} : { trustProxy }),
       db: { path: paths.engineDb },
       secretsFile: paths.secrets,
+      ...(pinBdk === undefined ? {} : { secrets: { pinBdk } }),
       logLevel: config.logLevel,
     },
   });
@@ -118,6 +132,9 @@ export async function startEmbeddedEngine(
   try {
     const { appId, apiKey } = await tillApp(store, paths.secrets, now());
     const program = await tillProgram(store, config, paths.secrets, now());
+    const demoCustomer = options.simulatedTerminals
+      ? await ensureDemoCustomer(store, cardHashKey, now())
+      : undefined;
     const engine = await createEngine({
       store,
       config: engineConfig,
@@ -144,6 +161,7 @@ export async function startEmbeddedEngine(
       apiKey,
       tokenizationKey: cardHashKey,
       program: { id: program.id, currency: program.currency },
+      demoCustomer,
       async close() {
         try {
           await local.close();

@@ -61,3 +61,30 @@ it("runs an earn in the till's own program over the core's local API", async () 
   expect(flow.result).toMatchObject({ queued: false, cashback: expect.any(Number) });
   expect(flow.result.cashback).toBeGreaterThan(0);
 });
+
+it("serves browser mode's demo customer: an earn by swipe, then a redeem with the PIN typed on the simulated pad", async () => {
+  const demo = till.demoCustomer!;
+  expect(demo).toMatchObject({ email: 'demo@tillback.example', card: 'visa' });
+  const finished = async () => {
+    await vi.waitFor(
+      async () => expect((await call('/api/flows/current')).body.flow.outcome).not.toBeNull(),
+      { timeout: 30_000, interval: 100 },
+    );
+    return (await call('/api/flows/current')).body.flow;
+  };
+
+  expect((await call('/api/flows/earn', { amount: 10_000 })).status).toBe(201);
+  await till.simulation!.swipe(demo.card);
+  const earned = await finished();
+  expect(earned).toMatchObject({ outcome: 'done', member: expect.stringMatching(/^\d{6}\*+\d{4}$/) });
+  const available = earned.result.available as number | undefined;
+  expect(earned.result.cashback).toBeGreaterThan(0);
+
+  // The simulated PIN pad types the demo PIN; the embedded engine verifies the block with the
+  // simulator's test key, which browser mode configures.
+  expect((await call('/api/flows/redeem', { amount: 100 })).status).toBe(201);
+  await till.simulation!.swipe(demo.card);
+  const redeemed = await finished();
+  expect(redeemed, JSON.stringify(redeemed)).toMatchObject({ outcome: 'done', result: { redeemed: 100 } });
+  if (available !== undefined) expect(redeemed.result.available).toBe(available - 100);
+});
