@@ -9,10 +9,11 @@
 //   npm run bench -- --only webhooks    webhook deliveries/s and the commit -> delivery delay
 //   npm run bench -- --only claims      cashout claims created/s (store- and member-funded)
 //   npm run bench -- --only outbox      the till's outbox: enqueue latency at 10k queued, drain rate
+//   npm run bench -- --only flow        an earn from the swipe to the result on the screens' event stream
 //
-// Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,drivers,claims,outbox, --seconds N (domain and ledger runs),
+// Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,drivers,claims,outbox,flow, --seconds N (domain and ledger runs),
 // --http-seconds N, --fsync-seconds N, --lowdb-seconds N, --large N (ledger size to grow to),
-// --webhook-events N (the webhook burst, default 5,000), --outbox-items N (default 10,000),
+// --webhook-events N (the webhook burst, default 5,000), --outbox-items N (default 10,000), --flow-earns N (default 300),
 // --dir DIR (where temporary databases go; default the OS temp dir), --json PATH, --profile,
 // --trace (the HTTP engine times every SQL statement and logs the split to stderr; slows it a little),
 // --clients 1,16,64 and --sync FULL,NORMAL (narrow the HTTP and domain runs, e.g. for a profile).
@@ -24,6 +25,7 @@ import { benchClaims } from './claims.ts';
 import { benchOutbox } from './outbox.ts';
 import { benchDomainEarn } from './domain-earn.ts';
 import { benchDrivers } from './drivers.ts';
+import { benchFlowEarn } from './flow-earn.ts';
 import { benchFsync } from './fsync.ts';
 import { benchHttpEarn, TARGET } from './http-earn.ts';
 import { benchLedgerSize } from './ledger-size.ts';
@@ -42,6 +44,7 @@ const BENCHES = [
   'drivers',
   'claims',
   'outbox',
+  'flow',
 ] as const;
 type BenchName = (typeof BENCHES)[number];
 
@@ -59,6 +62,8 @@ export interface RunOptions {
   webhookSteadySeconds: number;
   /** Till outbox: items enqueued (and the queue size the latency is read at), then drained. */
   outboxItems: number;
+  /** Earns by swipe through the whole till, one at a time. */
+  flowEarns: number;
   /** Drivers: seconds per framer/decoder, and swipes timed through the pty. */
   decoderSeconds: number;
   swipes: number;
@@ -104,6 +109,7 @@ export function parseArgs(argv: string[]): RunOptions {
     webhookEvents: number('webhook-events', quick ? 300 : 5_000),
     webhookSteadySeconds: quick ? 1 : 5,
     outboxItems: number('outbox-items', quick ? 500 : 10_000),
+    flowEarns: number('flow-earns', quick ? 30 : 300),
     decoderSeconds: quick ? 0.2 : 1,
     swipes: quick ? 30 : 300,
     dir: value('dir'),
@@ -146,6 +152,10 @@ function compare(rows: Row[]): void {
   const lowdb10k = byId.get('lowdb-10000');
   const enqueue = byId.get('outbox-enqueue');
   if (enqueue && lowdb10k) add(enqueue, `${times(enqueue.figure, lowdb10k.figure)} lowdb's rate, fsync'd`);
+  const swipe = byId.get('swipe-latency');
+  const flow = byId.get('swipe-to-result');
+  if (flow?.p99Ms !== undefined && swipe?.p99Ms !== undefined)
+    add(flow, `the swipe alone (row 7) p99 ${swipe.p99Ms.toFixed(1)} ms`);
   const engine = byId.get('domain-full');
   for (const r of rows.filter((x) => x.group === 2)) {
     if (engine) add(r, `engine FULL does ${times(engine.figure, r.figure)} this, fsync'd`);
@@ -251,6 +261,11 @@ export async function runAll(opts: RunOptions): Promise<{ text: string; rows: Ro
     log(`outbox: ${opts.outboxItems} earns enqueued, then drained`);
     rows.push(...(await benchOutbox({ items: opts.outboxItems, baseDir })));
   }
+  if (want('flow')) {
+    log(`flow: ${opts.flowEarns} earns by swipe through the till core`);
+    rows.push(await benchFlowEarn({ earns: opts.flowEarns, baseDir }));
+  }
+
   compare(rows);
   const seconds = (Date.now() - started) / 1000;
   const title =
