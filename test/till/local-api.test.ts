@@ -514,6 +514,8 @@ describe('bad bodies', () => {
     const before = await snapshot();
     const cases: Parameters<typeof call>[2][] = [
       { raw: '{not json' },
+      { raw: '' },
+      { raw: '  ' },
       { body: earnBody({ purchaseAmount: 12.5 }) },
       { body: earnBody({ purchaseAmount: -1 }) },
       { body: earnBody({ purchaseAmount: undefined }) },
@@ -536,6 +538,11 @@ describe('bad bodies', () => {
     const r = await call('POST', '/api/operators/sign-in', { body: { name: MANAGER.name, pin: 'abcd' } });
     expect(r).toEqual({ status: 400, body: errorShape('validation_error') });
     expect(await snapshot()).toEqual(before);
+    // A route that takes no body accepts an empty one sent as JSON (curl with a JSON header).
+    expect(await call('POST', '/api/operators/sign-out', { raw: '', headers: h })).toEqual({
+      status: 204,
+      body: undefined,
+    });
   });
 
   it('any JSON body to /api/earn gets 201 or a 400 in shape (fast-check over HTTP)', async () => {

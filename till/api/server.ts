@@ -135,6 +135,17 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
     bodyLimit: 16 * 1024,
   });
   await app.register(websocket);
+  // An empty body with a JSON content type is no body (a `curl -H 'Content-Type: application/json'`
+  // of a route that takes none, such as cancel); the routes that need one say so in their 400.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = (body as string).trim();
+    try {
+      done(null, text === '' ? undefined : JSON.parse(text));
+    } catch (error) {
+      done(Object.assign(new Error(`Malformed JSON: ${(error as Error).message}`), { statusCode: 400 }));
+    }
+  });
 
   const hostname = (hostHeader: string | undefined): string | undefined => {
     if (!hostHeader) return undefined;
