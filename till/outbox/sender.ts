@@ -95,6 +95,7 @@ export function startSender(deps: SenderDeps): Sender {
   const { store, config, now } = deps;
   const stopping = new AbortController();
   let woken = false;
+  let probed = false;
   let wakeUp: (() => void) | undefined;
 
   /** Waits `ms` (forever if undefined) or until woken or stopped. */
@@ -116,7 +117,9 @@ export function startSender(deps: SenderDeps): Sender {
     woken = false;
     const item = await store.read((tx) => headOfQueue(tx));
     if (!item) {
-      await pause(config.healthIntervalMs);
+      // The first check at once, so a till that starts with nothing queued knows soon whether it is online.
+      if (probed) await pause(config.healthIntervalMs);
+      probed = true;
       if (woken || stopping.signal.aborted) return;
       const reachable = await probe(config, stopping.signal);
       if (!stopping.signal.aborted) deps.onProbe(reachable);
