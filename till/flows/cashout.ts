@@ -5,6 +5,8 @@
 // submitted it: then it is being paid, and the flow keeps following it.
 //   identify -> creating -> following -> done (paid) | failed (failed, expired) | cancelled
 //                            following -> cancelling -> cancelled
+// A claim's status is the engine's claim state (GET /v1/claims/:id answers it).
+import type { ClaimState as ClaimStatus } from '../../engine/domain/claim-states.ts';
 import type { QueuedMember } from '../outbox/queue.ts';
 import {
   end,
@@ -28,18 +30,6 @@ export interface CashoutInput {
   reference?: string | undefined;
   member?: QueuedMember | undefined;
 }
-
-export const CLAIM_STATUSES = [
-  'created',
-  'opened',
-  'submitted',
-  'processing',
-  'paid',
-  'failed',
-  'expired',
-  'cancelled',
-] as const;
-export type ClaimStatus = (typeof CLAIM_STATUSES)[number];
 
 export interface ClaimView {
   id: string;

@@ -5,7 +5,8 @@
 // Never a PAN, a PIN, a PIN block or a member token: they are not in a flow's state to begin with.
 import { z } from 'zod';
 import type { QueuedMember } from '../outbox/queue.ts';
-import { CLAIM_STATUSES, type CashoutState } from './cashout.ts';
+import { CLAIM_STATES } from '../../engine/domain/claim-states.ts';
+import type { CashoutState } from './cashout.ts';
 import type { EarnState } from './earn.ts';
 import { FLOW_KINDS, OUTCOMES, isFinal } from './machine.ts';
 import type { RedeemState } from './redeem.ts';
@@ -60,7 +61,7 @@ export const FlowEventSchema = z
       .nullable(),
     /** Cashout: the claim page URL to show as a QR code, its expiry and its status. */
     claim: z
-      .object({ id: z.string(), url: z.string(), expiresAt: z.string(), status: z.enum(CLAIM_STATUSES) })
+      .object({ id: z.string(), url: z.string(), expiresAt: z.string(), status: z.enum(CLAIM_STATES) })
       .strict()
       .nullable(),
     /** Redeem by one-time code: where the engine sent it (masked by the engine). */
