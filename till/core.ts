@@ -12,7 +12,7 @@ import { loggerOptions } from '../engine/logger.ts';
 import { DeviceManager } from '../drivers/devices/manager.ts';
 import { clearAbandonedSimulation } from '../drivers/simulate/leftovers.ts';
 import { startSimulation, type SimulationController } from '../drivers/simulate/simulation.ts';
-import { createLocalApi, type LocalApiRoutes } from './api/server.ts';
+import { createLocalApi, type LocalApi, type LocalApiRoutes } from './api/server.ts';
 import {
   parseTillConfig,
   tillPaths,
@@ -74,6 +74,8 @@ export interface StartTillOptions {
 export interface Till {
   /** The local API, e.g. http://127.0.0.1:41234 */
   readonly apiUrl: string;
+  /** Every route of the local API (core, components and screens). */
+  readonly apiRoutes: LocalApi['routes'];
   /** The per-launch token for the windows: show it once, never log it. */
   readonly token: string;
   /** Where the till calls its engine. */
@@ -284,6 +286,7 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
 
     return {
       apiUrl: api.url,
+      apiRoutes: api.routes,
       token: api.token,
       engineUrl: engine.url,
       enginePublicUrl: engine.publicUrl,

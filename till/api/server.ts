@@ -66,6 +66,8 @@ export interface LocalApi {
   readonly token: string;
   /** Whether this start created the configured first manager. */
   readonly createdFirstManager: boolean;
+  /** Every route served (method and URL pattern), for the tests that check each one is guarded. */
+  readonly routes: readonly { method: string; url: string }[];
   close(): Promise<void>;
 }
 
@@ -133,6 +135,10 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
   const app = Fastify({
     logger: { level: 'info', stream: options.logStream ?? process.stdout },
     bodyLimit: 16 * 1024,
+  });
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
   await app.register(websocket);
   // An empty body with a JSON content type is no body (a `curl -H 'Content-Type: application/json'`
@@ -331,6 +337,7 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
     url: `http://${shownHost}:${port}`,
     token,
     createdFirstManager,
+    routes,
     close: async () => {
       offQueue();
       await app.close();
