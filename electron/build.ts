@@ -19,7 +19,9 @@ export async function buildShell(root: string = resolve(import.meta.dirname, '..
   });
   await build({
     ...common,
-    entryPoints: Object.fromEntries(WINDOW_ROLES.map((role) => [`preload-${role}`, join(root, `electron/preload/${role}.ts`)])),
+    entryPoints: Object.fromEntries(
+      WINDOW_ROLES.map((role) => [`preload-${role}`, join(root, `electron/preload/${role}.ts`)]),
+    ),
     format: 'cjs',
     external: ['electron'],
     outExtension: { '.js': '.cjs' },

@@ -47,8 +47,18 @@ export function shellIpcRoutes(h: ShellIpcHandlers): IpcRoute[] {
       args: z.tuple([]),
       handle: () => h.launch(),
     }),
-    route({ channel: CHANNELS.openManager, windows: ['cashier'], args: z.tuple([]), handle: () => h.openManager() }),
-    route({ channel: CHANNELS.getShellSettings, windows: ['manager'], args: z.tuple([]), handle: () => h.settings() }),
+    route({
+      channel: CHANNELS.openManager,
+      windows: ['cashier'],
+      args: z.tuple([]),
+      handle: () => h.openManager(),
+    }),
+    route({
+      channel: CHANNELS.getShellSettings,
+      windows: ['manager'],
+      args: z.tuple([]),
+      handle: () => h.settings(),
+    }),
     route({
       channel: CHANNELS.setShellSettings,
       windows: ['manager'],

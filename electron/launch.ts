@@ -11,11 +11,18 @@ import { buildShell } from './build.ts';
  * The Electron executable the electron package points at (its path.txt, under dist/ or
  * ELECTRON_OVERRIDE_DIST_PATH, as the package's index resolves it), or undefined when it is not there.
  */
-export function findElectronBinary(packageDir: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function findElectronBinary(
+  packageDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
   const pathFile = join(packageDir, 'path.txt');
   const name = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : undefined;
   const override = env['ELECTRON_OVERRIDE_DIST_PATH'];
-  const binary = override ? join(override, name || 'electron') : name ? join(packageDir, 'dist', name) : undefined;
+  const binary = override
+    ? join(override, name || 'electron')
+    : name
+      ? join(packageDir, 'dist', name)
+      : undefined;
   return binary && existsSync(binary) ? binary : undefined;
 }
 

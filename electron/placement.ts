@@ -41,7 +41,10 @@ export function placeWindows(displays: readonly DisplayInfo[], primaryId: number
   const cashier = { displayId: primary.id, bounds: { ...primary.workArea }, fullscreen: false };
   const external = displays.find((d) => d.id !== primary.id);
   if (external)
-    return { cashier, customer: { displayId: external.id, bounds: { ...external.bounds }, fullscreen: true } };
+    return {
+      cashier,
+      customer: { displayId: external.id, bounds: { ...external.bounds }, fullscreen: true },
+    };
   const { x, y, width, height } = primary.workArea;
   const w = Math.max(1, Math.floor(width / 2));
   const h = Math.max(1, Math.floor(height / 2));

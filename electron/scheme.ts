@@ -70,7 +70,9 @@ export interface AppProtocolOptions {
 }
 
 /** The handler for `protocol.handle(APP_SCHEME, ...)`. */
-export function createAppProtocolHandler(options: AppProtocolOptions): (request: Request) => Promise<Response> {
+export function createAppProtocolHandler(
+  options: AppProtocolOptions,
+): (request: Request) => Promise<Response> {
   const rootReal = realpath(resolve(options.root));
   return async (request) => {
     if (request.method !== 'GET') return refuse(405, 'Only GET', { allow: 'GET' });

@@ -8,13 +8,16 @@ import { startTill, TILL_COMPONENTS, type Till, type TillComponent } from '../ti
 import { APP_ORIGIN } from './scheme.ts';
 import { ShellMessageSchema, TillProcessMessageSchema, type TillProcessMessage } from './till-messages.ts';
 
-const send = (message: TillProcessMessage) => process.parentPort.postMessage(TillProcessMessageSchema.parse(message));
+const send = (message: TillProcessMessage) =>
+  process.parentPort.postMessage(TillProcessMessageSchema.parse(message));
 
 /** Passes the outbox's state to the shell's tray (a till component: it sees every change from the start). */
 const shellStatus: TillComponent = {
   name: 'shell status',
   start: ({ outbox }) => {
-    const off = outbox.onState(({ online, waiting, failed }) => send({ type: 'status', online, waiting, failed }));
+    const off = outbox.onState(({ online, waiting, failed }) =>
+      send({ type: 'status', online, waiting, failed }),
+    );
     return { close: async () => off() };
   },
 };

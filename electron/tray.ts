@@ -3,7 +3,8 @@
 import { Menu, Tray, nativeImage } from 'electron';
 import type { TillStatus } from './till-messages.ts';
 
-export type TillState = { kind: 'starting' } | { kind: 'down'; reason: string } | { kind: 'up'; status?: TillStatus };
+export type TillState =
+  { kind: 'starting' } | { kind: 'down'; reason: string } | { kind: 'up'; status?: TillStatus };
 
 /** The tray's tooltip and status line for the till's state. */
 export function trayStatusText(state: TillState): string {
@@ -11,7 +12,8 @@ export function trayStatusText(state: TillState): string {
   if (state.kind === 'down') return `Tillback: till stopped (${state.reason}), restarting`;
   const status = state.status;
   if (!status) return 'Tillback: running';
-  const engine = status.online === null ? 'engine not checked yet' : status.online ? 'engine online' : 'engine offline';
+  const engine =
+    status.online === null ? 'engine not checked yet' : status.online ? 'engine online' : 'engine offline';
   const failed = status.failed > 0 ? `, ${status.failed} failed (manager)` : '';
   return `Tillback: ${engine}, ${status.waiting} queued${failed}`;
 }

@@ -95,7 +95,15 @@ describe('denyAllPermissions', () => {
   it('refuses every permission request and check, and every device', () => {
     const session = fakeSession();
     denyAllPermissions(session as never);
-    for (const permission of ['media', 'notifications', 'geolocation', 'hid', 'serial', 'usb', 'clipboard-read']) {
+    for (const permission of [
+      'media',
+      'notifications',
+      'geolocation',
+      'hid',
+      'serial',
+      'usb',
+      'clipboard-read',
+    ]) {
       const answers: boolean[] = [];
       session.permissionRequestHandler!({}, permission, (granted: boolean) => answers.push(granted), {});
       expect(answers).toEqual([false]);
