@@ -8,8 +8,10 @@ import { WINDOW_ROLES } from './bridge.ts';
 
 export const ELECTRON_OUT_DIR = 'out/electron';
 
-export async function buildShell(root: string = resolve(import.meta.dirname, '..')): Promise<string> {
-  const outdir = join(root, ELECTRON_OUT_DIR);
+export async function buildShell(
+  root: string = resolve(import.meta.dirname, '..'),
+  outdir: string = join(root, ELECTRON_OUT_DIR),
+): Promise<string> {
   const common = { bundle: true, platform: 'node', target: 'node22', logLevel: 'warning', outdir } as const;
   await build({
     ...common,
