@@ -70,6 +70,7 @@ function start(): void {
   let launch: LaunchInfo | undefined;
 
   denyAllPermissions(session.defaultSession);
+  // The windows lock their own contents (windows.ts); this also covers any other contents Electron makes.
   app.on('web-contents-created', (_event, contents) => lockDownContents(contents));
   protocol.handle(
     APP_SCHEME,
@@ -87,8 +88,9 @@ function start(): void {
     windows.place('cashier', p.cashier);
     windows.place('display', p.customer);
   };
-  for (const event of ['display-added', 'display-removed', 'display-metrics-changed'] as const)
-    screen.on(event as 'display-added', relayout);
+  screen.on('display-added', relayout);
+  screen.on('display-removed', relayout);
+  screen.on('display-metrics-changed', relayout);
 
   const openManager = () => windows.open('manager', placement().cashier);
   const tray = createTray({ showCashier: showTill, openManager, quit: () => app.quit() });
@@ -96,10 +98,10 @@ function start(): void {
 
   const till = superviseTill(forkTill, {
     ready: (next, firstManager) => {
-      const restarted = launch !== undefined || windows.get('cashier') !== undefined;
       launch = next;
       setState({ kind: 'up' });
-      if (restarted) windows.reloadAll();
+      // After a restart the open windows hold the old token: they load again and ask for the new one.
+      if (windows.get('cashier')) windows.reloadAll();
       else showTill();
       if (firstManager?.generatedPin)
         void dialog.showMessageBox({
