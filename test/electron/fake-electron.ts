@@ -121,14 +121,124 @@ export function fakeSession() {
 
 export const session = { defaultSession: fakeSession() };
 
-export const app = {
-  userData: join(tmpdir(), 'tillback-fake-electron'),
+class FakeApp extends EventEmitter {
+  userData = join(tmpdir(), 'tillback-fake-electron');
+  appPath = '/app';
+  isPackaged = false;
+  singleInstance = true;
+  isReadyNow = false;
+  quitCalls = 0;
+  loginItems: unknown[] = [];
+  private markReady: () => void = () => undefined;
+  readonly ready = new Promise<void>((resolve) => (this.markReady = resolve));
   getPath(name: string) {
     if (name !== 'userData') throw new Error(`fake app.getPath(${name})`);
     return this.userData;
+  }
+  getAppPath = () => this.appPath;
+  getVersion = () => '0.0.0-test';
+  getName = () => 'tillback-test';
+  requestSingleInstanceLock = () => this.singleInstance;
+  whenReadyCalls = 0;
+  whenReady = () => {
+    this.whenReadyCalls += 1;
+    return this.ready;
+  };
+  /** What Electron does once it is initialised. */
+  becomeReady() {
+    this.isReadyNow = true;
+    this.markReady();
+  }
+  quit() {
+    this.quitCalls += 1;
+    // Electron emits before-quit, whose listeners may prevent it.
+    let prevented = false;
+    this.emit('before-quit', { preventDefault: () => (prevented = true) });
+    if (!prevented) this.emit('quit');
+  }
+  setLoginItemSettings(settings: unknown) {
+    this.loginItems.push(settings);
+  }
+}
+export const app = new FakeApp();
+
+export const protocol = {
+  privileged: [] as unknown[],
+  handlers: new Map<string, (request: Request) => Promise<Response>>(),
+  registerSchemesAsPrivileged(schemes: unknown[]) {
+    if (app.isReadyNow) throw new Error('schemes must be registered privileged before ready');
+    this.privileged.push(...schemes);
   },
-  getVersion: () => '0.0.0-test',
-  getName: () => 'tillback-test',
+  handle(scheme: string, handler: (request: Request) => Promise<Response>) {
+    this.handlers.set(scheme, handler);
+  },
+};
+
+interface FakeDisplay {
+  id: number;
+  bounds: { x: number; y: number; width: number; height: number };
+  workArea: { x: number; y: number; width: number; height: number };
+}
+class FakeScreen extends EventEmitter {
+  displays: FakeDisplay[] = [];
+  primaryId = 1;
+  getAllDisplays = () => this.displays;
+  getPrimaryDisplay = () => this.displays.find((d) => d.id === this.primaryId)!;
+}
+export const screen = new FakeScreen();
+
+export class FakeUtilityProcess extends EventEmitter {
+  static readonly forked: {
+    process: FakeUtilityProcess;
+    modulePath: string;
+    options: Record<string, any>;
+  }[] = [];
+  readonly received: unknown[] = [];
+  killed = false;
+  postMessage(message: unknown) {
+    this.received.push(message);
+    if ((message as { type?: string }).type === 'stop') setImmediate(() => this.emit('exit', 0));
+  }
+  kill() {
+    this.killed = true;
+    setImmediate(() => this.emit('exit', 137));
+    return true;
+  }
+}
+export const utilityProcess = {
+  fork(modulePath: string, _args: string[], options: Record<string, any>) {
+    const process = new FakeUtilityProcess();
+    FakeUtilityProcess.forked.push({ process, modulePath, options });
+    return process;
+  },
+};
+
+export class Tray {
+  static readonly created: Tray[] = [];
+  tooltip = '';
+  menu: { label?: string; click?: () => void }[] = [];
+  destroyed = false;
+  constructor(readonly image: unknown) {
+    Tray.created.push(this);
+  }
+  setToolTip(text: string) {
+    this.tooltip = text;
+  }
+  setContextMenu(menu: { items: Tray['menu'] }) {
+    this.menu = menu.items;
+  }
+  destroy() {
+    this.destroyed = true;
+  }
+}
+export const Menu = { buildFromTemplate: (items: Tray['menu']) => ({ items }) };
+export const nativeImage = { createFromDataURL: (url: string) => ({ url }) };
+export const dialog = {
+  shown: [] as Record<string, unknown>[],
+  showMessageBox(options: Record<string, unknown>) {
+    this.shown.push(options);
+    return Promise.resolve({ response: 0 });
+  },
 };
 
 export const shell = {};
