@@ -1,7 +1,7 @@
 // The Electron main process: one instance, the till core in a utility process, the windows on their
 // displays, the tray, the settings. Everything with rules of its own is in a module beside this one
 // (placement, scheme, security, ipc, supervisor, autostart): this file only wires them to Electron.
-import { app, dialog, ipcMain, protocol, screen, session, utilityProcess } from 'electron';
+import { app, dialog, ipcMain, Menu, protocol, screen, session, utilityProcess } from 'electron';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -66,7 +66,13 @@ async function applyAutoStart(enabled: boolean): Promise<void> {
 
 function start(): void {
   const settings = openShellSettings();
-  const windows = new TillWindows({ preloadDir: import.meta.dirname, kiosk: settings.get().kiosk });
+  const windows = new TillWindows({
+    preloadDir: import.meta.dirname,
+    kiosk: settings.get().kiosk,
+    devTools: !app.isPackaged,
+  });
+  // The default menu's shortcuts (reload, developer tools) are for development, not for a till.
+  if (app.isPackaged) Menu.setApplicationMenu(null);
   let launch: LaunchInfo | undefined;
 
   denyAllPermissions(session.defaultSession);

@@ -3,10 +3,14 @@
 // must find no Node, no other origin, no new window, no navigation and no device permission.
 import type { Session, WebContents, WebPreferences } from 'electron';
 
-/** A window's webPreferences: its preload is the only bridge to main. */
-export function secureWebPreferences(preload: string): WebPreferences {
+/**
+ * A window's webPreferences: its preload is the only bridge to main. `devTools` only in development:
+ * on a till, the developer tools would be a way around everything below.
+ */
+export function secureWebPreferences(preload: string, options: { devTools: boolean }): WebPreferences {
   return {
     preload,
+    devTools: options.devTools,
     contextIsolation: true,
     sandbox: true,
     nodeIntegration: false,

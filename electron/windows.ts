@@ -22,6 +22,8 @@ export interface TillWindowsOptions {
   preloadDir: string;
   /** The cashier window in kiosk mode: full screen, no way out but the shell's own. */
   kiosk: boolean;
+  /** The developer tools (development only). */
+  devTools: boolean;
 }
 
 export class TillWindows {
@@ -60,7 +62,9 @@ export class TillWindows {
       skipTaskbar: role === 'display',
       frame: role !== 'display',
       backgroundColor: '#ffffff',
-      webPreferences: secureWebPreferences(preloadPath(this.options.preloadDir, role)),
+      webPreferences: secureWebPreferences(preloadPath(this.options.preloadDir, role), {
+        devTools: this.options.devTools,
+      }),
     });
     lockDownContents(window.webContents);
     window.once('ready-to-show', () => window.show());

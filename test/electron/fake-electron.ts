@@ -231,7 +231,13 @@ export class Tray {
     this.destroyed = true;
   }
 }
-export const Menu = { buildFromTemplate: (items: Tray['menu']) => ({ items }) };
+export const Menu = {
+  application: 'default' as unknown,
+  buildFromTemplate: (items: Tray['menu']) => ({ items }),
+  setApplicationMenu(menu: unknown) {
+    this.application = menu;
+  },
+};
 export const nativeImage = { createFromDataURL: (url: string) => ({ url }) };
 export const dialog = {
   shown: [] as Record<string, unknown>[],

@@ -86,6 +86,9 @@ describe('the main process', () => {
     expect(windowAt('cashier')!.bounds).toEqual(LAPTOP.workArea);
     expect(windowAt('display')!.fullScreen).toBe(false);
     expect(BrowserWindow.created).toHaveLength(2);
+    // Not packaged: the developer tools and the default menu stay (a packaged till has neither).
+    expect(windowAt('cashier')!.options['webPreferences'].devTools).toBe(true);
+    expect(electron.Menu.application).toBe('default');
     const cashier = windowAt('cashier')!;
     const launch = await ipcMain.handlers.get(CHANNELS.getLaunch)!({
       sender: { id: cashier.webContents.id },

@@ -20,7 +20,7 @@ describe('TillWindows', () => {
   });
 
   it('gives every window the secure preferences, its own preload and its own page from the app scheme', () => {
-    const windows = new TillWindows({ preloadDir: '/app/out/electron', kiosk: false });
+    const windows = new TillWindows({ preloadDir: '/app/out/electron', kiosk: false, devTools: false });
     for (const role of WINDOW_ROLES) windows.open(role, PLACE);
     expect(BrowserWindow.created).toHaveLength(3);
     for (const role of WINDOW_ROLES) {
@@ -34,6 +34,7 @@ describe('TillWindows', () => {
         webSecurity: true,
         allowRunningInsecureContent: false,
         webviewTag: false,
+        devTools: false,
         preload: preloadPath('/app/out/electron', role),
       });
       expect(window.options['webPreferences'].preload).toBe(`/app/out/electron/preload-${role}.cjs`);
@@ -44,7 +45,7 @@ describe('TillWindows', () => {
   });
 
   it('denies navigation, redirects, webviews and window.open in every window', () => {
-    const windows = new TillWindows({ preloadDir: '/p', kiosk: false });
+    const windows = new TillWindows({ preloadDir: '/p', kiosk: false, devTools: false });
     for (const role of WINDOW_ROLES) windows.open(role, PLACE);
     for (const window of BrowserWindow.created) {
       const contents = window.webContents;
@@ -57,7 +58,7 @@ describe('TillWindows', () => {
   });
 
   it('puts only the cashier window in kiosk mode, and switches it live', () => {
-    const windows = new TillWindows({ preloadDir: '/p', kiosk: true });
+    const windows = new TillWindows({ preloadDir: '/p', kiosk: true, devTools: false });
     for (const role of WINDOW_ROLES) windows.open(role, PLACE);
     expect(WINDOW_ROLES.map((r) => windowOf(r).options['kiosk'])).toEqual([true, false, false]);
     windows.setKiosk(false);
@@ -65,7 +66,7 @@ describe('TillWindows', () => {
   });
 
   it('places the customer display full screen, moves it when displays change, and reuses open windows', () => {
-    const windows = new TillWindows({ preloadDir: '/p', kiosk: false });
+    const windows = new TillWindows({ preloadDir: '/p', kiosk: false, devTools: false });
     windows.open('display', EXTERNAL);
     const display = windowOf('display');
     expect(display.options).toMatchObject({ x: 1280, width: 1920, fullscreen: true, frame: false });
@@ -82,7 +83,7 @@ describe('TillWindows', () => {
   });
 
   it('reloads every open window at its own page (a restarted till has a new token)', () => {
-    const windows = new TillWindows({ preloadDir: '/p', kiosk: false });
+    const windows = new TillWindows({ preloadDir: '/p', kiosk: false, devTools: false });
     windows.open('cashier', PLACE);
     windows.open('display', EXTERNAL);
     windows.reloadAll();
