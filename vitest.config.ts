@@ -9,5 +9,8 @@ export default defineConfig({
     pool: 'forks',
     // One log directory per run, scanned for test PANs and PINs at the end (a hit fails the run).
     globalSetup: ['test/global-setup.ts'],
+    // electron-store imports `electron`, which tests replace with test/electron/fake-electron.ts: inlined,
+    // it sees the mock (left external, it would load the real package, which tries to download Electron).
+    server: { deps: { inline: ['electron-store'] } },
   },
 });
