@@ -12,12 +12,13 @@ import { startTill, type Till } from '../../till/core.ts';
 import { OPERATOR_PINS } from '../fixtures/secrets.ts';
 import { testLogDir } from '../fixtures/test-log.ts';
 
-type Guard = 'pages' | 'code' | 'stream' | 'token' | 'cashier' | 'manager';
+type Guard = 'pages' | 'preflight' | 'code' | 'stream' | 'token' | 'cashier' | 'manager';
 /** What each route needs beyond the Host and Origin checks, which every route has. */
 const ROLES: Record<string, Guard> = {
   'GET /cashier': 'pages',
   'GET /display': 'pages',
   'GET /manager': 'pages',
+  'OPTIONS *': 'preflight',
   'GET /api/events': 'stream',
   'POST /api/displays/pair': 'code',
   'GET /api/health': 'token',
@@ -48,6 +49,9 @@ const ROLES: Record<string, Guard> = {
   'POST /api/flows/current/cancel': 'cashier',
   'POST /api/flows/current/input': 'cashier',
 };
+
+/** The Electron windows' origin, allowed by configuration as electron/till-process.ts does. */
+const WINDOWS = 'tillback://app';
 
 let dir: string;
 let till: Till;
@@ -121,7 +125,7 @@ beforeAll(async () => {
     {
       dataDir: dir,
       logDir: mkdtempSync(join(testLogDir(), 'till-every-route-')),
-      api: { firstManager: { name: 'maria', pin: OPERATOR_PINS[0] } },
+      api: { firstManager: { name: 'maria', pin: OPERATOR_PINS[0] }, allowedOrigins: [WINDOWS] },
     },
     { simulate: 'never', handleSignals: false },
   );
@@ -148,14 +152,14 @@ describe('every route of the till core', () => {
   it('refuses a wrong Host and a wrong Origin, and (but the open ones) a missing or wrong token', async () => {
     for (const { method, url } of till.apiRoutes) {
       const key = `${method} ${url}`;
-      const path = url.replace(':id', '1');
+      const path = url.replace(':id', '1').replace('*', 'api/queue');
       const guard = ROLES[key];
       const port = new URL(till.apiUrl).port;
       const host = await call(method, path, { ...bearer(), host: `tillback.example:${port}` });
       expect({ key, ...host }).toEqual({ key, status: 403, code: 'host_not_allowed' });
       const origin = await call(method, path, { ...bearer(), origin: 'http://evil.example' });
       expect({ key, ...origin }).toEqual({ key, status: 403, code: 'origin_not_allowed' });
-      if (guard === 'pages' || guard === 'stream' || guard === 'code') continue;
+      if (guard === 'pages' || guard === 'preflight' || guard === 'stream' || guard === 'code') continue;
       const tokens: Record<string, string>[] = [
         {},
         { authorization: 'Bearer wrong' },
@@ -185,5 +189,36 @@ describe('every route of the till core', () => {
       }
       expect(snapshot(), key).toEqual(before);
     }
+  });
+
+  it('answers a CORS preflight for an allowed origin only, and marks the answers it may read', async () => {
+    const ask = (origin: string) =>
+      fetch(`${till.apiUrl}/api/queue`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'GET',
+          'access-control-request-headers': 'authorization,x-operator-session',
+        },
+      });
+    const ok = await ask(WINDOWS);
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get('access-control-allow-origin')).toBe(WINDOWS);
+    expect(ok.headers.get('access-control-allow-headers')).toMatch(/authorization/);
+    expect(ok.headers.get('access-control-allow-headers')).toMatch(/x-operator-session/);
+    // Every other scheme's URL.origin is "null": none of them may pass for the windows' origin.
+    for (const origin of [
+      'http://evil.example',
+      'file://',
+      'null',
+      'tillback://evil',
+      'chrome-extension://x',
+    ])
+      expect((await ask(origin)).status, origin).toBe(403);
+    const read = await fetch(`${till.apiUrl}/api/queue`, {
+      headers: { ...bearer(), 'x-operator-session': cashier, origin: WINDOWS },
+    });
+    expect(read.status).toBe(200);
+    expect(read.headers.get('access-control-allow-origin')).toBe(WINDOWS);
   });
 });

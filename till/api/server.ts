@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
+import cors from '@fastify/cors';
 import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -102,6 +103,15 @@ function parse<T>(schema: z.ZodType<T>, input: unknown): T {
   return r.data;
 }
 
+/**
+ * An allowed origin as a browser sends it: scheme://host[:port] for http(s); any other scheme (the
+ * Electron windows' tillback://app) as written, since URL.origin is "null" for every one of them.
+ */
+function originOf(configured: string): string {
+  const u = new URL(configured);
+  return u.protocol === 'http:' || u.protocol === 'https:' ? u.origin : `${u.protocol}//${u.host}`;
+}
+
 const digest = (s: string) => createHash('sha256').update(s).digest();
 /** Constant-time comparison of a presented token with the launch token (hashes have equal lengths). */
 const sameToken = (presented: string, token: string) => timingSafeEqual(digest(presented), digest(token));
@@ -121,7 +131,7 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
     ...LOOPBACK_HOSTS,
     ...(config.lanAddress ? [config.lanAddress] : []),
   ]);
-  const allowedOrigins = new Set(config.allowedOrigins.map((o) => new URL(o).origin));
+  const allowedOrigins = new Set(config.allowedOrigins.map(originOf));
   const pairing = createPairing(store, now);
   let port = 0;
   /** The authenticated event streams, with the paired display each belongs to (none: a till window). */
@@ -138,7 +148,8 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
   });
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url });
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD') routes.push({ method, url: route.url });
   });
   await app.register(websocket);
   // An empty body with a JSON content type is no body (a `curl -H 'Content-Type: application/json'`
@@ -162,13 +173,13 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
     }
   };
   const originAllowed = (origin: string): boolean => {
+    if (allowedOrigins.has(origin)) return true;
     let u: URL;
     try {
       u = new URL(origin);
     } catch {
       return false;
     }
-    if (allowedOrigins.has(u.origin)) return true;
     // The API's own origin, under any name the Host check accepts (the browser-mode pages).
     return u.protocol === 'http:' && allowedHosts.has(u.hostname.toLowerCase()) && u.port === String(port);
   };
@@ -179,6 +190,9 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
     const origin = req.headers.origin;
     if (origin !== undefined && !originAllowed(origin))
       return send(reply, 403, 'origin_not_allowed', 'Origin not allowed');
+    // A CORS preflight carries no credentials by design: @fastify/cors (next hook) answers it for an
+    // origin allowed above; OPTIONS serves nothing else.
+    if (req.method === 'OPTIONS') return;
     if (
       WITHOUT_LAUNCH_TOKEN.has(req.routeOptions.url ?? '') ||
       req.routeOptions.config?.launchToken === false
@@ -188,6 +202,15 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
     const presented = auth?.startsWith('Bearer ') ? auth.slice('Bearer '.length) : undefined;
     if (presented === undefined || !sameToken(presented, token))
       return send(reply, 401, 'unauthorized', 'Missing or wrong launch token');
+  });
+  // Pages of another allowed origin (the Electron windows at tillback://app, a configured one) call
+  // with an Authorization header, which makes the browser ask first. Only origins that passed the
+  // check above get here, so every one is reflected; our own pages need no CORS at all.
+  await app.register(cors, {
+    origin: true,
+    methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+    allowedHeaders: ['authorization', 'content-type', SESSION_HEADER],
+    maxAge: 600,
   });
 
   app.setErrorHandler((err, req, reply) => {
