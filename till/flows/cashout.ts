@@ -29,17 +29,10 @@ export interface CashoutInput {
   member?: QueuedMember | undefined;
 }
 
-export const CLAIM_STATUSES = [
-  'created',
-  'opened',
-  'submitted',
-  'processing',
-  'paid',
-  'failed',
-  'expired',
-  'cancelled',
-] as const;
-export type ClaimStatus = (typeof CLAIM_STATUSES)[number];
+import type { ClaimStatus } from '../../contract/till-events.ts';
+
+// Defined with the FlowEvent in contract/ (the customer display follows a claim's status too).
+export { CLAIM_STATUSES, type ClaimStatus } from '../../contract/till-events.ts';
 
 export interface ClaimView {
   id: string;
