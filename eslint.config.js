@@ -21,7 +21,7 @@ const zones = Object.entries(mayImport).map(([target, allowed]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'coverage/**', 'test-results/**'] },
+  { ignores: ['node_modules/**', 'data/**', 'coverage/**', 'test-results/**', 'renderer/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

@@ -7,7 +7,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Each test file gets its own process: SQLite files and servers never leak between files.
     pool: 'forks',
-    // One log directory per run, scanned for test PANs and PINs at the end (a hit fails the run).
-    globalSetup: ['test/global-setup.ts'],
+    // One log directory per run, scanned for test PANs and PINs at the end (a hit fails the run); the
+    // screens built once (renderer/build.ts) if stale.
+    globalSetup: ['test/global-setup.ts', 'test/screens-setup.ts'],
   },
 });
