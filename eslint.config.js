@@ -35,6 +35,11 @@ export default tseslint.config(
     },
   },
   {
+    // The screens run in a browser (renderer/build.ts and vite.config.ts, beside them, run in Node).
+    files: ['renderer/src/**'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     // Tests read rows they just wrote and JSON bodies of any shape: assertions there are the point.
     files: ['test/**', 'bench/**'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/no-explicit-any': 'off' },

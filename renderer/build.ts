@@ -50,5 +50,6 @@ export async function buildScreens(options: { force?: boolean } = {}): Promise<b
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const force = process.argv.includes('--force');
   const started = Date.now();
-  if (await buildScreens({ force })) console.log(`Built the screens into ${DIST} (${Date.now() - started} ms)`);
+  if (await buildScreens({ force }))
+    console.log(`Built the screens into ${DIST} (${Date.now() - started} ms)`);
 }

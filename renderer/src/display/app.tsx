@@ -41,24 +41,28 @@ function Claim({ texts, f }: { texts: Texts; f: FlowEvent & { claim: NonNullable
   const live = !FINAL_CLAIM.has(claim.status);
   return (
     <section class="claim" aria-labelledby="claim-amount">
-      <h1 id="claim-amount" class="amount">
-        {texts.fill(d.claimAmount, { amount: texts.money(f.amount.minor, f.amount.currency) })}
-      </h1>
       {live && (
-        <>
-          <p class="prompt">{d.prompt_scan_qr}</p>
-          <div class="qr-frame">
-            <QrCode text={claim.url} label={texts.fill(d.claimQrLabel, { url: claim.url })} />
-          </div>
-          <p class="short-url" dir="ltr">
-            {shortUrl(claim.url)}
-          </p>
-          <p class="expiry">{texts.fill(d.claimExpires, { date: texts.time(claim.expiresAt) })}</p>
-        </>
+        <div class="qr-frame">
+          <QrCode text={claim.url} label={texts.fill(d.claimQrLabel, { url: claim.url })} />
+        </div>
       )}
-      <p class={`claim-status status-${claim.status}`} role="status" data-status={claim.status}>
-        {d[`claim_${claim.status}`]}
-      </p>
+      <div class="claim-text">
+        <h1 id="claim-amount" class="amount">
+          {texts.fill(d.claimAmount, { amount: texts.money(f.amount.minor, f.amount.currency) })}
+        </h1>
+        {live && (
+          <>
+            <p class="prompt">{d.prompt_scan_qr}</p>
+            <p class="short-url" dir="ltr">
+              {shortUrl(claim.url)}
+            </p>
+            <p class="expiry">{texts.fill(d.claimExpires, { date: texts.time(claim.expiresAt) })}</p>
+          </>
+        )}
+        <p class={`claim-status status-${claim.status}`} role="status" data-status={claim.status}>
+          {d[`claim_${claim.status}`]}
+        </p>
+      </div>
     </section>
   );
 }

@@ -1,4 +1,5 @@
 // The customer display's entry: settings and texts, the launch token, the event stream, the app.
+import '../shared/zod-without-eval.ts'; // first: see there
 import { render } from 'preact';
 import { connectEvents } from '../shared/events.ts';
 import { applyLanguage, textsFor } from '../shared/i18n.ts';

@@ -34,7 +34,7 @@ export const ar: Catalogue = {
     earned: 'ربحت {amount} استردادًا نقديًا',
     earnQueued: 'سيُضاف استردادك النقدي قريبًا',
     redeemed: 'دُفع {amount} من رصيد الاسترداد',
-    available: 'الرصيد المتبقي: {amount}',
+    available: 'رصيدك من الاسترداد النقدي: {amount}',
     clawback: 'استُرجع {amount} من الاسترداد النقدي',
     refunded: 'استرجاع مبلغ {amount}',
     claimAmount: 'سحب {amount}',

@@ -33,7 +33,7 @@ export const en = {
     earned: 'You earned {amount} cashback',
     earnQueued: 'Your cashback will be added shortly',
     redeemed: '{amount} paid with your cashback',
-    available: 'Cashback left: {amount}',
+    available: 'Your cashback balance: {amount}',
     clawback: '{amount} of cashback taken back',
     refunded: 'Refund of {amount}',
     claimAmount: 'Cash out {amount}',

@@ -1,5 +1,6 @@
 // The cashier and manager screens' placeholder (they come in the next sessions, on this foundation):
 // says what the screen will be, in the till's language. The page's data-screen attribute says which.
+import '../shared/zod-without-eval.ts'; // first: see there
 import { render } from 'preact';
 import { applyLanguage, textsFor } from '../shared/i18n.ts';
 import { loadSettings } from '../shared/settings.ts';
