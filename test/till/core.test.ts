@@ -137,7 +137,8 @@ describe('a till on a fresh data directory', () => {
         expect((await call(till, '/api/health')).body).toEqual({ ok: true });
         const page = await fetch(`${till.apiUrl}/cashier`); // no token: a page without data
         expect(page.status).toBe(200);
-        expect(await page.text()).toContain('POST /api/earn');
+        expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+        expect(await page.text()).toContain('<div id="app"></div>'); // the renderer's build
         // ...but the Host and Origin checks still hold on it.
         expect(await statusWith(`${till.apiUrl}/cashier`, { host: 'tillback.example' })).toBe(403);
         expect(await statusWith(`${till.apiUrl}/cashier`, { origin: 'http://evil.example' })).toBe(403);
