@@ -49,8 +49,9 @@ const NOT_BUILT = `The screens are not built: run \`npx tsx renderer/build.ts\` 
 
 export function screenRoutes(settings: ScreenSettings, dist: string = SCREENS_DIST): LocalApiRoutes {
   return async ({ app }) => {
-    // sendFile only: the routes below say which files are served, each with the token exemption.
-    await app.register(fastifyStatic, { root: dist, serve: false });
+    // sendFile only: the routes below say which files are served (each exempt from the token) and how
+    // long they may be cached.
+    await app.register(fastifyStatic, { root: dist, serve: false, cacheControl: false });
     const noToken = { config: { launchToken: false } };
     const built = () => existsSync(dist);
     for (const screen of SCREENS) {
