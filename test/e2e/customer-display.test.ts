@@ -3,7 +3,8 @@
 // fragment, idle with the store's name; an earn started over the local API and a simulated swipe,
 // seen as the prompt, the amount and the cashback earned; a cashout whose QR code, decoded from a
 // screenshot of the display, is the claim's URL, followed to paid; a refused token; the till stopped
-// and the display calmly reconnecting. axe-core on each screen, no console error or CSP violation.
+// and the display calmly reconnecting; in Arabic, right to left. axe-core on each screen, no console
+// error or CSP violation.
 // SCREENSHOTS=1 writes the screenshots to docs/screenshots/ (else to a temporary folder).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -28,27 +29,54 @@ const DISPLAY = { viewport: { width: 1280, height: 800 }, locale: 'en-AU', timez
 const WAIT = { timeout: 30_000 };
 const STORE = 'Corner Store';
 
-let dir: string;
+interface Running {
+  till: Till;
+  /** A local API call with the launch token and the first manager's session. */
+  call(path: string, body?: unknown): Promise<{ status: number; body: any }>;
+}
+const started: { till: Till; dir: string }[] = [];
+
+/** A till core on a new data directory, its first manager signed in. */
+async function startRunning(store: { name: string; locale: string }, simulate: 'always' | 'never') {
+  const dir = mkdtempSync(join(tmpdir(), 'tillback-display-'));
+  const till = await startTill(
+    {
+      dataDir: dir,
+      logDir: mkdtempSync(join(testLogDir(), 'till-display-')),
+      devices: { pollIntervalMs: 200 },
+      store,
+    },
+    { simulate, simulatorOut: testLog('till-display-simulator'), handleSignals: false },
+  );
+  started.push({ till, dir });
+  let session = '';
+  const call: Running['call'] = async (path, body) => {
+    const res = await fetch(`${till.apiUrl}${path}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: {
+        authorization: `Bearer ${till.token}`,
+        ...(session ? { 'x-operator-session': session } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+  const manager = till.firstManager!;
+  session = (await call('/api/operators/sign-in', { name: manager.name, pin: manager.generatedPin })).body
+    .session as string;
+  return { till, call };
+}
+
+let t: Running;
 let till: Till;
-let session: string;
 let browser: Browser;
 let page: Page;
 let problems: string[];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'tillback-display-'));
-  till = await startTill(
-    {
-      dataDir: dir,
-      logDir: mkdtempSync(join(testLogDir(), 'till-display-')),
-      devices: { pollIntervalMs: 200 },
-      store: { name: STORE, locale: 'en-AU' },
-    },
-    { simulate: 'always', simulatorOut: testLog('till-display-simulator'), handleSignals: false },
-  );
-  const manager = till.firstManager!;
-  session = (await call('/api/operators/sign-in', { name: manager.name, pin: manager.generatedPin })).body
-    .session as string;
+  t = await startRunning({ name: STORE, locale: 'en-AU' }, 'always');
+  till = t.till;
   mkdirSync(SHOTS, { recursive: true });
   browser = await launchChromium();
   const context = await browser.newContext(DISPLAY);
@@ -59,36 +87,26 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await till?.close();
-  rmSync(dir, { recursive: true, force: true });
+  for (const { till: each, dir } of started) {
+    await each.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
   if (!process.env.SCREENSHOTS) rmSync(SHOTS, { recursive: true, force: true });
 });
 
-async function call(path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${till.apiUrl}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: {
-      authorization: `Bearer ${till.token}`,
-      ...(session ? { 'x-operator-session': session } : {}),
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: res.status, body: await res.json() };
-}
-
-const currentFlow = async (): Promise<FlowEvent> => (await call('/api/flows/current')).body.flow;
+const currentFlow = async (r: Running = t): Promise<FlowEvent> =>
+  (await r.call('/api/flows/current')).body.flow;
 
 /** The flow once it ended (the display is then showing its result). */
-async function finished(): Promise<FlowEvent> {
-  await vi.waitFor(async () => expect((await currentFlow()).outcome).not.toBeNull(), WAIT);
-  return currentFlow();
+async function finished(r: Running = t): Promise<FlowEvent> {
+  await vi.waitFor(async () => expect((await currentFlow(r)).outcome).not.toBeNull(), WAIT);
+  return currentFlow(r);
 }
 
 /** The page's visible text, without the direction isolates around the values in a sentence. */
 const text = async () => (await page.locator('body').innerText()).replace(/[\u2068\u2069]/g, '');
 const money = (minor: number) => formatMoney(minor, till.program.currency, 'en-AU');
-const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
+const shot = (name: string, on: Page = page) => on.screenshot({ path: join(SHOTS, `${name}.png`) });
 
 /** Decodes the QR code in a screenshot of the whole display. */
 async function decodeQr(): Promise<string | undefined> {
@@ -115,7 +133,7 @@ describe('customer display in Chromium', () => {
   });
 
   it('mirrors an earn: the amount and the terminal prompt, then the cashback earned after a swipe', async () => {
-    expect((await call('/api/flows/earn', { amount: 5_000, reference: 'display-1' })).status).toBe(201);
+    expect((await t.call('/api/flows/earn', { amount: 5_000, reference: 'display-1' })).status).toBe(201);
     await expect.poll(text, WAIT).toContain('Swipe or tap your card');
     expect(await text()).toContain(money(5_000));
     expect(await accessibilityViolations(page)).toEqual([]);
@@ -132,7 +150,7 @@ describe('customer display in Chromium', () => {
   });
 
   it('shows a cashout as a QR code that decodes to the claim URL, with its status live until paid', async () => {
-    expect((await call('/api/flows/cashout', { amount: 50 })).status).toBe(201);
+    expect((await t.call('/api/flows/cashout', { amount: 50 })).status).toBe(201);
     await expect.poll(text, WAIT).toContain('Swipe or tap your card');
     await till.simulation!.swipe(till.demoCustomer!.card);
     await vi.waitFor(async () => expect((await currentFlow()).claim).not.toBeNull(), WAIT);
@@ -183,4 +201,42 @@ describe('customer display in Chromium', () => {
     expect(await text()).toContain('Reconnecting to the till');
     await shot('display-reconnecting');
   });
+});
+
+describe('customer display in Arabic', () => {
+  it('reads right to left, with amounts in the till locale, an earn by typed member included', async () => {
+    const store = 'بقالة النيل';
+    const ar = await startRunning({ name: store, locale: 'ar-SD' }, 'never');
+    const context = await browser.newContext(DISPLAY);
+    await reportCspViolations(context);
+    const tab = await context.newPage();
+    const arProblems = watchProblems(tab);
+    const shownText = async () => (await tab.locator('body').innerText()).replace(/[\u2068\u2069]/g, '');
+
+    await tab.goto(`${ar.till.apiUrl}/display#token=${ar.till.token}`);
+    await expect.poll(() => tab.locator('[data-connection]').count(), WAIT).toBe(0);
+    expect(await tab.evaluate(() => [document.documentElement.lang, document.documentElement.dir])).toEqual([
+      'ar',
+      'rtl',
+    ]);
+    expect(await tab.locator('h1').textContent()).toBe(store);
+    expect(await accessibilityViolations(tab)).toEqual([]);
+    await shot('display-arabic-idle', tab);
+
+    // No terminal in this till: the cashier types the member, as the cashier's screen will.
+    expect((await ar.call('/api/flows/earn', { amount: 5_000, memberName: 'Amna' })).status).toBe(201);
+    expect(
+      (await ar.call('/api/flows/current/input', { member: { email: 'amna@example.com' } })).status,
+    ).toBe(200);
+    const earned = await finished(ar);
+    expect(earned, JSON.stringify(earned)).toMatchObject({ outcome: 'done' });
+    const cashback = earned.result!.cashback!;
+    expect(cashback).toBeGreaterThan(0);
+    const amount = formatMoney(cashback, ar.till.program.currency, 'ar-SD');
+    await expect.poll(shownText, WAIT).toContain(`ربحت ${amount} استردادًا نقديًا`);
+    expect(await accessibilityViolations(tab)).toEqual([]);
+    await shot('display-arabic-earned', tab);
+    expect(arProblems).toEqual([]);
+    await context.close();
+  }, 90_000);
 });
