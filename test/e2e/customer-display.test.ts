@@ -1,10 +1,10 @@
 // The customer display in real Chromium against a real till core (embedded engine on SQLite, simulated
 // terminals over pseudo-terminals): the page served with its strict CSP, the token taken from the
-// fragment, idle with the store's name; an earn started over the local API and a simulated swipe,
-// seen as the prompt, the amount and the cashback earned; a cashout whose QR code, decoded from a
-// screenshot of the display, is the claim's URL, followed to paid; a refused token; the till stopped
-// and the display calmly reconnecting; in Arabic, right to left. axe-core on each screen, no console
-// error or CSP violation.
+// fragment (or Electron's preload), idle with the store's name; an earn started over the local API and
+// a simulated swipe, seen as the prompt, the amount and the cashback earned; a cashout whose QR code,
+// decoded from a screenshot of the display, is the claim's URL, followed to paid; a refused token; the
+// till stopped and the display calmly reconnecting; in Arabic, right to left. axe-core on each screen,
+// no console error or CSP violation.
 // SCREENSHOTS=1 writes the screenshots to docs/screenshots/ (else to a temporary folder).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -189,6 +189,22 @@ describe('customer display in Chromium', () => {
       expect(await other.locator('body').innerText()).toContain('no longer valid');
     } finally {
       await other.close();
+    }
+  });
+
+  it("takes the token from Electron's preload when there is one, with no fragment", async () => {
+    const context = await browser.newContext(DISPLAY);
+    // What electron/'s preload exposes through contextBridge.
+    await context.addInitScript((token) => {
+      Object.defineProperty(window, 'tillback', { value: { getLaunch: async () => ({ token }) } });
+    }, till.token);
+    const tab = await context.newPage();
+    try {
+      await tab.goto(`${till.apiUrl}/display`);
+      await expect.poll(() => tab.locator('h1').textContent(), WAIT).toBe(STORE);
+      await expect.poll(() => tab.locator('[data-connection]').count(), WAIT).toBe(0); // connected
+    } finally {
+      await context.close();
     }
   });
 

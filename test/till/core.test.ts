@@ -327,6 +327,17 @@ describe('configuration', () => {
     expect(c.api.host).toBe('127.0.0.1');
     expect(c.outbox.limits.maxAgeHours).toBe(24);
     expect(c.program).toEqual({ currency: 'AUD', cashbackBps: 500 });
+    expect(c.store).toEqual({ name: 'Tillback', locale: 'en-AU' });
+  });
+
+  it("takes the store's name and locale from the environment, and refuses a malformed locale", () => {
+    const c = loadTillConfig({
+      environment: { TILLBACK_TILL_STORE_NAME: 'Corner Store', TILLBACK_TILL_LOCALE: 'ar-SD' },
+    });
+    expect(c.store).toEqual({ name: 'Corner Store', locale: 'ar-SD' });
+    expect(
+      problems(() => loadTillConfig({ environment: { TILLBACK_TILL_LOCALE: 'not a locale!' } })),
+    ).toContain('store.locale (from TILLBACK_TILL_LOCALE)');
   });
 
   it('names the bad setting, and the variable it came from', () => {
