@@ -1,10 +1,10 @@
 // The customer display in real Chromium against a real till core (embedded engine on SQLite, simulated
 // terminals over pseudo-terminals): the page served with its strict CSP, the token taken from the
 // fragment (or Electron's preload), idle with the store's name; an earn started over the local API and
-// a simulated swipe, seen as the prompt, the amount and the cashback earned; a cashout whose QR code,
-// decoded from a screenshot of the display, is the claim's URL, followed to paid; a refused token; the
-// till stopped and the display calmly reconnecting; in Arabic, right to left. axe-core on each screen,
-// no console error or CSP violation.
+// a simulated swipe, seen as the prompt, the amount and the cashback earned; a redeem with its PIN
+// prompt; a cashout whose QR code, decoded from a screenshot of the display, is the claim's URL,
+// followed to paid; a refused token; the till stopped and the display calmly reconnecting; in Arabic,
+// right to left. axe-core on each screen, no console error or CSP violation.
 // SCREENSHOTS=1 writes the screenshots to docs/screenshots/ (else to a temporary folder).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -147,6 +147,28 @@ describe('customer display in Chromium', () => {
     await expect.poll(text, WAIT).toContain(`You earned ${money(cashback)} cashback`);
     expect(await accessibilityViolations(page)).toEqual([]);
     await shot('display-earned');
+  });
+
+  it('mirrors a redeem: the PIN prompt while the simulated pad takes the PIN, then what was paid', async () => {
+    // The simulated pad types the PIN at once: record every prompt the display shows, however briefly.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { promptsSeen: string[] }).promptsSeen = seen;
+      new MutationObserver(() => {
+        const text = document.querySelector('.prompt')?.textContent;
+        if (text && seen.at(-1) !== text) seen.push(text);
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    expect((await t.call('/api/flows/redeem', { amount: 100 })).status).toBe(201);
+    await expect.poll(text, WAIT).toContain('Swipe or tap your card');
+    await till.simulation!.swipe(till.demoCustomer!.card);
+    const redeemed = await finished();
+    expect(redeemed, JSON.stringify(redeemed)).toMatchObject({ outcome: 'done', result: { redeemed: 100 } });
+    await expect.poll(text, WAIT).toContain(`${money(100)} paid with your cashback`);
+    expect(await text()).toContain(`Your cashback balance: ${money(redeemed.result!.available!)}`);
+    const prompts = await page.evaluate(() => (window as unknown as { promptsSeen: string[] }).promptsSeen);
+    expect(prompts).toContain('Enter your PIN on the keypad');
+    expect(await accessibilityViolations(page)).toEqual([]);
   });
 
   it('shows a cashout as a QR code that decodes to the claim URL, with its status live until paid', async () => {
