@@ -21,7 +21,17 @@ const zones = Object.entries(mayImport).map(([target, allowed]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'coverage/**', 'test-results/**', 'out/**', 'release/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'data/**',
+      'coverage/**',
+      'test-results/**',
+      'out/**',
+      'release/**',
+      'renderer/dist/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
@@ -33,6 +43,11 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
     },
+  },
+  {
+    // The screens run in a browser (renderer/build.ts and vite.config.ts, beside them, run in Node).
+    files: ['renderer/src/**'],
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     // Tests read rows they just wrote and JSON bodies of any shape: assertions there are the point.

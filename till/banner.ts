@@ -54,7 +54,9 @@ function claimPages(till: Till): string[] {
 
 export function banner(till: Till): string[] {
   const lines = ['Tillback till is running (browser mode)'];
-  for (const screen of SCREENS) lines.push(row(`${screen.title}:`, `${till.apiUrl}${screen.path}`));
+  // The token rides in the fragment, which the browser keeps to itself; the page takes it out at once.
+  for (const screen of SCREENS)
+    lines.push(row(`${screen.title}:`, `${till.apiUrl}${screen.path}#token=${till.token}`));
   lines.push(
     row('Local API:', `${till.apiUrl}/api (till/README.md, Local API)`),
     row('Launch token:', `${till.token}`),

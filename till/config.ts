@@ -3,6 +3,7 @@
 // command line). Every problem is reported with the setting's path, and the variable it came from.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isLocale } from '../contract/intl-format.ts';
 import { isTimeZone } from './history/days.ts';
 import { z } from 'zod';
 import { EngineConfigSchema, setPath, trustProxyFromText } from '../engine/config.ts';
@@ -71,6 +72,18 @@ export const TillConfigSchema = z
           .default('AUD'),
         /** The created program's cashback, in basis points (500 = 5%). */
         cashbackBps: z.number().int().min(1).max(10_000).default(500),
+      })
+      .strict()
+      .prefault({}),
+    /** The store as the screens and the claim page show it: its name, and the locale of texts and amounts. */
+    store: z
+      .object({
+        name: z.string().trim().min(1).max(100).default('Tillback'),
+        /** A BCP 47 tag: the screens' language (en, ar) and Intl's amounts and dates (en-AU: "$2.50"). */
+        locale: z
+          .string()
+          .refine(isLocale, 'must be a BCP 47 locale such as en-AU or ar-SD')
+          .default('en-AU'),
       })
       .strict()
       .prefault({}),
@@ -178,6 +191,8 @@ const ENVIRONMENT: Record<string, [string[], (v: string) => unknown]> = {
   TILLBACK_TILL_MANAGER_PIN: [['api', 'firstManager', 'pin'], String],
   TILLBACK_TILL_SIMULATE: [['devices', 'simulate'], String],
   TILLBACK_TILL_TIME_ZONE: [['timeZone'], String],
+  TILLBACK_TILL_STORE_NAME: [['store', 'name'], String],
+  TILLBACK_TILL_LOCALE: [['store', 'locale'], String],
   TILLBACK_TILL_LOG_DIR: [['logDir'], String],
   TILLBACK_TILL_LOG_LEVEL: [['logLevel'], String],
 };

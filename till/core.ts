@@ -214,7 +214,9 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
       program: engine.program,
       log,
     };
-    const routes: LocalApiRoutes[] = [screenRoutes];
+    const routes: LocalApiRoutes[] = [
+      screenRoutes({ storeName: config.store.name, locale: config.store.locale }),
+    ];
     for (const component of options.components ?? TILL_COMPONENTS) {
       const started = await component.start(services);
       if (started.close) stops.push({ name: component.name, stop: started.close });

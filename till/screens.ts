@@ -1,76 +1,77 @@
-// The screens' addresses on the local API: /cashier, /display and /manager. The screens themselves
-// come with issue 6; until then each path answers a short page saying what the screen will be and the
-// API calls it will make, so the URLs browser mode prints already lead somewhere true. The pages hold
-// no data, so they answer without the launch token (the screens will read it from the URL's fragment).
+// The screens on the local API: /cashier, /display and /manager answer the renderer's built pages
+// (renderer/dist, made by `vite build`: see renderer/README.md), /assets/* their scripts and styles, and
+// /screens/settings.json the store's name and locale. None holds data, so they answer without the
+// launch token (a page reads it from its URL's fragment, or from Electron's preload); Host and Origin
+// are still checked. Every answer carries a strict CSP: scripts and styles only from this origin, no
+// inline ones, connections only to this origin and its WebSocket.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ScreenSettings } from '../contract/till-events.ts';
 import type { LocalApiRoutes } from './api/server.ts';
 
 interface Screen {
   path: string;
   title: string;
-  what: string;
-  calls: string[];
 }
 
 export const SCREENS: readonly Screen[] = [
-  {
-    path: '/cashier',
-    title: 'Cashier',
-    what: 'The cashier signs in with a PIN, enters an amount, identifies the member (card swipe, scanned member code, phone or email) and sees each earn, redeem, refund and cashout through to its result.',
-    calls: [
-      'POST /api/operators/sign-in {"name","pin"}',
-      'POST /api/earn, POST /api/refund',
-      'GET /api/queue',
-      'WebSocket /api/events (first message {"type":"auth","token"})',
-    ],
-  },
-  {
-    path: '/display',
-    title: 'Customer display',
-    what: 'Faces the customer: the amount, the cashback earned, prompts for the PIN pad, and the QR code and URL of a cashout claim.',
-    calls: [
-      'WebSocket /api/events (the launch token, or a paired display token)',
-      'POST /api/displays/pair {"code","name"} (a display on another device)',
-    ],
-  },
-  {
-    path: '/manager',
-    title: 'Manager',
-    what: 'Operators, the offline queue (retry or void a refused operation), the history with its filters, day totals and CSV export, and the device and queue event logs.',
-    calls: [
-      'GET /api/operators, POST /api/operators {"name","role","pin"}',
-      'GET /api/queue',
-      'POST /api/displays/pairing-code',
-    ],
-  },
+  { path: '/cashier', title: 'Cashier' },
+  { path: '/display', title: 'Customer display' },
+  { path: '/manager', title: 'Manager' },
 ];
 
-const escape = (s: string) =>
-  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
+/** Where `vite build` puts the screens (renderer/vite.config.ts). */
+export const SCREENS_DIST = fileURLToPath(new URL('../renderer/dist', import.meta.url));
 
-export function screenPage(screen: Screen): string {
-  return `<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Tillback: ${escape(screen.title)}</title></head>
-<body>
-<h1>${escape(screen.title)} screen</h1>
-<p>Not built yet: it arrives with the till's screens (issue 6). ${escape(screen.what)}</p>
-<p>Until then, the same through the local API (every call with <code>Authorization: Bearer &lt;launch token&gt;</code>, operator calls also with <code>X-Operator-Session</code>):</p>
-<ul>
-${screen.calls.map((c) => `<li><code>${escape(c)}</code></li>`).join('\n')}
-</ul>
-<p>See till/README.md (Local API, Browser mode).</p>
-</body>
-</html>
-`;
+/** The CSP of every screen answer; the WebSocket is named since `'self'` covers ws: only in newer browsers. */
+export function screenCsp(host: string): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self'",
+    `connect-src 'self' ws://${host}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
 }
 
-export const screenRoutes: LocalApiRoutes = ({ app }) => {
-  for (const screen of SCREENS) {
-    app.get(screen.path, { config: { launchToken: false } }, async (_req, reply) =>
-      reply
-        .header('content-security-policy', "default-src 'none'")
-        .type('text/html; charset=utf-8')
-        .send(screenPage(screen)),
-    );
-  }
-};
+const secure = (req: FastifyRequest, reply: FastifyReply) =>
+  reply
+    .header('content-security-policy', screenCsp(req.headers.host ?? ''))
+    .header('x-content-type-options', 'nosniff')
+    .header('referrer-policy', 'no-referrer');
+
+const NOT_BUILT = `The screens are not built: run \`npx tsx renderer/build.ts\` (npm start does it by itself).\n`;
+
+export function screenRoutes(settings: ScreenSettings, dist: string = SCREENS_DIST): LocalApiRoutes {
+  return async ({ app }) => {
+    // sendFile only: the routes below say which files are served (each exempt from the token) and how
+    // long they may be cached.
+    await app.register(fastifyStatic, { root: dist, serve: false, cacheControl: false });
+    const noToken = { config: { launchToken: false } };
+    const built = () => existsSync(dist);
+    for (const screen of SCREENS) {
+      app.get(screen.path, noToken, async (req, reply) => {
+        secure(req, reply).header('cache-control', 'no-cache');
+        if (!built()) return reply.code(503).type('text/plain; charset=utf-8').send(NOT_BUILT);
+        return reply.sendFile(`${screen.path.slice(1)}/index.html`);
+      });
+    }
+    // Hashed names (vite): a file never changes under its name. `send` refuses any path traversal.
+    app.get('/assets/:file', noToken, async (req, reply) => {
+      const { file } = req.params as { file: string };
+      secure(req, reply).header('cache-control', 'public, max-age=31536000, immutable');
+      return reply.sendFile(`assets/${file}`);
+    });
+    // Browsers ask for it by themselves: no icon rather than a 401 in the console.
+    app.get('/favicon.ico', noToken, async (_req, reply) => reply.code(204).send());
+    app.get('/screens/settings.json', noToken, async (req, reply) => {
+      secure(req, reply).header('cache-control', 'no-cache');
+      return settings;
+    });
+  };
+}

@@ -7,16 +7,9 @@
 //
 // A submitted claim no longer expires or cancels: the customer has acted and the payout is under way.
 
-export const CLAIM_STATES = [
-  'created',
-  'opened',
-  'submitted',
-  'processing',
-  'paid',
-  'failed',
-  'expired',
-  'cancelled',
-] as const;
+// The list lives in contract/ because the till's screens follow a claim's state too.
+import { CLAIM_STATUSES } from '../../contract/till-events.ts';
+export const CLAIM_STATES = CLAIM_STATUSES;
 export type ClaimState = (typeof CLAIM_STATES)[number];
 
 export const CLAIM_EVENTS = ['open', 'submit', 'start_payout', 'paid', 'fail', 'expire', 'cancel'] as const;

@@ -3,33 +3,20 @@
 // the browser, every payout method, validation as the customer types, the status followed to its
 // final screen, keyboard-only use, and no Content-Security-Policy violation or console error.
 // CLAIM_PAGE_SCREENSHOTS=1 writes the screenshots to docs/screenshots/ (else to a temporary folder).
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page, type Response } from 'playwright-core';
+import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../engine/harness.ts';
+import { accessibilityViolations, launchChromium, reportCspViolations, watchProblems } from './browser.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-// Without the background-networking flags Chromium keeps dialling Google's hosts, which this machine
-// refuses (see the environment notes); the rest keep a headless run quiet and repeatable.
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, timezoneId: 'UTC' };
 const SHOTS = process.env.CLAIM_PAGE_SCREENSHOTS
   ? join(import.meta.dirname, '../../docs/screenshots')
   : mkdtempSync(join(tmpdir(), 'claim-page-shots-'));
 // Generous: the page, its API and the sandbox answer in well under a second, on a loaded machine not always.
 const WAIT = { timeout: 20_000 };
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let h: Harness;
 let base: string;
@@ -45,17 +32,11 @@ interface Watched {
 const tabs: Record<string, Watched> = {};
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`,
-    );
-  }
   h = await startHarness({ host: '127.0.0.1', port: 0 });
   base = await h.engine.listen();
   ({ headers: writeHeaders } = await h.app(['cashback_write', 'cashback_read']));
   mkdirSync(SHOTS, { recursive: true });
-  // playwright-core's launch gives each browser a new, empty user-data-dir of its own.
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
@@ -72,17 +53,9 @@ async function phone(locale: string): Promise<Watched> {
     return existing;
   }
   const context = await browser.newContext({ ...PHONE, locale });
-  const problems: string[] = [];
-  await context.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
+  await reportCspViolations(context);
   const page = await context.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  const problems = watchProblems(page);
   tabs[locale] = { page, context, problems };
   return tabs[locale];
 }
@@ -107,25 +80,6 @@ async function open(tab: Watched, id: string): Promise<Response> {
   const response = await tab.page.goto(`${base}/c/${id}`);
   expect(response).not.toBeNull();
   return response!;
-}
-
-/**
- * axe-core's WCAG 2.1 A and AA rules (and its best practices) on the page as it is now: each
- * violation as "rule: the elements". axe is evaluated through the DevTools protocol, as a browser
- * extension would be, so the page's CSP stays as it is.
- */
-async function accessibilityViolations(page: Page): Promise<string[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE);
-  return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, opts: object): Promise<AxeResults> } }).axe;
-    interface AxeResults {
-      violations: { id: string; nodes: { target: string[] }[] }[];
-    }
-    const results = await axe.run(document, {
-      runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'],
-    });
-    return results.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
 }
 
 /** An element's text as read, without the direction isolates around the values in a sentence. */

@@ -62,10 +62,10 @@ describe('browser mode', () => {
       try {
         const { apiUrl, token, printed } = await till.ready;
         for (const path of ['/cashier', '/display', '/manager']) {
-          expect(printed).toContain(`${apiUrl}${path}`);
+          expect(printed).toContain(`${apiUrl}${path}#token=${token}`);
           const page = await fetch(`${apiUrl}${path}`);
           expect(page.status).toBe(200);
-          expect(await page.text()).toContain('issue 6');
+          expect(await page.text()).toContain('<div id="app"></div>');
         }
         expect(printed).toMatch(/Engine:\s+http:\/\/127\.0\.0\.1:\d+ \(embedded, /);
         pin = /Manager:\s+manager, PIN (\d{6})/.exec(printed)?.[1] ?? '';

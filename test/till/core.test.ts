@@ -137,7 +137,8 @@ describe('a till on a fresh data directory', () => {
         expect((await call(till, '/api/health')).body).toEqual({ ok: true });
         const page = await fetch(`${till.apiUrl}/cashier`); // no token: a page without data
         expect(page.status).toBe(200);
-        expect(await page.text()).toContain('POST /api/earn');
+        expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+        expect(await page.text()).toContain('<div id="app"></div>'); // the renderer's build
         // ...but the Host and Origin checks still hold on it.
         expect(await statusWith(`${till.apiUrl}/cashier`, { host: 'tillback.example' })).toBe(403);
         expect(await statusWith(`${till.apiUrl}/cashier`, { origin: 'http://evil.example' })).toBe(403);
@@ -326,6 +327,17 @@ describe('configuration', () => {
     expect(c.api.host).toBe('127.0.0.1');
     expect(c.outbox.limits.maxAgeHours).toBe(24);
     expect(c.program).toEqual({ currency: 'AUD', cashbackBps: 500 });
+    expect(c.store).toEqual({ name: 'Tillback', locale: 'en-AU' });
+  });
+
+  it("takes the store's name and locale from the environment, and refuses a malformed locale", () => {
+    const c = loadTillConfig({
+      environment: { TILLBACK_TILL_STORE_NAME: 'Corner Store', TILLBACK_TILL_LOCALE: 'ar-SD' },
+    });
+    expect(c.store).toEqual({ name: 'Corner Store', locale: 'ar-SD' });
+    expect(
+      problems(() => loadTillConfig({ environment: { TILLBACK_TILL_LOCALE: 'not a locale!' } })),
+    ).toContain('store.locale (from TILLBACK_TILL_LOCALE)');
   });
 
   it('names the bad setting, and the variable it came from', () => {

@@ -5,7 +5,7 @@
 // reported as what it is); refunds never pass what is left of the purchase.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CLAIM_STATES } from '../../engine/domain/claim-states.ts';
+import { CLAIM_STATUSES } from '../../contract/till-events.ts';
 import { cashoutMachine, type CashoutState } from '../../till/flows/cashout.ts';
 import { earnMachine } from '../../till/flows/earn.ts';
 import { FlowEventSchema, toFlowEvent, type AnyFlowState } from '../../till/flows/events.ts';
@@ -100,7 +100,7 @@ const event: fc.Arbitrary<{ type: string }> = fc.oneof(
   }),
   fc.record({
     type: fc.constant('claim_status'),
-    status: fc.constantFrom(...CLAIM_STATES),
+    status: fc.constantFrom(...CLAIM_STATUSES),
     failure: fc.option(message, { nil: null }),
   }),
   fc.constant({ type: 'claim_cancelled' }),

@@ -5,8 +5,6 @@
 // submitted it: then it is being paid, and the flow keeps following it.
 //   identify -> creating -> following -> done (paid) | failed (failed, expired) | cancelled
 //                            following -> cancelling -> cancelled
-// A claim's status is the engine's claim state (GET /v1/claims/:id answers it).
-import type { ClaimState as ClaimStatus } from '../../engine/domain/claim-states.ts';
 import type { QueuedMember } from '../outbox/queue.ts';
 import {
   end,
@@ -30,6 +28,10 @@ export interface CashoutInput {
   reference?: string | undefined;
   member?: QueuedMember | undefined;
 }
+
+// A claim's status is the engine's claim state (GET /v1/claims/:id answers it), listed in contract/
+// with the FlowEvent because the customer display follows it too.
+import type { ClaimStatus } from '../../contract/till-events.ts';
 
 export interface ClaimView {
   id: string;

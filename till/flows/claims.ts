@@ -3,12 +3,12 @@
 // `maxMs` while nothing moves or the engine cannot be reached (the claim goes on without the till).
 import { z } from 'zod';
 import type { EngineClient } from '../engine-client.ts';
-import { CLAIM_STATES, type ClaimState } from '../../engine/domain/claim-states.ts';
+import { CLAIM_STATUSES, type ClaimStatus } from '../../contract/till-events.ts';
 import type { ClaimView } from './cashout.ts';
 
 const ClaimAnswerSchema = z.object({
   claim_id: z.string(),
-  status: z.enum(CLAIM_STATES),
+  status: z.enum(CLAIM_STATUSES),
   url: z.string(),
   expires_at: z.string(),
   failure: z.object({ message: z.string() }).nullable().optional(),
@@ -25,12 +25,12 @@ export function followClaim(
   engine: EngineClient,
   claimId: string,
   poll: { baseMs: number; maxMs: number },
-  onStatus: (status: ClaimState, failure: string | null) => void,
+  onStatus: (status: ClaimStatus, failure: string | null) => void,
 ): () => void {
   let stopped = false;
   let wake: (() => void) | undefined;
   let delay = poll.baseMs;
-  let seen: ClaimState | undefined;
+  let seen: ClaimStatus | undefined;
   const pause = () =>
     new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, delay);

@@ -6,8 +6,13 @@ import { createFlows } from './runner.ts';
 
 export const flowsComponent: TillComponent = {
   name: 'flows',
-  start({ outbox, devices, tokenizationKey, program }) {
-    const flows = createFlows({ devices, outbox, config: { tokenizationKey, program } });
+  start({ config, outbox, devices, tokenizationKey, program }) {
+    const flows = createFlows({
+      devices,
+      outbox,
+      // The claim page names the store as the customer display does.
+      config: { tokenizationKey, program, storeName: config.store.name },
+    });
     return { routes: flowRoutes(flows), close: () => flows.close() };
   },
 };

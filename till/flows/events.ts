@@ -1,16 +1,18 @@
-// The FlowEvent: what the till's screens show of a flow, sent after every change of its state (as a
-// `flow` message on /api/events). Each carries, for the cashier's screen and the customer display, the
+// The FlowEvent (its schema in contract/till-events.ts): what the till's screens show of a flow, sent
+// after every change of its state (as a `flow` message on /api/events). Each carries, for the cashier's screen and the customer display, the
 // step, a prompt key per screen (the screens own the words, in their language), the amount, the member
 // as a masked label, the result, the claim to show as a QR code, and any problem in plain words.
 // Never a PAN, a PIN, a PIN block or a member token: they are not in a flow's state to begin with.
-import { z } from 'zod';
+import type { FlowEvent } from '../../contract/till-events.ts';
 import type { QueuedMember } from '../outbox/queue.ts';
-import { CLAIM_STATES } from '../../engine/domain/claim-states.ts';
 import type { CashoutState } from './cashout.ts';
 import type { EarnState } from './earn.ts';
-import { FLOW_KINDS, OUTCOMES, isFinal } from './machine.ts';
+import { isFinal } from './machine.ts';
 import type { RedeemState } from './redeem.ts';
 import type { RefundState } from './refund.ts';
+
+// The schema is shared with the renderer (contract/till-events.ts).
+export { FlowEventSchema, type FlowEvent } from '../../contract/till-events.ts';
 
 export type AnyFlowState = EarnState | RedeemState | RefundState | CashoutState;
 
@@ -32,45 +34,6 @@ const PROMPTS: Record<string, readonly [string, string]> = {
   failed: ['failed', 'see_cashier'],
   cancelled: ['cancelled', 'cancelled'],
 };
-
-const minor = z.number().int();
-export const FlowEventSchema = z
-  .object({
-    flowId: z.string(),
-    kind: z.enum(FLOW_KINDS),
-    step: z.string(),
-    /** Set once the flow ended. */
-    outcome: z.enum(OUTCOMES).nullable(),
-    prompt: z.object({ cashier: z.string(), customer: z.string() }).strict(),
-    /** Minor units; 0 while a refund's amount is not known yet. */
-    amount: z.object({ minor, currency: z.string() }).strict(),
-    /** The member as both screens may show them: a masked card, a member code, a masked phone or email. */
-    member: z.string().nullable(),
-    /** The outbox operation (earn, refund) or the history row (redeem, cashout), once there is one. */
-    operationId: z.string().nullable(),
-    result: z
-      .object({
-        queued: z.boolean(),
-        cashback: minor.optional(),
-        clawback: minor.optional(),
-        redeemed: minor.optional(),
-        available: minor.optional(),
-        note: z.string().optional(),
-      })
-      .strict()
-      .nullable(),
-    /** Cashout: the claim page URL to show as a QR code, its expiry and its status. */
-    claim: z
-      .object({ id: z.string(), url: z.string(), expiresAt: z.string(), status: z.enum(CLAIM_STATES) })
-      .strict()
-      .nullable(),
-    /** Redeem by one-time code: where the engine sent it (masked by the engine). */
-    codeSentTo: z.string().nullable(),
-    error: z.string().nullable(),
-    at: z.number().int(),
-  })
-  .strict();
-export type FlowEvent = z.infer<typeof FlowEventSchema>;
 
 /**
  * The member as a screen may show them: a card's masked number, a member code, a phone's last 3 digits,

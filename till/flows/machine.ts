@@ -4,10 +4,10 @@
 // state never changes, a cancel starts nothing new) are checked by property tests without any I/O.
 import type { QueuedMember, QueuedOperation } from '../outbox/queue.ts';
 
-export const FLOW_KINDS = ['earn', 'redeem', 'refund', 'cashout'] as const;
-export type FlowKind = (typeof FLOW_KINDS)[number];
-export const OUTCOMES = ['done', 'failed', 'cancelled'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
+import { OUTCOMES, type FlowKind, type Outcome } from '../../contract/till-events.ts';
+
+// Defined with the FlowEvent in contract/ (the screens read them too).
+export { FLOW_KINDS, OUTCOMES, type FlowKind, type Outcome } from '../../contract/till-events.ts';
 
 export const isFinal = (step: string): step is Outcome => (OUTCOMES as readonly string[]).includes(step);
 

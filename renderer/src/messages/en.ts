@@ -1,0 +1,53 @@
+// The screens' texts in English: the reference catalogue. Every other language has exactly these keys
+// (the type checker says which one is missing). `{name}` is filled in, direction-isolated.
+export const en = {
+  meta: { dir: 'ltr' },
+  common: {
+    connecting: 'Connecting to the till…',
+    reconnecting: 'Reconnecting to the till…',
+    reconnectingHint: 'This screen comes back by itself.',
+    refused: 'This screen’s link is no longer valid.',
+    refusedHint: 'Open the screen again from the link the till prints at its start.',
+    noToken: 'This screen needs the link the till prints at its start (it ends in #token=…).',
+  },
+  placeholder: {
+    cashierTitle: 'Cashier',
+    managerTitle: 'Manager',
+    comingNext: 'This screen comes next. Until then, the till’s local API does the same: see till/README.md.',
+  },
+  display: {
+    title: 'Customer display',
+    welcome: 'Welcome to',
+    kind_earn: 'Purchase',
+    kind_redeem: 'Pay with cashback',
+    kind_refund: 'Refund',
+    kind_cashout: 'Cash out',
+    prompt_swipe_card: 'Swipe or tap your card',
+    prompt_please_wait: 'One moment, please…',
+    prompt_enter_pin: 'Enter your PIN on the keypad',
+    prompt_tell_code: 'Tell the cashier the code we sent you',
+    prompt_scan_qr: 'Scan the code with your phone’s camera',
+    prompt_thank_you: 'Thank you!',
+    prompt_see_cashier: 'Please see the cashier',
+    prompt_cancelled: 'Cancelled',
+    earned: 'You earned {amount} cashback',
+    earnQueued: 'Your cashback will be added shortly',
+    redeemed: '{amount} paid with your cashback',
+    available: 'Your cashback balance: {amount}',
+    clawback: '{amount} of cashback taken back',
+    refunded: 'Refund of {amount}',
+    claimAmount: 'Cash out {amount}',
+    claimExpires: 'Valid until {date}',
+    claimQrLabel: 'QR code of your cashout link: {url}',
+    claim_created: 'Waiting for your phone',
+    claim_opened: 'Opened on your phone',
+    claim_submitted: 'Sending your money…',
+    claim_processing: 'Sending your money…',
+    claim_paid: 'Paid. Enjoy!',
+    claim_failed: 'The payment failed: please see the cashier',
+    claim_expired: 'This code has expired',
+    claim_cancelled: 'This cashout was cancelled',
+  },
+};
+
+export type Catalogue = typeof en;
