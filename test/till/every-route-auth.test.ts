@@ -18,6 +18,9 @@ const ROLES: Record<string, Guard> = {
   'GET /cashier': 'pages',
   'GET /display': 'pages',
   'GET /manager': 'pages',
+  'GET /assets/:file': 'pages',
+  'GET /favicon.ico': 'pages',
+  'GET /screens/settings.json': 'pages',
   'OPTIONS *': 'preflight',
   'GET /api/events': 'stream',
   'POST /api/displays/pair': 'code',
@@ -152,7 +155,7 @@ describe('every route of the till core', () => {
   it('refuses a wrong Host and a wrong Origin, and (but the open ones) a missing or wrong token', async () => {
     for (const { method, url } of till.apiRoutes) {
       const key = `${method} ${url}`;
-      const path = url.replace(':id', '1').replace('*', 'api/queue');
+      const path = url.replace(':id', '1').replace(':file', 'x.js').replace('*', 'api/queue');
       const guard = ROLES[key];
       const port = new URL(till.apiUrl).port;
       const host = await call(method, path, { ...bearer(), host: `tillback.example:${port}` });
