@@ -10,8 +10,9 @@
 //   npm run bench -- --only claims      cashout claims created/s (store- and member-funded)
 //   npm run bench -- --only outbox      the till's outbox: enqueue latency at 10k queued, drain rate
 //   npm run bench -- --only flow        an earn from the swipe to the result on the screens' event stream
+//   npm run bench -- --only screens     what each screen's page and build files weigh, gzipped
 //
-// Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,drivers,claims,outbox,flow, --seconds N (domain and ledger runs),
+// Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,drivers,claims,outbox,flow,screens, --seconds N (domain and ledger runs),
 // --http-seconds N, --fsync-seconds N, --lowdb-seconds N, --large N (ledger size to grow to),
 // --webhook-events N (the webhook burst, default 5,000), --outbox-items N (default 10,000), --flow-earns N (default 300),
 // --dir DIR (where temporary databases go; default the OS temp dir), --json PATH, --profile,
@@ -27,6 +28,7 @@ import { benchDomainEarn } from './domain-earn.ts';
 import { benchDrivers } from './drivers.ts';
 import { benchFlowEarn } from './flow-earn.ts';
 import { benchFsync } from './fsync.ts';
+import { benchScreenBundles } from './screen-bundles.ts';
 import { benchHttpEarn, TARGET } from './http-earn.ts';
 import { benchLedgerSize } from './ledger-size.ts';
 import { benchLowdb } from './lowdb.ts';
@@ -45,6 +47,7 @@ const BENCHES = [
   'claims',
   'outbox',
   'flow',
+  'screens',
 ] as const;
 type BenchName = (typeof BENCHES)[number];
 
@@ -264,6 +267,10 @@ export async function runAll(opts: RunOptions): Promise<{ text: string; rows: Ro
   if (want('flow')) {
     log(`flow: ${opts.flowEarns} earns by swipe through the till core`);
     rows.push(await benchFlowEarn({ earns: opts.flowEarns, baseDir }));
+  }
+  if (want('screens')) {
+    log('screens: the build each screen loads, gzipped');
+    rows.push(...(await benchScreenBundles()));
   }
 
   compare(rows);

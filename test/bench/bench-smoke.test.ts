@@ -40,6 +40,9 @@ const EXPECTED: [string, string, string, string][] = [
   ['outbox-enqueue', 'till outbox enqueue (SQLite FULL)', 'queued', 'enqueues/s'],
   ['outbox-drain', 'till outbox drain to the engine', 'one request at a time', 'earns/s'],
   ['swipe-to-result', 'earn: swipe to result on the screens', 'flow, outbox, engine, WebSocket', 'earns/s'],
+  ['bundle-cashier', 'cashier screen, first load', 'build files, gzip -9', 'KB gzip'],
+  ['bundle-display', 'display screen, first load', 'build files, gzip -9', 'KB gzip'],
+  ['bundle-manager', 'manager screen, first load', 'build files, gzip -9', 'KB gzip'],
 ];
 
 function runQuickBench(jsonPath: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
