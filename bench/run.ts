@@ -9,7 +9,7 @@
 //   npm run bench -- --only webhooks    webhook deliveries/s and the commit -> delivery delay
 //   npm run bench -- --only claims      cashout claims created/s (store- and member-funded)
 //   npm run bench -- --only outbox      the till's outbox: enqueue latency at 10k queued, drain rate
-//   npm run bench -- --only flow        an earn from the swipe to the result on the screens' event stream
+//   npm run bench -- --only flow        an earn from the swipe to the result: on the event stream, on the display
 //   npm run bench -- --only screens     what each screen's page and build files weigh, gzipped
 //
 // Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,drivers,claims,outbox,flow,screens, --seconds N (domain and ledger runs),
@@ -25,6 +25,7 @@ import { mkdirSync } from 'node:fs';
 import { benchClaims } from './claims.ts';
 import { benchOutbox } from './outbox.ts';
 import { benchDomainEarn } from './domain-earn.ts';
+import { benchDisplayEarn } from './display-earn.ts';
 import { benchDrivers } from './drivers.ts';
 import { benchFlowEarn } from './flow-earn.ts';
 import { benchFsync } from './fsync.ts';
@@ -267,6 +268,8 @@ export async function runAll(opts: RunOptions): Promise<{ text: string; rows: Ro
   if (want('flow')) {
     log(`flow: ${opts.flowEarns} earns by swipe through the till core`);
     rows.push(await benchFlowEarn({ earns: opts.flowEarns, baseDir }));
+    log(`flow: ${opts.flowEarns} earns by swipe, to the customer display in Chromium`);
+    rows.push(await benchDisplayEarn({ earns: opts.flowEarns, baseDir }));
   }
   if (want('screens')) {
     log('screens: the build each screen loads, gzipped');

@@ -1,32 +1,12 @@
 // What the browser tests share: Debian's Chromium driven by playwright-core, its quiet flags, the
 // console and CSP watcher, and axe-core run on a page as it is.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 
-export const CHROMIUM = '/usr/bin/chromium';
-// Without the background-networking flags Chromium keeps dialling Google's hosts, which this machine
-// refuses (see the environment notes); the rest keep a headless run quiet and repeatable.
-const FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export { CHROMIUM, launchChromium } from '../fixtures/chromium.ts';
+
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** One headless Chromium; playwright-core's launch gives it a new, empty user-data-dir of its own. */
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium), as .ci/run does`,
-    );
-  }
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
-}
 
 /** Reports every CSP violation of the context's pages as a console error (see `watchProblems`). */
 export async function reportCspViolations(context: BrowserContext): Promise<void> {
