@@ -50,7 +50,19 @@ export interface PayoneerPayees {
 }
 
 const TokenSchema = z.object({ access_token: z.string().min(1), token_type: z.string().regex(/^bearer$/i) });
-const LinkSchema = z.object({ result: z.object({ registration_link: z.url() }) });
+// The customer's phone is sent there: https only (http only on this machine, for a local stand-in),
+// never another scheme (javascript:, data:, or "A:", which z.url() alone accepts).
+const isLinkUrl = (link: string) => {
+  if (!URL.canParse(link)) return false; // zod runs this refinement even after z.url() refused
+  const u = new URL(link);
+  return (
+    u.protocol === 'https:' ||
+    (u.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname))
+  );
+};
+const LinkSchema = z.object({
+  result: z.object({ registration_link: z.url().refine(isLinkUrl, 'must be an https URL') }),
+});
 const StatusSchema = z.object({ result: z.object({ status: z.object({ description: z.string() }) }) });
 const ErrorSchema = z.object({ error: z.string().optional(), error_description: z.string().optional() });
 
