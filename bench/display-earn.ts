@@ -5,9 +5,9 @@
 // swiped, and the latency is that moment minus the swipe's, both as epoch milliseconds on this machine.
 import type { Page } from 'playwright-core';
 import { launchChromium } from '../test/fixtures/chromium.ts';
-import { startTill } from '../till/core.ts';
+import { startBenchTill } from './bench-till.ts';
 import { SWIPE_TO_RESULT_TARGET_MS } from './flow-earn.ts';
-import { benchTempDir, log, percentile, removeDir } from './setup.ts';
+import { log, percentile } from './setup.ts';
 import type { Row } from './table.ts';
 
 // Page code as text: the bench is type-checked for Node, without the DOM's types.
@@ -29,36 +29,9 @@ function whenShown(page: Page, text: string): Promise<number> {
 }
 
 export async function benchDisplayEarn(opts: { earns: number; baseDir: string | undefined }): Promise<Row> {
-  const dir = benchTempDir(opts.baseDir, 'display-earn');
-  const till = await startTill(
-    { dataDir: dir, logDir: `${dir}/logs`, logLevel: 'warn' },
-    { simulate: 'always', simulatorOut: () => undefined, handleSignals: false },
-  );
+  const { till, sim, demo, post, close } = await startBenchTill(opts.baseDir, 'display-earn');
   const browser = await launchChromium();
   try {
-    const sim = till.simulation;
-    const demo = till.demoCustomer;
-    if (!sim || !demo) throw new Error('the simulated terminals or the demo customer did not start');
-    const api = async (path: string, body: unknown, session?: string) => {
-      const res = await fetch(`${till.apiUrl}${path}`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${till.token}`,
-          'content-type': 'application/json',
-          ...(session ? { 'x-operator-session': session } : {}),
-        },
-        body: JSON.stringify(body),
-      });
-      const answer = (await res.json()) as Record<string, unknown>;
-      if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(answer)}`);
-      return answer;
-    };
-    const manager = till.firstManager!;
-    const { session } = (await api('/api/operators/sign-in', {
-      name: manager.name,
-      pin: manager.generatedPin,
-    })) as { session: string };
-
     // The page's CSP (no eval) would refuse the timing probes below, which Playwright sends as text.
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, bypassCSP: true });
     const page = await context.newPage();
@@ -68,7 +41,7 @@ export async function benchDisplayEarn(opts: { earns: number; baseDir: string | 
     const latencies: number[] = [];
     const started = performance.now();
     for (let n = 0; n < opts.earns; n++) {
-      await api('/api/flows/earn', { amount: 1_000 + n }, session);
+      await post('/api/flows/earn', { amount: 1_000 + n });
       // The new flow's prompt replaces the last result: only then can "You earned" mean this earn.
       await page.waitForFunction(hasText('Swipe or tap your card'));
       const shown = whenShown(page, 'You earned');
@@ -96,7 +69,6 @@ export async function benchDisplayEarn(opts: { earns: number; baseDir: string | 
     };
   } finally {
     await browser.close();
-    await till.close();
-    removeDir(dir);
+    await close();
   }
 }

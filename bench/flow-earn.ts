@@ -7,46 +7,18 @@
 // (the swipe alone, to the driver's card event): the difference is what the till and engine add.
 //   npm run bench -- --only flow [--flow-earns 200]
 import WebSocket from 'ws';
-import { startTill } from '../till/core.ts';
-import { benchTempDir, log, percentile, removeDir } from './setup.ts';
+import { startBenchTill } from './bench-till.ts';
+import { log, percentile } from './setup.ts';
 import type { Row } from './table.ts';
 
 /** A result within this feels instantaneous to the cashier and the customer. */
 export const SWIPE_TO_RESULT_TARGET_MS = 100;
 
 export async function benchFlowEarn(opts: { earns: number; baseDir: string | undefined }): Promise<Row> {
-  const dir = benchTempDir(opts.baseDir, 'flow-earn');
-  const till = await startTill(
-    { dataDir: dir, logDir: `${dir}/logs`, logLevel: 'warn' },
-    { simulate: 'always', simulatorOut: () => undefined, handleSignals: false },
-  );
+  const { till, sim, demo, post, close } = await startBenchTill(opts.baseDir, 'flow-earn');
   const ws = new WebSocket(`${till.apiUrl.replace('http', 'ws')}/api/events`);
   const opened = new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   try {
-    const sim = till.simulation;
-    // Browser mode's demo customer: the simulator's visa card is theirs, so a swipe names them.
-    const demo = till.demoCustomer;
-    if (!sim || !demo) throw new Error('the simulated terminals or the demo customer did not start');
-    const api = async (path: string, body: unknown, session?: string) => {
-      const res = await fetch(`${till.apiUrl}${path}`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${till.token}`,
-          'content-type': 'application/json',
-          ...(session ? { 'x-operator-session': session } : {}),
-        },
-        body: JSON.stringify(body),
-      });
-      const answer = (await res.json()) as Record<string, unknown>;
-      if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(answer)}`);
-      return answer;
-    };
-    const manager = till.firstManager!;
-    const { session } = (await api('/api/operators/sign-in', {
-      name: manager.name,
-      pin: manager.generatedPin,
-    })) as { session: string };
-
     // Each finished flow event, by flow id, as the screens get it.
     const finished = new Map<string, (flow: unknown) => void>();
     await opened;
@@ -62,7 +34,7 @@ export async function benchFlowEarn(opts: { earns: number; baseDir: string | und
     const latencies: number[] = [];
     const started = performance.now();
     for (let n = 0; n < opts.earns; n++) {
-      const { flowId } = (await api('/api/flows/earn', { amount: 1_000 + n }, session)) as {
+      const { flowId } = (await post('/api/flows/earn', { amount: 1_000 + n })) as {
         flowId: string;
       };
       const done = new Promise<{ outcome: string; result: { queued: boolean } | null }>((resolve) =>
@@ -94,7 +66,6 @@ export async function benchFlowEarn(opts: { earns: number; baseDir: string | und
     };
   } finally {
     ws.close();
-    await till.close();
-    removeDir(dir);
+    await close();
   }
 }
