@@ -1,10 +1,28 @@
 // What the browser tests share: Debian's Chromium driven by playwright-core, its quiet flags, the
 // console and CSP watcher, and axe-core run on a page as it is.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 
 export { CHROMIUM, launchChromium } from '../fixtures/chromium.ts';
+
+/**
+ * Where the screenshots go: every run writes them to `test-results/screenshots/` (git-ignored, kept
+ * after the run for whoever wants to look); `SCREENSHOTS=1` writes them to `docs/screenshots/`
+ * instead, the committed copies the READMEs link.
+ */
+export const SCREENSHOT_DIR = join(
+  import.meta.dirname,
+  '../..',
+  process.env.SCREENSHOTS ? 'docs/screenshots' : 'test-results/screenshots',
+);
+
+/** Saves a screenshot of the page (the viewport) as `<name>.png` in `SCREENSHOT_DIR`. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
+}
 
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 

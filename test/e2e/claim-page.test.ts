@@ -2,19 +2,19 @@
 // real SQLite file, paid by the sandbox provider: a phone-sized window, the customer's language from
 // the browser, every payout method, validation as the customer types, the status followed to its
 // final screen, keyboard-only use, and no Content-Security-Policy violation or console error.
-// CLAIM_PAGE_SCREENSHOTS=1 writes the screenshots to docs/screenshots/ (else to a temporary folder).
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// Screenshots: test-results/screenshots/, or docs/screenshots/ with SCREENSHOTS=1 (see browser.ts).
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../engine/harness.ts';
-import { accessibilityViolations, launchChromium, reportCspViolations, watchProblems } from './browser.ts';
+import {
+  accessibilityViolations,
+  launchChromium,
+  reportCspViolations,
+  screenshot,
+  watchProblems,
+} from './browser.ts';
 
 const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, timezoneId: 'UTC' };
-const SHOTS = process.env.CLAIM_PAGE_SCREENSHOTS
-  ? join(import.meta.dirname, '../../docs/screenshots')
-  : mkdtempSync(join(tmpdir(), 'claim-page-shots-'));
 // Generous: the page, its API and the sandbox answer in well under a second, on a loaded machine not always.
 const WAIT = { timeout: 20_000 };
 
@@ -35,14 +35,12 @@ beforeAll(async () => {
   h = await startHarness({ host: '127.0.0.1', port: 0 });
   base = await h.engine.listen();
   ({ headers: writeHeaders } = await h.app(['cashback_write', 'cashback_read']));
-  mkdirSync(SHOTS, { recursive: true });
   browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
   await h?.close();
-  if (!process.env.CLAIM_PAGE_SCREENSHOTS) rmSync(SHOTS, { recursive: true, force: true });
 });
 
 /** One phone per language, reused by the tests; it records console errors and CSP violations. */
@@ -86,7 +84,7 @@ async function open(tab: Watched, id: string): Promise<Response> {
 const shown = async (page: Page, selector: string) =>
   (await page.locator(selector).textContent())?.replace(/[\u2068\u2069]/g, '');
 
-const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`) });
+const shot = screenshot;
 
 describe('claim page in Chromium', () => {
   it('card: strict headers, Luhn checked as typed, submitted, paid; the number is nowhere after', async () => {

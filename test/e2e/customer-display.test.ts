@@ -5,8 +5,8 @@
 // prompt; a cashout whose QR code, decoded from a screenshot of the display, is the claim's URL,
 // followed to paid; a refused token; the till stopped and the display calmly reconnecting; in Arabic,
 // right to left. axe-core on each screen, no console error or CSP violation.
-// SCREENSHOTS=1 writes the screenshots to docs/screenshots/ (else to a temporary folder).
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+// Screenshots: test-results/screenshots/, or docs/screenshots/ with SCREENSHOTS=1 (see browser.ts).
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // jsqr is CommonJS that also sets module.exports.default: that is the function its types declare.
@@ -18,11 +18,14 @@ import { formatMoney } from '../../contract/intl-format.ts';
 import type { FlowEvent } from '../../contract/till-events.ts';
 import { startTill, type Till } from '../../till/core.ts';
 import { testLog, testLogDir } from '../fixtures/test-log.ts';
-import { accessibilityViolations, launchChromium, reportCspViolations, watchProblems } from './browser.ts';
+import {
+  accessibilityViolations,
+  launchChromium,
+  reportCspViolations,
+  screenshot,
+  watchProblems,
+} from './browser.ts';
 
-const SHOTS = process.env.SCREENSHOTS
-  ? join(import.meta.dirname, '../../docs/screenshots')
-  : mkdtempSync(join(tmpdir(), 'display-shots-'));
 // A counter-top display or a small second monitor.
 const DISPLAY = { viewport: { width: 1280, height: 800 }, locale: 'en-AU', timezoneId: 'UTC' };
 // Generous: the till answers in milliseconds, a loaded machine with five other test runs not always.
@@ -77,7 +80,6 @@ let problems: string[];
 beforeAll(async () => {
   t = await startRunning({ name: STORE, locale: 'en-AU' }, 'always');
   till = t.till;
-  mkdirSync(SHOTS, { recursive: true });
   browser = await launchChromium();
   const context = await browser.newContext(DISPLAY);
   await reportCspViolations(context);
@@ -91,7 +93,6 @@ afterAll(async () => {
     await each.close();
     rmSync(dir, { recursive: true, force: true });
   }
-  if (!process.env.SCREENSHOTS) rmSync(SHOTS, { recursive: true, force: true });
 });
 
 const currentFlow = async (r: Running = t): Promise<FlowEvent> =>
@@ -106,7 +107,7 @@ async function finished(r: Running = t): Promise<FlowEvent> {
 /** The page's visible text, without the direction isolates around the values in a sentence. */
 const text = async () => (await page.locator('body').innerText()).replace(/[\u2068\u2069]/g, '');
 const money = (minor: number) => formatMoney(minor, till.program.currency, 'en-AU');
-const shot = (name: string, on: Page = page) => on.screenshot({ path: join(SHOTS, `${name}.png`) });
+const shot = (name: string, on: Page = page) => screenshot(on, name);
 
 /** Decodes the QR code in a screenshot of the whole display. */
 async function decodeQr(): Promise<string | undefined> {
