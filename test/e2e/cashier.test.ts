@@ -154,12 +154,14 @@ describe('the cashier screen in Chromium', () => {
     await page.locator('#amount').waitFor(WAIT);
     await expect.poll(() => page.locator('[data-engine]').getAttribute('data-engine'), WAIT).toBe('online');
     expect(await page.locator('[data-queued]').getAttribute('data-queued')).toBe('0');
-    const devices = (await call('/api/devices')).body.devices as { state: string }[];
-    const connected = devices.filter((d) => d.state === 'connected').length;
+    // The terminals are the devices a driver claims (not the machine's own serial port).
+    const devices = (await call('/api/devices')).body.devices as { state: string; driver: string | null }[];
+    const terminals = devices.filter((d) => d.driver !== null);
+    const connected = terminals.filter((d) => d.state === 'connected').length;
     expect(connected).toBeGreaterThan(0);
     await expect
       .poll(() => page.locator('[data-terminals]').getAttribute('data-terminals'), WAIT)
-      .toBe(`${connected}/${devices.length}`);
+      .toBe(`${connected}/${terminals.length}`);
     expect((await page.locator('[data-operator]').textContent())?.replace(/[\u2068\u2069]/g, '')).toBe(
       'alex (cashier)',
     );

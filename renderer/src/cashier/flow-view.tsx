@@ -62,7 +62,7 @@ function MemberForm({ texts, actions }: { texts: Texts; actions: Actions }) {
           </option>
         ))}
       </select>
-      <label for="member-value">{texts.fill(c.memberValue, { kind: kindName })}</label>
+      <label for="member-value">{kindName}</label>
       <input
         id="member-value"
         inputMode={by === 'email' ? 'email' : by === 'phone' ? 'tel' : 'text'}

@@ -46,6 +46,12 @@ export function StatusBar({ texts, actions }: { texts: Texts; actions: Actions }
                     connected: String(counts.connected),
                     total: String(counts.total),
                   })}
+            {counts?.down.map((d) => (
+              <span key={d.name} class="down">
+                {' · '}
+                {texts.fill(c.terminalDown, { name: d.name, state: c[`device_${d.state}`] })}
+              </span>
+            ))}
           </dd>
         </div>
       </dl>
