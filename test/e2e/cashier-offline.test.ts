@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatMoney } from '../../contract/intl-format.ts';
 import { ar } from '../../renderer/src/messages/ar.ts';
 import { startTill, type Till } from '../../till/core.ts';
@@ -23,6 +23,8 @@ import {
 } from './browser.ts';
 
 const WAIT = { timeout: 30_000 };
+// Each test walks a whole flow through Chromium, the till and the engine: room for a loaded machine.
+vi.setConfig({ testTimeout: 120_000 });
 const CASHIER = { name: 'amna', pin: '4826' };
 const LOCALE = 'ar-TN';
 const MEMBER_EMAIL = 'amna@example.com';

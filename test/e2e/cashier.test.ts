@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import jsqr from 'jsqr';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatMoney } from '../../contract/intl-format.ts';
 import type { FlowEvent } from '../../contract/till-events.ts';
 import { startTill, type Till } from '../../till/core.ts';
@@ -33,6 +33,8 @@ const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch:
 // Generous: the till answers in milliseconds, a loaded machine with five other test runs not always.
 const WAIT = { timeout: 30_000 };
 const CASHIER = { name: 'alex', pin: '2468' };
+// Each test walks a whole flow through Chromium, the till and the engine: room for a loaded machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 let dir: string;
 let till: Till;
@@ -43,6 +45,7 @@ let display: Page;
 let problems: string[];
 let displayProblems: string[];
 let managerSession = '';
+const codes: { to: string; code: string }[] = [];
 
 /** A local API call as the first manager (setting up operators, reading the flow). */
 async function call(path: string, body?: unknown): Promise<{ status: number; body: any }> {
@@ -67,7 +70,13 @@ beforeAll(async () => {
       devices: { pollIntervalMs: 200 },
       store: { name: 'Corner Store', locale: 'en-AU' },
     },
-    { simulate: 'always', simulatorOut: testLog('till-cashier-simulator'), handleSignals: false },
+    {
+      simulate: 'always',
+      simulatorOut: testLog('till-cashier-simulator'),
+      handleSignals: false,
+      // One-time codes, as an SMS gateway would deliver them to the customer's phone.
+      notifier: { send: async (message) => void codes.push(message) },
+    },
   );
   const manager = till.firstManager!;
   managerSession = (await call('/api/operators/sign-in', { name: manager.name, pin: manager.generatedPin }))
@@ -183,13 +192,13 @@ describe('the cashier screen in Chromium', () => {
 
     await page.bringToFront();
     await page.locator('.kind[data-kind="earn"]').click();
-    await tapAmount(page, '5000');
-    expect(await page.locator('#amount').inputValue()).toBe(money(5_000));
+    await tapAmount(page, '20000');
+    expect(await page.locator('#amount').inputValue()).toBe(money(20_000));
     await page.locator('#reference').fill('SALE-1');
     await page.getByRole('button', { name: /Start/ }).click();
     await expect.poll(step, WAIT).toBe('identify');
     expect(await text()).toContain('Waiting for the card');
-    expect(await text()).toContain(money(5_000));
+    expect(await text()).toContain(money(20_000));
     await expect.poll(() => textOf(display), WAIT).toContain('Swipe or tap your card');
     expect(await accessibilityViolations(page)).toEqual([]);
     await screenshot(page, 'cashier-swipe');
@@ -217,12 +226,47 @@ describe('the cashier screen in Chromium', () => {
     await page.reload();
     await expect.poll(step, WAIT).toBe('identify'); // still signed in, the flow read back from the till
     expect(await text()).toContain('Pay with cashback');
+    // The simulated pad types the PIN at once: record every prompt the page shows, however briefly.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { promptsSeen: string[] }).promptsSeen = seen;
+      new MutationObserver(() => {
+        const key = document.querySelector('[data-prompt]')?.getAttribute('data-prompt');
+        if (key && seen.at(-1) !== key) seen.push(key);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
     await till.simulation!.swipe(till.demoCustomer!.card);
     await expect.poll(outcome, WAIT).toBe('done');
     const redeemed = await currentFlow();
     expect(redeemed.result).toMatchObject({ redeemed: 100 });
     expect(await text()).toContain(`Paid with cashback: ${money(100)}`);
     expect(await text()).toContain(`Balance now: ${money(redeemed.result!.available!)}`);
+    const prompts = await page.evaluate(() => (window as unknown as { promptsSeen: string[] }).promptsSeen);
+    expect(prompts).toContain('customer_enters_pin');
+    await newSale();
+  });
+
+  it('runs a redeem by a typed member and the one-time code they received; a wrong code is asked again', async () => {
+    await page.keyboard.press('F2');
+    await page.keyboard.type('40');
+    await page.keyboard.press('Enter');
+    await expect.poll(step, WAIT).toBe('identify');
+    await page.locator('#member-by').selectOption('email');
+    await page.locator('#member-value').fill(till.demoCustomer!.email);
+    await page.locator('#member-value').press('Enter');
+    await expect.poll(step, WAIT).toBe('otp');
+    expect(await text()).toContain('Type the code the customer received');
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('otp-code');
+    const sent = codes.filter((c) => c.to === till.demoCustomer!.email).at(-1)!;
+    const wrong = sent.code === '000000' ? '111111' : '000000';
+    await page.keyboard.type(wrong);
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('.flow > p.error').first().innerText(), WAIT).not.toBe('');
+    expect(await step()).toBe('otp');
+    await page.locator('#otp-code').fill(sent.code);
+    await page.locator('#otp-code').press('Enter');
+    await expect.poll(outcome, WAIT).toBe('done');
+    expect(await text()).toContain(`Paid with cashback: ${money(40)}`);
     await newSale();
   });
 

@@ -58,18 +58,21 @@ function Till({
   fresh: boolean;
 }) {
   useShortcuts(texts, actions);
+  // The sale is shown once the till said what runs on it (not the start screen, then a flow over it).
+  const [loaded, setLoaded] = useState(false);
   useEffect(() => {
     actions
       .refresh()
       .then(() => fresh && dismissFlow())
-      .catch(() => undefined); // the banner or the next reconnect says why
+      .catch(() => undefined) // the banner or the next reconnect says why
+      .finally(() => setLoaded(true));
   }, [actions, fresh]);
   const f = shownFlow.value;
   return (
     <>
       <StatusBar texts={texts} actions={actions} />
-      <main class="till">
-        {f ? (
+      <main class="till" aria-busy={!loaded}>
+        {!loaded ? null : f ? (
           <FlowView texts={texts} f={f} actions={actions} />
         ) : (
           <Compose texts={texts} currency={currency} actions={actions} />
