@@ -420,6 +420,9 @@ describe('the connection to the till', () => {
       .poll(() => page.locator('[data-connection]').getAttribute('data-connection'), WAIT)
       .toBe('reconnecting');
     expect(await text()).toContain('Connection to the till lost');
+    // What the till said last is not current any more.
+    expect(await page.locator('[data-engine]').getAttribute('data-engine')).toBe('unknown');
+    expect(await page.locator('[data-terminals]').getAttribute('data-terminals')).toBe('');
     await screenshot(page, 'cashier-till-lost');
   });
 });

@@ -117,6 +117,7 @@ export function CashierApp({
           notice={notice.value}
           onSignedIn={(s) => {
             setFresh(true);
+            clearDraft(); // not the last operator's
             notice.value = null;
             session.value = s;
           }}

@@ -8,11 +8,13 @@ import { terminalCounts } from './terminals.ts';
 
 export function StatusBar({ texts, actions }: { texts: Texts; actions: Actions }) {
   const c = texts.messages.cashier;
-  const q = queue.value;
+  // What the till said last is not current while the connection is down: shown as not known.
+  const live = connection.value === 'open';
+  const q = live ? queue.value : null;
   const online = q?.online;
   const engine = online === true ? 'online' : online === false ? 'offline' : 'unknown';
   const engineText = { online: c.engineOnline, offline: c.engineOffline, unknown: c.engineUnknown }[engine];
-  const list = devices.value;
+  const list = live ? devices.value : null;
   const counts = list ? terminalCounts(list) : null;
   const op = session.value?.operator;
   return (
