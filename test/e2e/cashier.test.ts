@@ -357,6 +357,30 @@ describe('the cashier screen in Chromium', () => {
     expect(await page.locator('.compose .error').innerText()).toBe('Type the amount first.');
   });
 
+  it('sends the cashier back to sign-in, saying why, when the till ended their session', async () => {
+    const kept = await page.evaluate(() => sessionStorage.getItem('tillback.operator.session'));
+    const { session } = JSON.parse(kept!) as { session: string };
+    const ended = await fetch(`${till.apiUrl}/api/operators/sign-out`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${till.token}`, 'x-operator-session': session },
+    });
+    expect(ended.status).toBe(204);
+    await page.keyboard.press('F1');
+    await page.keyboard.type('300');
+    await page.keyboard.press('Enter');
+    await expect
+      .poll(() => page.locator('.notice').textContent(), WAIT)
+      .toBe('Your session ended. Sign in again.');
+    expect(await page.evaluate(() => sessionStorage.getItem('tillback.operator.session'))).toBeNull();
+    expect(problems).toEqual([
+      'error: Failed to load resource: the server responded with a status of 401 (Unauthorized)',
+    ]);
+    problems.length = 0;
+    await page.locator('#operator-pin').fill(CASHIER.pin);
+    await page.locator('#operator-pin').press('Enter');
+    await page.locator('#amount').waitFor(WAIT);
+  });
+
   it('signs out with F8 and back to the sign-in', async () => {
     await page.keyboard.press('F8');
     await page.locator('#operator-name').waitFor(WAIT);
@@ -383,7 +407,7 @@ describe('keyboard only', () => {
       await tab.keyboard.press('Backspace');
       await tab.keyboard.press('Enter');
       await tab.locator('#amount').waitFor(WAIT);
-      expect(await focusedId()).toBe('amount');
+      await expect.poll(focusedId, WAIT).toBe('amount');
       const outline = await tab.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
       expect(outline).toBe('solid'); // the focus is visible
 
@@ -400,7 +424,7 @@ describe('keyboard only', () => {
       expect(flow).toMatchObject({ kind: 'earn', amount: { minor: 1_234 }, outcome: 'done' });
       await tab.keyboard.press('Enter'); // New sale
       await tab.locator('#amount').waitFor(WAIT);
-      expect(await focusedId()).toBe('amount');
+      await expect.poll(focusedId, WAIT).toBe('amount');
       expect(tabProblems).toEqual([]);
     } finally {
       await tab.close();
