@@ -11,7 +11,7 @@ import { Keypad, keypadKeyOf, type KeypadKey } from '../shared/keypad.tsx';
 import type { Actions } from './actions.ts';
 import { amountOf, pressKey } from './amount.ts';
 
-export const kind = signal<FlowKind>('earn');
+const kind = signal<FlowKind>('earn');
 const digits = signal('');
 const reference = signal('');
 const original = signal('');
@@ -19,7 +19,7 @@ const error = signal<string | null>(null);
 const busy = signal(false);
 
 /** The function key of each kind, in FLOW_KINDS order. */
-export const KIND_KEYS: Record<FlowKind, string> = { earn: 'F1', redeem: 'F2', refund: 'F3', cashout: 'F4' };
+const KIND_KEYS: Record<FlowKind, string> = { earn: 'F1', redeem: 'F2', refund: 'F3', cashout: 'F4' };
 
 export function chooseKind(next: FlowKind): void {
   kind.value = next;

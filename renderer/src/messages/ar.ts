@@ -130,7 +130,6 @@ export const ar: Catalogue = {
     available: 'الرصيد الآن: {amount}',
     reason: 'السبب: {reason}',
     memberShown: 'العضو: {member}',
-    shortcut: 'المفتاح: {key}',
     shortcuts: 'المفاتيح: F1–F4 للاختيار، الأرقام للمبلغ، Enter للبدء، Esc للإلغاء، F8 لتسجيل الخروج.',
     refusedStart: 'تعذّر البدء: {message}',
     refusedInput: 'لم يُقبل: {message}',

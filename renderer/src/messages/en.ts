@@ -131,7 +131,6 @@ export const en = {
     available: 'Balance now: {amount}',
     reason: 'Reason: {reason}',
     memberShown: 'Member: {member}',
-    shortcut: 'Key: {key}',
     shortcuts: 'Keys: F1–F4 choose, digits type the amount, Enter starts, Esc cancels, F8 signs out.',
     refusedStart: 'Could not start: {message}',
     refusedInput: 'Not taken: {message}',
