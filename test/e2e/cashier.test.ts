@@ -104,7 +104,11 @@ const currentFlow = async (): Promise<FlowEvent> => (await call('/api/flows/curr
 const textOf = async (p: Page) => (await p.locator('body').innerText()).replace(/[\u2068\u2069]/g, '');
 const text = () => textOf(page);
 const money = (minor: number) => formatMoney(minor, till.program.currency, 'en-AU');
-const outcome = () => page.locator('[data-outcome]').getAttribute('data-outcome');
+/** The flow's outcome on the page, or, while there is none, what the page says (a refused start). */
+const outcome = async () =>
+  (await page.locator('[data-outcome]').count())
+    ? page.locator('[data-outcome]').getAttribute('data-outcome')
+    : `no outcome: ${await text()}`;
 const step = () => page.locator('[data-step]').getAttribute('data-step');
 
 /** Types an amount on the screen's keypad, digit by digit (a touch user). */
@@ -270,6 +274,37 @@ describe('the cashier screen in Chromium', () => {
     await newSale();
   });
 
+  it('says a wrong PIN while the pad asks again, then the failure with its reason', async () => {
+    till.simulation!.setPin('9999'); // the customer keeps typing a wrong PIN
+    try {
+      await page.keyboard.press('F2');
+      await page.keyboard.type('100');
+      await page.keyboard.press('Enter');
+      await expect.poll(step, WAIT).toBe('identify');
+      await page.evaluate(() => {
+        const seen: string[] = [];
+        (window as unknown as { errorsSeen: string[] }).errorsSeen = seen;
+        new MutationObserver(() => {
+          const running = document.querySelector('.flow-running > p.error')?.textContent;
+          if (running && seen.at(-1) !== running) seen.push(running);
+        }).observe(document.body, { subtree: true, childList: true, characterData: true });
+      });
+      await till.simulation!.swipe(till.demoCustomer!.card);
+      await expect.poll(outcome, WAIT).toBe('failed');
+      const errors = await page.evaluate(() => (window as unknown as { errorsSeen: string[] }).errorsSeen);
+      expect(
+        errors.some((e) => /PIN/i.test(e)),
+        JSON.stringify(errors),
+      ).toBe(true);
+      expect(await page.locator('.flow > p.error').first().innerText()).toMatch(/^Reason: .*PIN/i);
+      expect(await accessibilityViolations(page)).toEqual([]);
+      await screenshot(page, 'cashier-failed');
+    } finally {
+      till.simulation!.setPin(till.demoCustomer!.pin);
+    }
+    await newSale();
+  });
+
   it('refunds part of a purchase by its reference, with the cashback taken back', async () => {
     await page.keyboard.press('F3');
     await page.locator('#original').fill('SALE-1');
@@ -340,7 +375,10 @@ describe('the cashier screen in Chromium', () => {
     await page.keyboard.press('Escape');
     await expect.poll(outcome, WAIT).toBe('cancelled');
     expect((await currentFlow()).outcome).toBe('cancelled');
-    await page.keyboard.press('Enter'); // New sale has the focus
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.textContent), WAIT)
+      .toContain('New sale');
+    await page.keyboard.press('Enter');
     await page.locator('#amount').waitFor(WAIT);
   });
 

@@ -13,6 +13,7 @@ import { PHASES, phasesOf } from '../../renderer/src/cashier/phases.ts';
 import { resultLines } from '../../renderer/src/cashier/result.ts';
 import { terminalCounts } from '../../renderer/src/cashier/terminals.ts';
 import { ApiError, apiFetch, errorFromAnswer, UNREACHABLE } from '../../renderer/src/shared/api.ts';
+import { isNewerFlow } from '../../renderer/src/shared/flows.ts';
 import { textsFor } from '../../renderer/src/shared/i18n.ts';
 import { keypadKeyOf, type KeypadKey } from '../../renderer/src/shared/keypad.tsx';
 import { lockedUntil, signInError } from '../../renderer/src/shared/sign-in.tsx';
@@ -148,6 +149,32 @@ const flowEvent = (over: Partial<FlowEvent>): FlowEvent => ({
   error: null,
   at: 1,
   ...over,
+});
+
+describe('which flow event the screen shows', () => {
+  const running = flowEvent({ step: 'finding', outcome: null, at: 100 });
+  const failed = flowEvent({ step: 'failed', outcome: 'failed', at: 100 });
+
+  it("never replaces a flow's final event with its own earlier one, even from the same millisecond", () => {
+    // The start's answer (finding) crossing the stream's failed, both stamped at 100.
+    expect(isNewerFlow(failed, running, false)).toBe(false);
+    expect(isNewerFlow(failed, running, true)).toBe(false);
+    expect(isNewerFlow(running, failed, true)).toBe(true);
+  });
+
+  it("takes the stream's events of a running flow in order, and an answer only when strictly newer", () => {
+    const later = flowEvent({ step: 'enqueueing', outcome: null, at: 100 });
+    expect(isNewerFlow(running, later, true)).toBe(true);
+    expect(isNewerFlow(later, running, false)).toBe(false);
+    expect(isNewerFlow(running, { ...later, at: 101 }, false)).toBe(true);
+    expect(isNewerFlow(null, running, false)).toBe(true);
+  });
+
+  it('shows a newer flow over a finished one, never an older flow over a newer one', () => {
+    const next = flowEvent({ flowId: 'f2', step: 'identify', outcome: null, at: 200 });
+    expect(isNewerFlow(failed, next, true)).toBe(true);
+    expect(isNewerFlow(next, failed, false)).toBe(false);
+  });
 });
 
 describe("a result's words", () => {

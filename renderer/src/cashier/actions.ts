@@ -38,20 +38,23 @@ export function createActions(token: string, sessionLostText: string): Actions {
     async refresh() {
       devices.value = (await call('/api/devices', { schema: DevicesSchema })).devices;
       try {
-        showFlow((await call('/api/flows/current', { schema: FlowAnswerSchema })).flow);
+        showFlow((await call('/api/flows/current', { schema: FlowAnswerSchema })).flow, false);
       } catch (error) {
         if (!(error instanceof ApiError && error.code === 'no_flow')) throw error;
         flow.value = null;
       }
     },
     async start(kind, body) {
-      showFlow((await call(`/api/flows/${kind}`, { body, schema: StartedSchema })).state);
+      showFlow((await call(`/api/flows/${kind}`, { body, schema: StartedSchema })).state, false);
     },
     async input(body) {
-      showFlow((await call('/api/flows/current/input', { body, schema: FlowAnswerSchema })).flow);
+      showFlow((await call('/api/flows/current/input', { body, schema: FlowAnswerSchema })).flow, false);
     },
     async cancel() {
-      showFlow((await call('/api/flows/current/cancel', { method: 'POST', schema: FlowAnswerSchema })).flow);
+      showFlow(
+        (await call('/api/flows/current/cancel', { method: 'POST', schema: FlowAnswerSchema })).flow,
+        false,
+      );
     },
     async signOut() {
       const current = session.value;

@@ -33,8 +33,9 @@ export const shownFlow = computed<FlowEvent | null>(() => {
   return f.outcome === null || f.flowId !== dismissed.value ? f : null;
 });
 
-export function showFlow(next: FlowEvent): void {
-  if (isNewerFlow(flow.value, next)) flow.value = next;
+/** Shows a flow event: from the stream, or (`fromStream` false) from the answer to a request. */
+export function showFlow(next: FlowEvent, fromStream = true): void {
+  if (isNewerFlow(flow.value, next, fromStream)) flow.value = next;
 }
 
 /** "New sale": the finished flow leaves the screen (a running one cannot be put away, only cancelled). */
