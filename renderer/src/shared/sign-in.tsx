@@ -122,8 +122,8 @@ export function SignIn({
         <input
           id="operator-name"
           ref={nameRef}
-          name="username"
-          autocomplete="username"
+          name="operator"
+          autocomplete="off"
           autocapitalize="none"
           spellcheck={false}
           maxLength={64}
@@ -137,7 +137,8 @@ export function SignIn({
           type="password"
           name="pin"
           inputMode="numeric"
-          autocomplete="current-password"
+          // A till is shared: no browser should offer to keep an operator's PIN.
+          autocomplete="off"
           maxLength={PIN_MAX}
           value={pin}
           aria-invalid={error ? 'true' : undefined}
