@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import jsqr from 'jsqr';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatMoney } from '../../contract/intl-format.ts';
 import type { FlowEvent } from '../../contract/till-events.ts';
 import { startTill, type Till } from '../../till/core.ts';
@@ -122,6 +122,12 @@ async function newSale(): Promise<void> {
 }
 
 describe('the cashier screen in Chromium', () => {
+  // A test that fails mid-flow leaves no flow running for the next one (its own failure is enough).
+  afterEach(async () => {
+    const f = await currentFlow().catch(() => undefined);
+    if (f && f.outcome === null) await call('/api/flows/current/cancel', {});
+  });
+
   it('is served with a strict CSP and asks for a sign-in; a wrong PIN and a lock are said in words', async () => {
     const response = await page.goto(`${till.apiUrl}/cashier#token=${till.token}`);
     expect(response!.status()).toBe(200);
@@ -188,6 +194,19 @@ describe('the cashier screen in Chromium', () => {
       expect(await page.locator(`.kind kbd`, { hasText: key }).count()).toBe(1);
     expect(await accessibilityViolations(page)).toEqual([]);
     await screenshot(page, 'cashier-idle');
+
+    // A reader unplugged and plugged back: the bar follows the till's `devices` messages, naming it.
+    await till.simulation!.unplug('reader-1');
+    await expect
+      .poll(() => page.locator('[data-terminals]').getAttribute('data-terminals'), WAIT)
+      .toBe(`${connected - 1}/${terminals.length}`);
+    expect(await page.locator('[data-terminals] .down').innerText()).toMatch(
+      /magstripe reader.*(disconnected|unplugged)/,
+    );
+    await till.simulation!.replug('reader-1');
+    await expect
+      .poll(() => page.locator('[data-terminals]').getAttribute('data-terminals'), WAIT)
+      .toBe(`${connected}/${terminals.length}`);
   });
 
   it('runs an earn by simulated swipe, seen on the cashier page and on the customer display', async () => {
@@ -216,7 +235,9 @@ describe('the cashier screen in Chromium', () => {
     expect(await text()).toContain('Member: 411111');
     await expect.poll(() => textOf(display), WAIT).toContain(`You earned ${money(cashback)} cashback`);
     // Focus is on New sale, so Enter begins the next one.
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toContain('New sale');
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.textContent), WAIT)
+      .toContain('New sale');
     expect(await accessibilityViolations(page)).toEqual([]);
     await screenshot(page, 'cashier-earned');
     await newSale();
@@ -260,7 +281,7 @@ describe('the cashier screen in Chromium', () => {
     await page.locator('#member-value').press('Enter');
     await expect.poll(step, WAIT).toBe('otp');
     expect(await text()).toContain('Type the code the customer received');
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('otp-code');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id), WAIT).toBe('otp-code');
     const sent = codes.filter((c) => c.to === till.demoCustomer!.email).at(-1)!;
     const wrong = sent.code === '000000' ? '111111' : '000000';
     await page.keyboard.type(wrong);
@@ -435,7 +456,7 @@ describe('keyboard only', () => {
       await tab.goto(`${till.apiUrl}/cashier#token=${till.token}`);
       await tab.locator('#operator-pin').waitFor(WAIT);
       // The name is remembered on this till: the PIN field has the focus.
-      expect(await focusedId()).toBe('operator-pin');
+      await expect.poll(focusedId, WAIT).toBe('operator-pin');
       await tab.keyboard.press('Shift+Tab');
       expect(await focusedId()).toBe('operator-name');
       await tab.keyboard.press('Control+A');
