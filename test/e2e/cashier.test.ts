@@ -330,7 +330,9 @@ describe('the cashier screen in Chromium', () => {
     await page.keyboard.press('F3');
     await page.locator('#original').fill('SALE-1');
     await page.locator('#amount').focus();
-    await page.keyboard.type('2000');
+    // As a phone's or tablet's on-screen keyboard types (input events, no keys), in Arabic-Indic digits.
+    await page.keyboard.insertText('٢٠٠٠');
+    expect(await page.locator('#amount').inputValue()).toBe(money(2_000));
     await page.keyboard.press('Enter');
     await expect.poll(outcome, WAIT).toBe('done');
     const refund = await currentFlow();
