@@ -1,7 +1,7 @@
 // What the cashier screen asks of the till's local API: the current flow and the terminals, starting a
-// flow, typed input, cancel, sign-out. Each call carries the launch token and the operator's session; a session the till
-// no longer knows sends the cashier back to sign-in with a word of why. Refusals reach the caller as
-// ApiErrors (their message is the till's, in plain words).
+// flow, typed input, cancel, sign-out. Each call carries the launch token and the operator's session;
+// a session the till no longer knows sends the cashier back to sign-in with a word of why. Refusals
+// reach the caller as ApiErrors (their message is the till's, in plain words).
 import { z } from 'zod';
 import { DeviceSummarySchema, FlowEventSchema, type FlowKind } from '../../../contract/till-events.ts';
 import { ApiError, apiFetch, forgetSession, isSessionLost, signOut, type ApiInit } from '../shared/api.ts';

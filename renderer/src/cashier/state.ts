@@ -1,8 +1,8 @@
 // The cashier screen's state, as Preact signals: the connection to the till, the queue, the terminals,
-// the operator's session, and the flow on screen. The flow lives on the till: the screen shows the latest FlowEvent
-// (from `flow` messages, and re-read from GET /api/flows/current at sign-in, at every reconnect and
-// after a reload). A finished flow stays on screen until the cashier starts a new sale; which one was
-// put away is kept for this tab, so a reload does not bring an old result back.
+// the operator's session, and the flow on screen. The flow lives on the till: the screen shows the
+// latest FlowEvent (from `flow` messages, and re-read from GET /api/flows/current at sign-in, at every
+// reconnect and after a reload). A finished flow stays on screen until the cashier starts a new sale;
+// which one was put away is kept for this tab, so a reload does not bring an old result back.
 import { computed, signal } from '@preact/signals';
 import type {
   DeviceSummary,
