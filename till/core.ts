@@ -25,6 +25,7 @@ import { openOutbox, type Outbox } from './outbox/outbox.ts';
 import { flowsComponent } from './flows/component.ts';
 import type { DemoCustomer } from './demo-customer.ts';
 import { historyComponent } from './history/component.ts';
+import { managerComponent } from './manager/component.ts';
 import { screenRoutes } from './screens.ts';
 
 /** What a component gets: the till's parts, started (the device manager polls once components are in). */
@@ -33,7 +34,7 @@ export interface TillServices {
   readonly outbox: Outbox;
   readonly devices: DeviceManager;
   /** The engine's URL and this till's credentials, for calls that cannot wait (redeem, cashout). */
-  readonly engine: Pick<EngineLink, 'url' | 'appId' | 'apiKey'>;
+  readonly engine: Pick<EngineLink, 'url' | 'publicUrl' | 'appId' | 'apiKey'>;
   /** The key of the keyed card hash (never log it): a card-identified earn may then be queued. */
   readonly tokenizationKey: string;
   /** The program earns go to, and its currency. */
@@ -55,7 +56,7 @@ export interface StartedComponent {
  * THE PLACE WHERE COMPONENTS PLUG IN: one line each, in start order (history before flows, so it sees
  * every flow's first event).
  */
-export const TILL_COMPONENTS: readonly TillComponent[] = [historyComponent, flowsComponent];
+export const TILL_COMPONENTS: readonly TillComponent[] = [historyComponent, flowsComponent, managerComponent];
 
 export interface StartTillOptions {
   /** Default: TILL_COMPONENTS. */
@@ -209,7 +210,7 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
       config,
       outbox,
       devices,
-      engine: { url: engine.url, appId: engine.appId, apiKey: engine.apiKey },
+      engine: { url: engine.url, publicUrl: engine.publicUrl, appId: engine.appId, apiKey: engine.apiKey },
       tokenizationKey: engine.tokenizationKey,
       program: engine.program,
       log,
