@@ -26,6 +26,7 @@ import { flowsComponent } from './flows/component.ts';
 import type { DemoCustomer } from './demo-customer.ts';
 import { historyComponent } from './history/component.ts';
 import { managerComponent } from './manager/component.ts';
+import { terminalsComponent } from './terminals/component.ts';
 import { screenRoutes } from './screens.ts';
 
 /** What a component gets: the till's parts, started (the device manager polls once components are in). */
@@ -56,7 +57,12 @@ export interface StartedComponent {
  * THE PLACE WHERE COMPONENTS PLUG IN: one line each, in start order (history before flows, so it sees
  * every flow's first event).
  */
-export const TILL_COMPONENTS: readonly TillComponent[] = [historyComponent, flowsComponent, managerComponent];
+export const TILL_COMPONENTS: readonly TillComponent[] = [
+  historyComponent,
+  flowsComponent,
+  terminalsComponent,
+  managerComponent,
+];
 
 export interface StartTillOptions {
   /** Default: TILL_COMPONENTS. */
