@@ -222,7 +222,11 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
       log,
     };
     const routes: LocalApiRoutes[] = [
-      screenRoutes({ storeName: config.store.name, locale: config.store.locale }),
+      screenRoutes({
+        storeName: config.store.name,
+        locale: config.store.locale,
+        currency: engine.program.currency,
+      }),
     ];
     for (const component of options.components ?? TILL_COMPONENTS) {
       const started = await component.start(services);
