@@ -66,7 +66,7 @@ function Tabs({ texts, tab, onTab }: { texts: Texts; tab: Tab; onTab(tab: Tab): 
     e.preventDefault();
   };
   return (
-    <nav class="tabs" role="tablist" aria-label={m.tabs} onKeyDown={onKeyDown}>
+    <div class="tabs" role="tablist" aria-label={m.tabs} onKeyDown={onKeyDown}>
       {TABS.map((t, i) => (
         <button
           key={t}
@@ -84,7 +84,7 @@ function Tabs({ texts, tab, onTab }: { texts: Texts; tab: Tab; onTab(tab: Tab): 
           {m[`tab_${t}`]} <kbd>{i + 1}</kbd>
         </button>
       ))}
-    </nav>
+    </div>
   );
 }
 
@@ -164,9 +164,9 @@ function Shell({
         >
           {m.signOut}
         </button>
+        <Tabs texts={texts} tab={tab} onTab={open} />
+        <p class="hint shortcuts">{m.shortcuts}</p>
       </header>
-      <Tabs texts={texts} tab={tab} onTab={open} />
-      <p class="hint shortcuts">{m.shortcuts}</p>
       <main class="panel">
         <div id={`panel-${tab}`} role="tabpanel" aria-labelledby={`tab-${tab}`}>
           <Section />

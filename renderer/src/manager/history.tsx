@@ -4,6 +4,7 @@
 import { Fragment, type ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { problemText, useManager, type Manager } from './context.ts';
+import { ScrollBox } from './scroll-box.tsx';
 import { downloadCsv } from './csv-download.ts';
 import { formats } from './format.ts';
 import {
@@ -192,9 +193,12 @@ export function kindText({ texts }: Manager, kind: string): string {
 }
 
 export function OperationsTable({
+  label,
   operations,
   actions,
 }: {
+  /** What the table is, for screen readers. */
+  label: string;
   operations: Operation[];
   actions(op: Operation): ComponentChildren;
 }) {
@@ -202,7 +206,7 @@ export function OperationsTable({
   const m = texts.messages.manager;
   const f = formats(texts, undefined);
   return (
-    <div class="table-wrap">
+    <ScrollBox label={label}>
       <table>
         <thead>
           <tr>
@@ -239,7 +243,7 @@ export function OperationsTable({
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollBox>
   );
 }
 
@@ -355,6 +359,7 @@ export function HistorySection() {
         <p class="empty">{m.noOperations}</p>
       ) : (
         <OperationsTable
+          label={m.tab_history}
           operations={operations}
           actions={(op) => (
             <button

@@ -3,6 +3,7 @@
 // or enables one. The till refuses to leave no enabled manager (409 last_manager), said in words.
 import { useState } from 'preact/hooks';
 import { problemText, useLoad, useManager } from './context.ts';
+import { ScrollBox } from './scroll-box.tsx';
 import { OperatorAnswerSchema, OperatorsSchema, type ManagedOperator } from './schemas.ts';
 
 const ROLES = ['cashier', 'manager'] as const;
@@ -190,7 +191,7 @@ export function Operators() {
       <p class="error" role="alert">
         {error ?? list.error}
       </p>
-      <div class="table-wrap">
+      <ScrollBox label={m.operatorsSection}>
         <table aria-labelledby="operators-title">
           <thead>
             <tr>
@@ -215,7 +216,7 @@ export function Operators() {
             ))}
           </tbody>
         </table>
-      </div>
+      </ScrollBox>
       <AddOperator onAdded={(name) => changed(manager.texts.fill(m.added, { name }))} />
     </section>
   );

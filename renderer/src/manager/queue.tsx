@@ -3,6 +3,7 @@
 // first, with older pages on demand.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { problemText, useLoad, useManager } from './context.ts';
+import { ScrollBox } from './scroll-box.tsx';
 import { formats } from './format.ts';
 import { kindText, OperationsTable } from './history.tsx';
 import {
@@ -100,14 +101,22 @@ function VoidForm({
   );
 }
 
+const QUEUED_TYPES = ['earn', 'refund'] as const;
+
 function FailedItems() {
   const manager = useManager();
   const { texts } = manager;
   const m = texts.messages.manager;
-  const failed = useLoad(
-    () => manager.call('/api/history?state=failed&limit=100', { schema: HistoryPageSchema }),
-    String(historyVersion.value),
-  );
+  // The outbox's items are earns and refunds; a failed redeem or cash out is history only (it was
+  // never queued: nothing to retry).
+  const failed = useLoad(async () => {
+    const pages = await Promise.all(
+      QUEUED_TYPES.map((type) =>
+        manager.call(`/api/history?state=failed&type=${type}&limit=100`, { schema: HistoryPageSchema }),
+      ),
+    );
+    return pages.flatMap((p) => p.operations).sort((a, b) => b.createdAt - a.createdAt);
+  }, String(historyVersion.value));
   const [voiding, setVoiding] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -124,7 +133,7 @@ function FailedItems() {
       setError(problemText(texts, e));
     }
   };
-  const ops = failed.data?.operations ?? [];
+  const ops = failed.data ?? [];
   return (
     <section aria-labelledby="failed-title">
       <h2 id="failed-title">{m.failedTitle}</h2>
@@ -138,6 +147,7 @@ function FailedItems() {
         <p class="empty">{m.noFailed}</p>
       ) : (
         <OperationsTable
+          label={m.failedTitle}
           operations={ops}
           actions={(op) =>
             voiding === op.id ? (
@@ -197,7 +207,7 @@ function QueueLog() {
       {first.data && events.length === 0 ? (
         <p class="empty">{m.noLog}</p>
       ) : (
-        <div class="table-wrap">
+        <ScrollBox label={m.logTitle}>
           <table>
             <thead>
               <tr>
@@ -220,7 +230,7 @@ function QueueLog() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollBox>
       )}
       {cursor && (
         <button type="button" class="more" onClick={() => void more()}>

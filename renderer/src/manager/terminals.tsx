@@ -4,6 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { DeviceSummary } from '../../../contract/till-events.ts';
 import { problemText, useLoad, useManager } from './context.ts';
+import { ScrollBox } from './scroll-box.tsx';
 import { formats } from './format.ts';
 import { DeviceLogSchema, DevicesSchema, type DeviceEvent } from './schemas.ts';
 import { devices } from './state.ts';
@@ -55,7 +56,7 @@ function DeviceLog({ device }: { device: string | null }) {
       {first.data && events.length === 0 ? (
         <p class="empty">{m.noLog}</p>
       ) : (
-        <div class="table-wrap">
+        <ScrollBox label={title}>
           <table aria-labelledby="device-log-title">
             <thead>
               <tr>
@@ -82,7 +83,7 @@ function DeviceLog({ device }: { device: string | null }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollBox>
       )}
       {cursor && (
         <button type="button" class="more" onClick={() => void more()}>
@@ -121,7 +122,7 @@ export function TerminalsSection() {
       {devices.value && list.length === 0 ? (
         <p class="empty">{m.noTerminals}</p>
       ) : (
-        <div class="table-wrap">
+        <ScrollBox label={m.terminalsTitle}>
           <table aria-labelledby="terminals-title">
             <thead>
               <tr>
@@ -169,7 +170,7 @@ export function TerminalsSection() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollBox>
       )}
       {selected && (
         <button type="button" onClick={() => show(null)}>

@@ -5,6 +5,7 @@
 import { useState } from 'preact/hooks';
 import { CashbackChart, type ChartDay } from './chart.tsx';
 import { useLoad, useManager } from './context.ts';
+import { ScrollBox } from './scroll-box.tsx';
 import { formats } from './format.ts';
 import { daysBetween, filtersProblem, historyParams, NO_FILTERS, OPERATION_TYPES } from './query.ts';
 import { TotalsSchema, type DayTotals, type Totals } from './schemas.ts';
@@ -105,7 +106,7 @@ export function TotalsSection() {
           {t.days.length === 0 ? (
             <p class="empty">{m.noTotals}</p>
           ) : (
-            <div class="table-wrap">
+            <ScrollBox label={m.totalsTitle}>
               <table class="day-totals">
                 <thead>
                   <tr>
@@ -148,7 +149,7 @@ export function TotalsSection() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </ScrollBox>
           )}
         </>
       )}

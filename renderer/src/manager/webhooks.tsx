@@ -3,6 +3,7 @@
 // and "Send again". When the engine cannot be reached, or does not let the till see them, it says so.
 import { useState } from 'preact/hooks';
 import { problemText, useLoad, useManager } from './context.ts';
+import { ScrollBox } from './scroll-box.tsx';
 import { formats } from './format.ts';
 import { DeliveriesSchema, type Delivery } from './schemas.ts';
 
@@ -65,7 +66,7 @@ export function WebhooksSection() {
       {list.data && deliveries.length === 0 ? (
         <p class="empty">{m.noDeliveries}</p>
       ) : (
-        <div class="table-wrap">
+        <ScrollBox label={m.webhooksTitle}>
           <table aria-labelledby="webhooks-title">
             <thead>
               <tr>
@@ -106,7 +107,7 @@ export function WebhooksSection() {
               ))}
             </tbody>
           </table>
-        </div>
+        </ScrollBox>
       )}
     </div>
   );

@@ -139,6 +139,7 @@ export const ar: Catalogue = {
     tab_settings: 'الإعدادات',
     loading: 'جارٍ التحميل…',
     reload: 'إعادة التحميل',
+    table: 'جدول: {name}',
     error: 'تعذّر التنفيذ: {message}',
     unreachable: 'لم يُجب الصندوق. تأكّد من أنه يعمل ثم حاول مجددًا.',
     engineUnreachable: 'لا يصل الصندوق إلى المحرّك، لذا لا يمكن عرض هذا الآن. ({message})',

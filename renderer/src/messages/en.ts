@@ -140,6 +140,7 @@ export const en = {
     tab_settings: 'Settings',
     loading: 'Loading…',
     reload: 'Reload',
+    table: 'Table: {name}',
     error: 'Could not do it: {message}',
     unreachable: 'The till did not answer. Check that it is running, then try again.',
     engineUnreachable: 'The engine cannot be reached from the till, so this cannot be shown now. ({message})',
