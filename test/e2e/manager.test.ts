@@ -299,7 +299,11 @@ describe('the manager’s screen in Chromium', { timeout: 120_000 }, () => {
 
   it('lists the terminals live, and a terminal’s event log', async () => {
     await openSection('5', 'Terminals');
-    const devices = (await api('GET', '/api/devices')).body.devices as { id: string; kind: string }[];
+    const devices = (await api('GET', '/api/devices')).body.devices as {
+      id: string;
+      kind: string;
+      label?: string;
+    }[];
     const terminals = page.locator('tr[data-device]');
     await expect.poll(() => terminals.count(), WAIT).toBe(devices.length);
     expect(await text()).toContain('connected');
@@ -311,7 +315,7 @@ describe('the manager’s screen in Chromium', { timeout: 120_000 }, () => {
     const log = page.locator('section[aria-labelledby="device-log-title"]');
     await expect
       .poll(() => text(page, 'section[aria-labelledby="device-log-title"]'), WAIT)
-      .toContain(`Events of ${reader.id}`);
+      .toContain(`Events of ${reader.label ?? reader.id}`);
     await expect.poll(() => log.locator('tbody tr').count(), WAIT).toBeGreaterThan(0);
     // The swipe was logged with its card masked: never the whole number.
     expect(await log.innerText()).not.toMatch(/\d{13,19}/);
@@ -357,4 +361,73 @@ describe('the manager’s screen in Chromium', { timeout: 120_000 }, () => {
     const expected = 'error: Failed to load resource: the server responded with a status of 409 (Conflict)';
     expect(problems.filter((p) => p !== expected)).toEqual([]);
   });
+});
+
+describe('the manager’s screen in Arabic', () => {
+  it('reads right to left, amounts and the chart in the till’s locale', async () => {
+    const arDir = mkdtempSync(join(tmpdir(), 'tillback-manager-ar-'));
+    const ar = await startTill(
+      {
+        dataDir: arDir,
+        logDir: mkdtempSync(join(testLogDir(), 'till-manager-ar-')),
+        store: { name: 'بقالة النيل', locale: 'ar-SD' },
+        api: { firstManager: MANAGER },
+      },
+      { simulate: 'never', handleSignals: false },
+    );
+    const context = await browser.newContext(SCREEN);
+    try {
+      // One earn, so the list and the chart have something to show.
+      const headers = { authorization: `Bearer ${ar.token}`, 'content-type': 'application/json' };
+      const signedIn = await fetch(`${ar.apiUrl}/api/operators/sign-in`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify(MANAGER),
+      });
+      const { session } = (await signedIn.json()) as { session: string };
+      const earned = await fetch(`${ar.apiUrl}/api/earn`, {
+        method: 'POST',
+        headers: { ...headers, 'x-operator-session': session },
+        body: JSON.stringify({
+          programId: ar.program.id,
+          currency: ar.program.currency,
+          member: { email: 'amna@example.com' },
+          memberName: 'Amna',
+          purchaseAmount: 8_000,
+        }),
+      });
+      expect(earned.status).toBe(201);
+      await reportCspViolations(context);
+      const tab = await context.newPage();
+      const arProblems = watchProblems(tab);
+      await tab.goto(`${ar.apiUrl}/manager#token=${ar.token}`);
+      await tab.locator('#operator-name').fill(MANAGER.name);
+      await tab.locator('#operator-pin').fill(MANAGER.pin);
+      await tab.keyboard.press('Enter');
+      await tab.locator('[role="tablist"]').waitFor(WAIT);
+      expect(await tab.evaluate(() => [document.documentElement.lang, document.documentElement.dir])).toEqual(
+        ['ar', 'rtl'],
+      );
+      await expect.poll(() => text(tab), WAIT).toContain('amna@example.com');
+      expect(await text(tab)).toContain(formatMoney(8_000, ar.program.currency, 'ar-SD'));
+      expect(await accessibilityViolations(tab)).toEqual([]);
+      await screenshot(tab, 'manager-arabic-history');
+      await tab.locator('body').press('2');
+      await tab.locator('svg.chart-svg').waitFor(WAIT);
+      // Right to left: the value axis' labels stand at the right of the plot.
+      const [axis, plot] = await tab.evaluate(() => {
+        const label = document.querySelector('svg.chart-svg .tick text')!.getBoundingClientRect();
+        const line = document.querySelector('svg.chart-svg .tick line')!.getBoundingClientRect();
+        return [label.left, line.right];
+      });
+      expect(axis).toBeGreaterThanOrEqual(plot);
+      expect(await accessibilityViolations(tab)).toEqual([]);
+      await screenshot(tab, 'manager-arabic-totals');
+      expect(arProblems).toEqual([]);
+    } finally {
+      await context.close();
+      await ar.close();
+      rmSync(arDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -11,9 +11,9 @@ export interface ChartDay {
   redeemed: number;
 }
 
-const HEIGHT = 240;
-const AXIS = 96; // room for the amounts on the value axis
-const FOOT = 28; // room for the day labels
+const HEIGHT = 280;
+const AXIS = 104; // room for the amounts on the value axis
+const FOOT = 32; // room for the day labels
 const TOP = 12;
 const SLOT_MIN = 36;
 
@@ -44,7 +44,8 @@ export function CashbackChart({
   const every = Math.max(1, Math.ceil(days.length / 10));
   return (
     <figure class="chart">
-      <svg viewBox={`0 0 ${width} ${HEIGHT}`} role="img" aria-label={label} class="chart-svg">
+      {/* Geometry in left-to-right coordinates whatever the page's direction: RTL is placed by hand. */}
+      <svg viewBox={`0 0 ${width} ${HEIGHT}`} role="img" aria-label={label} class="chart-svg" direction="ltr">
         {scale.ticks.map((t) => (
           <g key={t} class="tick">
             <line x1={rtl ? 8 : AXIS} x2={rtl ? width - AXIS : width - 8} y1={y(t)} y2={y(t)} />

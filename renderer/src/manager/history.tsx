@@ -342,7 +342,9 @@ export function HistorySection() {
       <div class="bar">
         <h2 id="operations-title">{m.tab_history}</h2>
         <p class="count" role="status">
-          {loading ? m.loading : texts.fill(m.shown, { count: String(operations.length) })}
+          {loading
+            ? m.loading
+            : texts.fill(m.shown, { count: formats(texts, undefined).count(operations.length) })}
         </p>
         <button type="button" onClick={exportCsv} disabled={exporting}>
           {exporting ? m.exporting : m.exportCsv}

@@ -17,7 +17,7 @@ export function summaryText(summary: Record<string, unknown>): string {
     .join(', ');
 }
 
-function DeviceLog({ device }: { device: string | null }) {
+function DeviceLog({ device, name }: { device: string | null; name: string }) {
   const manager = useManager();
   const { texts } = manager;
   const m = texts.messages.manager;
@@ -44,7 +44,7 @@ function DeviceLog({ device }: { device: string | null }) {
     setCursor(page.nextCursor);
   };
   const events = [...(first.data?.events ?? []), ...older];
-  const title = device ? texts.fill(m.logOf, { device }) : m.allLog;
+  const title = device ? texts.fill(m.logOf, { device: name }) : m.allLog;
   return (
     <section aria-labelledby="device-log-title">
       <h2 id="device-log-title" tabIndex={-1}>
@@ -177,7 +177,7 @@ export function TerminalsSection() {
           {m.showAll}
         </button>
       )}
-      <DeviceLog device={selected} />
+      <DeviceLog device={selected} name={list.find((d) => d.id === selected)?.label ?? selected ?? ''} />
     </div>
   );
 }
