@@ -186,6 +186,10 @@ describe('the manager’s screen in Chromium', { timeout: 120_000 }, () => {
     expect(await text()).toContain(money(12_000));
     await noViolations();
     await screenshot(page, 'manager-history');
+    // Live: an earn made at the till meanwhile comes in without a reload.
+    expect((await earn(MANAGER.name, 'jane@example.com', 7_000)).status).toBe(201);
+    await expect.poll(() => rows().count(), WAIT).toBe(all.length + 1);
+    await expect.poll(() => text(), WAIT).toContain(money(7_000));
 
     await page.getByLabel('Cashier', { exact: true }).fill(CASHIER.name);
     await page.getByLabel('State').selectOption('delivered');
@@ -336,6 +340,8 @@ describe('the manager’s screen in Chromium', { timeout: 120_000 }, () => {
     await page.getByRole('button', { name: /^Add/ }).click();
     await expect.poll(() => text(), WAIT).toContain('dana added.');
     const dana = page.locator('tr[data-operator="dana"]');
+    await dana.getByRole('button', { name: /Make .manager. \(dana\)/ }).click();
+    await expect.poll(() => text(), WAIT).toContain('dana is now manager.');
     await dana.getByRole('button', { name: 'Disable' }).click();
     await expect.poll(() => dana.innerText(), WAIT).toContain('disabled');
     const signIn = await call('', 'POST', '/api/operators/sign-in', { name: 'dana', pin: OPERATOR_PINS[2] });

@@ -108,27 +108,25 @@ function OperatorRow({
     }
   };
   const disabled = op.disabledAt !== null;
+  const other = op.role === 'manager' ? 'cashier' : 'manager';
   return (
     <tr data-operator={op.name}>
       <th scope="row">{op.name}</th>
-      <td>
-        <select
-          aria-label={texts.fill(m.roleOf, { name: op.name })}
-          value={op.role}
-          onChange={(e) => {
-            const role = e.currentTarget.value;
+      <td class="row-actions">
+        {m[`role_${op.role}`]}
+        {/* A button, not a select: a keyboard user's arrows in a select would change the role at once. */}
+        <button
+          type="button"
+          onClick={() =>
             void change(
-              { role },
-              texts.fill(m.roleChanged, { name: op.name, role: m[`role_${role as 'cashier'}`] }),
-            );
-          }}
+              { role: other },
+              texts.fill(m.roleChanged, { name: op.name, role: m[`role_${other}`] }),
+            )
+          }
         >
-          {ROLES.map((r) => (
-            <option key={r} value={r}>
-              {m[`role_${r}`]}
-            </option>
-          ))}
-        </select>
+          {texts.fill(m.makeRole, { role: m[`role_${other}`] })}
+          <span class="visually-hidden"> ({op.name})</span>
+        </button>
       </td>
       <td>
         <span class={`badge ${disabled ? 'off' : 'on'}`}>{disabled ? m.disabled : m.active}</span>

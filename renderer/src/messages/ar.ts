@@ -332,7 +332,7 @@ export const ar: Catalogue = {
     pin: 'الرقم السري (من 4 إلى 12 رقمًا)',
     add: 'أضف',
     added: 'أُضيف {name}.',
-    roleOf: 'دور {name}',
+    makeRole: 'اجعله {role}',
     newPinOf: 'رقم سري جديد لـ {name}',
     setPin: 'عيّن الرقم السري',
     pinSet: 'عُيّن رقم سري جديد لـ {name}.',

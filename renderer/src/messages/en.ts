@@ -341,7 +341,7 @@ export const en = {
     pin: 'PIN (4 to 12 digits)',
     add: 'Add',
     added: '{name} added.',
-    roleOf: 'Role of {name}',
+    makeRole: 'Make {role}',
     newPinOf: 'New PIN for {name}',
     setPin: 'Set PIN',
     pinSet: 'New PIN set for {name}.',
