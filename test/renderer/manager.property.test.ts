@@ -1,6 +1,7 @@
 // The manager screen's pure logic: the history filters turned into the till's query string (fast-check
 // against a model of URLSearchParams), the date checks and day arithmetic, the chart's value axis (round
-// steps covering every value), and the chart's days (every day of the range, zero when nothing).
+// steps covering every value), the chart's days (every day of the range, zero when nothing), the
+// refusals said in words, and a terminal log entry's details.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { barHeight, niceScale } from '../../renderer/src/manager/chart-scale.ts';
@@ -16,7 +17,11 @@ import {
   OPERATION_TYPES,
   type HistoryFilters,
 } from '../../renderer/src/manager/query.ts';
+import { problemText } from '../../renderer/src/manager/context.ts';
+import { summaryText } from '../../renderer/src/manager/terminals.tsx';
 import { chartDays } from '../../renderer/src/manager/totals.tsx';
+import { ApiError, UNREACHABLE } from '../../renderer/src/shared/api.ts';
+import { textsFor } from '../../renderer/src/shared/i18n.ts';
 
 const day = fc
   .date({ min: new Date('1970-01-01T00:00:00Z'), max: new Date('2999-12-31T00:00:00Z'), noInvalidDate: true })
@@ -183,5 +188,33 @@ describe('the CSV file’s name', () => {
     );
     expect(dispositionFilename(null, 'x.csv')).toBe('x.csv');
     expect(dispositionFilename('attachment', 'x.csv')).toBe('x.csv');
+  });
+});
+
+describe('refusals in words', () => {
+  it('says the till’s and the engine’s refusals in the screen’s language, else the till’s message', () => {
+    for (const lang of ['en-AU', 'ar-SD']) {
+      const texts = textsFor(lang);
+      const m = texts.messages.manager;
+      const words = (code: string, message = 'the till said so') =>
+        problemText(texts, new ApiError(409, code, message)).replace(/[\u2068\u2069]/g, '');
+      expect(words('last_manager')).toBe(m.lastManager);
+      expect(words('operator_exists')).toBe(m.operatorExists);
+      expect(problemText(texts, new ApiError(0, UNREACHABLE, 'x'))).toBe(m.unreachable);
+      expect(words('engine_unreachable', 'ECONNREFUSED')).toContain('ECONNREFUSED');
+      expect(words('engine_unreachable', 'ECONNREFUSED')).not.toBe(words('engine_forbidden', 'ECONNREFUSED'));
+      expect(words('invalid_state', 'Only a failed operation can be voided')).toContain(
+        'Only a failed operation can be voided',
+      );
+    }
+  });
+});
+
+describe('a terminal log entry', () => {
+  it('reads as its recorded fields, leaving out empty ones', () => {
+    expect(summaryText({ masked: '411111******1111', track: 2, error: null, note: '' })).toBe(
+      'masked: 411111******1111, track: 2',
+    );
+    expect(summaryText({ source: { kind: 'hid' } })).toBe('source: {"kind":"hid"}');
   });
 });
