@@ -126,6 +126,15 @@ beforeAll(async () => {
   await vi.waitFor(async () => {
     expect((await api('GET', '/api/flows/current')).body.flow.outcome).toBe('done');
   }, WAIT);
+  // The demo customer pays 1.20 with cashback (the simulated pad types their PIN): a redeemed bar.
+  expect((await api('POST', '/api/flows/redeem', { amount: 120 })).status).toBe(201);
+  await vi.waitFor(async () => {
+    expect((await api('GET', '/api/flows/current')).body.flow.step).toBe('identify');
+  }, WAIT);
+  await till.simulation!.swipe(till.demoCustomer!.card);
+  await vi.waitFor(async () => {
+    expect((await api('GET', '/api/flows/current')).body.flow).toMatchObject({ outcome: 'done' });
+  }, WAIT);
   expect(
     (await api('POST', '/api/flows/cashout', { amount: 100, member: { email: 'jane@example.com' } })).status,
   ).toBe(201);
@@ -247,6 +256,9 @@ describe('the manager’s screen in Chromium', { timeout: 120_000 }, () => {
     expect(Number(await bars.getAttribute('height'))).toBeGreaterThan(0);
     expect(await page.locator('svg.chart-svg g[data-day]').count()).toBe(31);
     expect(await page.locator('table.day-totals').innerText()).toContain(money(today.cashback.earned));
+    expect(today.cashback.redeemed).toBe(120);
+    const redeemed = page.locator(`g[data-day="${today.date}"] rect.bar-redeemed`);
+    expect(Number(await redeemed.getAttribute('height'))).toBeGreaterThan(0);
     await noViolations();
     await screenshot(page, 'manager-totals');
   });
