@@ -47,6 +47,7 @@ export function SignIn({
   token,
   title,
   role = 'cashier',
+  notice = null,
   onSignedIn,
 }: {
   texts: Texts;
@@ -55,6 +56,8 @@ export function SignIn({
   title: string;
   /** `manager`: a cashier's sign-in is refused (and their new session ended). */
   role?: 'cashier' | 'manager';
+  /** Why the operator is asked to sign in again, if they were signed in (their session ended). */
+  notice?: string | null;
   onSignedIn(session: Session): void;
 }) {
   const s = texts.messages.signIn;
@@ -108,6 +111,11 @@ export function SignIn({
   return (
     <main class="sign-in">
       <h1>{title}</h1>
+      {notice && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
       <form class="sign-in-form" onSubmit={submit} noValidate aria-describedby="sign-in-hint">
         <h2>{s.title}</h2>
         <label for="operator-name">{s.name}</label>
