@@ -369,15 +369,41 @@ describe('the manager’s screen in Chromium', { timeout: 120_000 }, () => {
     await screenshot(page, 'manager-settings');
   });
 
-  it('keeps its place and its session on a reload, with no console error or CSP violation', async () => {
+  it('keeps its place and its session on a reload; the arrows move along the section bar', async () => {
     await page.reload();
     await expect
       .poll(() => page.locator('[role="tab"][aria-selected="true"]').innerText(), WAIT)
       .toContain('Settings');
     expect(await text()).toContain('Signed in: maria');
-    // The one refusal the test asked for (disabling the last manager) is a failed load to Chromium.
-    const expected = 'error: Failed to load resource: the server responded with a status of 409 (Conflict)';
-    expect(problems.filter((p) => p !== expected)).toEqual([]);
+    // The arrows move along the section bar (Home: the first).
+    await page.locator('[role="tab"][aria-selected="true"]').focus();
+    await page.keyboard.press('Home');
+    await page.keyboard.press('ArrowRight');
+    await expect
+      .poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-selected')), WAIT)
+      .toBe('true');
+    expect(await page.locator('[role="tab"][aria-selected="true"]').innerText()).toContain('Day totals');
+  });
+
+  it('sends a manager whose session the till ended back to sign-in, saying why', async () => {
+    const kept = await page.evaluate(() => sessionStorage.getItem('tillback.operator.session'));
+    const { session } = JSON.parse(kept!) as { session: string };
+    const out = await fetch(`${till.apiUrl}/api/operators/sign-out`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${till.token}`, 'x-operator-session': session },
+    });
+    expect(out.status).toBe(204);
+    await page.locator('body').press('1'); // the history asks the till, which no longer knows the session
+    await expect.poll(() => text(), WAIT).toContain('Your session ended. Sign in again.');
+    await page.locator('#operator-pin').waitFor(WAIT);
+    await noViolations();
+    // The refusals the test asked for (disabling the last manager; the session it ended) are failed
+    // loads to Chromium; nothing else may be said on the console.
+    const expected = [409, 401].map(
+      (status) =>
+        `error: Failed to load resource: the server responded with a status of ${status} (${status === 409 ? 'Conflict' : 'Unauthorized'})`,
+    );
+    expect(problems.filter((p) => !expected.includes(p))).toEqual([]);
   });
 });
 
