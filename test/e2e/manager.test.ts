@@ -27,8 +27,9 @@ import {
   watchProblems,
 } from './browser.ts';
 
-// A manager's laptop, or a counter tablet on its side.
-const SCREEN = { viewport: { width: 1366, height: 900 }, locale: 'en-AU', timezoneId: 'UTC' };
+// A manager's laptop, or a counter tablet on its side, set to another zone than the till's (UTC): the
+// screen shows times in the till's zone, whose days the history counts.
+const SCREEN = { viewport: { width: 1366, height: 900 }, locale: 'en-AU', timezoneId: 'Australia/Sydney' };
 const WAIT = { timeout: 30_000 };
 const MANAGER = { name: 'maria', pin: OPERATOR_PINS[0] };
 const CASHIER = { name: 'carl', pin: OPERATOR_PINS[1] };
@@ -205,6 +206,7 @@ describe('the manager’s screen in Chromium', { timeout: 120_000 }, () => {
     await page.getByRole('button', { name: /Apply filters/ }).click();
     const carls = (await api('GET', '/api/history?cashier=carl&state=delivered')).body.operations as {
       id: string;
+      createdAt: number;
     }[];
     expect(carls.length).toBe(2);
     await expect.poll(() => rows().count(), WAIT).toBe(carls.length);
@@ -218,7 +220,14 @@ describe('the manager’s screen in Chromium', { timeout: 120_000 }, () => {
       .click();
     const detail = page.locator('.detail');
     await expect.poll(() => detail.innerText(), WAIT).toContain(carls[0]!.id);
-    expect(await detail.innerText()).toContain('delivered');
+    expect(await detail.innerText()).toContain('Delivered');
+    const created = new Intl.DateTimeFormat('en-AU', {
+      dateStyle: 'medium',
+      timeStyle: 'medium',
+      timeZone: 'UTC',
+    });
+    const spaces = (t: string) => t.replace(/[\u202f\u00a0]/g, ' ');
+    expect(spaces(await detail.innerText())).toContain(spaces(created.format(carls[0]!.createdAt)));
     expect(await page.evaluate(() => document.activeElement?.id)).toBe('detail-title');
     await noViolations();
     await screenshot(page, 'manager-history-detail');

@@ -18,7 +18,8 @@ import { ManagerContext, type Manager } from './context.ts';
 import { HistorySection } from './history.tsx';
 import { QueueSection } from './queue.tsx';
 import { SettingsSection } from './settings.tsx';
-import { connection } from './state.ts';
+import { HistoryPageSchema } from './schemas.ts';
+import { connection, tillZone } from './state.ts';
 import { TerminalsSection } from './terminals.tsx';
 import { TotalsSection } from './totals.tsx';
 import { WebhooksSection } from './webhooks.tsx';
@@ -144,6 +145,15 @@ function Shell({
     }),
     [texts, token, session, currency, onSignedOut],
   );
+  useEffect(() => {
+    // The till's time zone, which every page of the history carries: times read in the till's days.
+    manager.call('/api/history?limit=1', { schema: HistoryPageSchema }).then(
+      (page) => {
+        tillZone.value = page.timeZone;
+      },
+      () => undefined, // the sections say what is wrong; times then read in this machine's zone
+    );
+  }, [manager]);
   const Section = SECTIONS[tab];
   const live = connection.value;
   return (

@@ -9,7 +9,7 @@ export function Displays() {
   const manager = useManager();
   const { texts } = manager;
   const m = texts.messages.manager;
-  const f = formats(texts, undefined);
+  const f = formats(texts);
   const list = useLoad(() => manager.call('/api/displays', { schema: DisplaysSchema }), 'displays');
   const [note, setNote] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);

@@ -1,6 +1,7 @@
 // Times and durations in the till's locale and time zone (the history's days are the till's days, so
 // its times are shown in its zone too, whatever the manager's laptop is set to).
 import type { Texts } from '../shared/i18n.ts';
+import { tillZone } from './state.ts';
 
 export interface Formats {
   /** A moment (epoch ms or ISO text) as a date and time. */
@@ -15,7 +16,8 @@ export interface Formats {
   count(n: number): string;
 }
 
-export function formats(texts: Texts, timeZone: string | undefined): Formats {
+/** Formats in the till's locale and `timeZone` (by default the till's, once known). */
+export function formats(texts: Texts, timeZone: string | undefined = tillZone.value): Formats {
   const zone = timeZone ? { timeZone } : {};
   const moment = new Intl.DateTimeFormat(texts.locale, { dateStyle: 'medium', timeStyle: 'medium', ...zone });
   const short = new Intl.DateTimeFormat(texts.locale, { day: 'numeric', month: 'short', timeZone: 'UTC' });

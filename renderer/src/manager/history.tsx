@@ -125,7 +125,7 @@ function Detail({ id, onClose }: { id: string; onClose(): void }) {
     );
   }, [id, version]);
   useEffect(() => heading.current?.focus(), [id]);
-  const f = formats(texts, undefined);
+  const f = formats(texts);
   const op = detail?.operation;
   const money = (minor: number) => texts.money(minor, op?.currency ?? manager.currency);
   const row = (label: string, value: string | null | undefined) =>
@@ -204,7 +204,7 @@ export function OperationsTable({
 }) {
   const { texts } = useManager();
   const m = texts.messages.manager;
-  const f = formats(texts, undefined);
+  const f = formats(texts);
   return (
     <ScrollBox label={label}>
       <table>
@@ -342,9 +342,7 @@ export function HistorySection() {
       <div class="bar">
         <h2 id="operations-title">{m.tab_history}</h2>
         <p class="count" role="status">
-          {loading
-            ? m.loading
-            : texts.fill(m.shown, { count: formats(texts, undefined).count(operations.length) })}
+          {loading ? m.loading : texts.fill(m.shown, { count: formats(texts).count(operations.length) })}
         </p>
         <button type="button" onClick={exportCsv} disabled={exporting}>
           {exporting ? m.exporting : m.exportCsv}

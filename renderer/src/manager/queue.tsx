@@ -19,7 +19,7 @@ function QueueNow() {
   const { texts } = useManager();
   const m = texts.messages.manager;
   const q = queue.value;
-  const f = formats(texts, undefined);
+  const f = formats(texts);
   if (!q) return <p role="status">{m.loading}</p>;
   const engine = q.online === null ? m.unknown : q.online ? m.online : m.offline;
   return (
@@ -182,7 +182,7 @@ function QueueLog() {
   const manager = useManager();
   const { texts } = manager;
   const m = texts.messages.manager;
-  const f = formats(texts, undefined);
+  const f = formats(texts);
   const [older, setOlder] = useState<QueueEvent[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const first = useLoad(async () => {

@@ -9,6 +9,8 @@ export const connection = signal<ConnectionState>('connecting');
 export const queue = signal<QueueStateMessage | null>(null);
 /** null until the till said (GET /api/devices or a `devices` message). */
 export const devices = signal<DeviceSummary[] | null>(null);
+/** The till's IANA time zone (its days are the history's days): times are shown in it. */
+export const tillZone = signal<string | undefined>(undefined);
 /** Moves after `history_changed` messages: what shows operations reads again. */
 export const historyVersion = signal(0);
 

@@ -21,7 +21,7 @@ function DeviceLog({ device, name }: { device: string | null; name: string }) {
   const manager = useManager();
   const { texts } = manager;
   const m = texts.messages.manager;
-  const f = formats(texts, undefined);
+  const f = formats(texts);
   const [older, setOlder] = useState<DeviceEvent[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
   const query = device ? `device=${encodeURIComponent(device)}&limit=50` : 'limit=50';

@@ -13,7 +13,7 @@ export function WebhooksSection() {
   const manager = useManager();
   const { texts } = manager;
   const m = texts.messages.manager;
-  const f = formats(texts, undefined);
+  const f = formats(texts);
   const [status, setStatus] = useState('');
   const [note, setNote] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
