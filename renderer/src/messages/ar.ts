@@ -144,7 +144,6 @@ export const ar: Catalogue = {
     tab_terminals: 'الأجهزة الطرفية',
     tab_settings: 'الإعدادات',
     loading: 'جارٍ التحميل…',
-    reload: 'إعادة التحميل',
     table: 'جدول: {name}',
     error: 'تعذّر التنفيذ: {message}',
     unreachable: 'لم يُجب الصندوق. تأكّد من أنه يعمل ثم حاول مجددًا.',

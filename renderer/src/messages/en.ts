@@ -145,7 +145,6 @@ export const en = {
     tab_terminals: 'Terminals',
     tab_settings: 'Settings',
     loading: 'Loading…',
-    reload: 'Reload',
     table: 'Table: {name}',
     error: 'Could not do it: {message}',
     unreachable: 'The till did not answer. Check that it is running, then try again.',
