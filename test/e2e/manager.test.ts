@@ -374,6 +374,19 @@ describe('the manager’s screen in Chromium', { timeout: 120_000 }, () => {
       .toContain('The till must keep at least one enabled manager: add or enable another manager first.');
     await page.getByRole('button', { name: 'New pairing code' }).click();
     await expect.poll(() => text(), WAIT).toMatch(/On the display, type \d{6} before/);
+    // A display on the LAN pairs with the code (as its page does); it shows up by itself, then goes.
+    const code = /type (\d{6}) before/.exec(await text())![1];
+    const paired = await fetch(`${till.apiUrl}/api/displays/pair`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ code, name: 'Counter tablet' }),
+    });
+    expect(paired.status).toBe(201);
+    const tablet = page.locator('.displays li', { hasText: 'Counter tablet' });
+    await tablet.waitFor(WAIT);
+    await tablet.getByRole('button', { name: 'Unpair' }).click();
+    await expect.poll(() => text(), WAIT).toContain('Counter tablet unpaired');
+    expect((await api('GET', '/api/displays')).body.displays).toEqual([]);
     await noViolations();
     await screenshot(page, 'manager-settings');
   });

@@ -1,9 +1,12 @@
 // The customer displays paired over the LAN: each by name and date, unpaired at once (its screen
-// stops), and a new pairing code to type on a display, shown with the time it runs out.
-import { useState } from 'preact/hooks';
+// stops), and a new pairing code to type on a display, shown with the time it runs out. While a code
+// is live the list is read again every few seconds, so the display appears once it paired.
+import { useEffect, useState } from 'preact/hooks';
 import { problemText, useLoad, useManager } from './context.ts';
 import { formats } from './format.ts';
 import { DisplaysSchema, PairingCodeSchema } from './schemas.ts';
+
+const PAIRING_POLL_MS = 3_000;
 
 export function Displays() {
   const manager = useManager();
@@ -22,6 +25,17 @@ export function Displays() {
       setError(problemText(texts, e));
     }
   };
+  useEffect(() => {
+    if (!code) return;
+    const timer = setInterval(() => {
+      if (Date.now() > code.expiresAt) {
+        setCode(null);
+        return;
+      }
+      list.reload();
+    }, PAIRING_POLL_MS);
+    return () => clearInterval(timer);
+  }, [code]);
   const displays = list.data?.displays ?? [];
   return (
     <section aria-labelledby="displays-title">
