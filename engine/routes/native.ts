@@ -1185,7 +1185,7 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
       description:
         "One delivery per event and endpoint. Header values are never shown (they may be a caller's credentials), only their names.",
       tags: webhooksTag,
-      scope: 'admin',
+      scope: 'webhooks',
       query: z
         .object({
           status: z.enum(['pending', 'delivered', 'failed']).optional(),
@@ -1213,7 +1213,7 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
       url: '/webhooks/deliveries/:id',
       summary: 'One webhook delivery with every attempt',
       tags: webhooksTag,
-      scope: 'admin',
+      scope: 'webhooks',
       params: deliveryId,
       response: {
         200: deliverySchema.extend({
@@ -1256,7 +1256,7 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
       description:
         'Names one delivery (dlv_...) or an event (evt_..., every delivery of it). Each is sent again at once with its first body and event id, and retried for a fresh retry window. Receivers deduplicate by the Tillback-Event-Id header.',
       tags: webhooksTag,
-      scope: 'admin',
+      scope: 'webhooks',
       status: 202,
       headers: writeHeaders({}),
       params: z.object({
