@@ -587,6 +587,18 @@ const unknownField = (name: string, value: unknown = 'x'): BadCase => ({
   body: { [name]: value },
 });
 
+/** One earn of a batch, with a key of its own. */
+const batchEarn = () => ({
+  type: 'earn',
+  idempotency_key: newKey(),
+  body: {
+    program_id: fx.program,
+    member: { id: fx.member },
+    purchase_amount: 50_000,
+    reference: 'BASE-BATCH',
+  },
+});
+
 const notFound = (name: string, code: string, field: string | RegExp, over: Partial<BadCase>): BadCase => ({
   name,
   status: 404,
@@ -1204,6 +1216,58 @@ const native: RouteDef[] = [
   {
     api: 'native',
     method: 'POST',
+    url: '/v1/batch',
+    scope: 'cashback_write',
+    lacking: () => fx.readOnly,
+    // Each operation carries its own key; an operation the engine refuses is answered in the 200's
+    // results (test/engine/native-batch.test.ts). Here: batches refused as a whole.
+    body: () => ({ operations: [batchEarn()] }),
+    cases: [
+      { name: 'no operations', status: 400, code: V, field: 'operations', body: { operations: [] } },
+      {
+        name: 'more than 100 operations',
+        status: 400,
+        code: V,
+        field: 'operations',
+        get body() {
+          return { operations: Array.from({ length: 101 }, batchEarn) };
+        },
+      },
+      { name: 'operations missing', status: 400, code: V, field: 'operations', omit: ['operations'] },
+      {
+        name: 'an operation of an unknown type',
+        status: 400,
+        code: V,
+        field: 'operations.0.type',
+        get body() {
+          return { operations: [{ ...batchEarn(), type: 'redeem' }] };
+        },
+      },
+      {
+        name: 'an operation without its idempotency_key',
+        status: 400,
+        code: V,
+        field: 'operations.0.idempotency_key',
+        get body() {
+          const { idempotency_key: _omitted, ...op } = batchEarn();
+          return { operations: [op] };
+        },
+      },
+      {
+        name: 'an operation whose body is not an object',
+        status: 400,
+        code: V,
+        field: 'operations.0.body',
+        get body() {
+          return { operations: [{ ...batchEarn(), body: 'earn 5' }] };
+        },
+      },
+      unknownField('idempotency_key'),
+    ],
+  },
+  {
+    api: 'native',
+    method: 'POST',
     url: '/v1/adjustments',
     scope: 'admin',
     creds: () => fx.admin,
@@ -1771,7 +1835,7 @@ describe('the sweep covers every route the three APIs register (except GET /heal
       // seed-000.test.ts, seed-001.test.ts, seed-003.test.ts and seed-003-link.test.ts; the PayPal
       // webhook (registered only with PayPal configured) has its own in paypal-payouts.test.ts.
       .filter((r) => !/ \/(v1\/claims|v1\/public\/claims|cashout|api\/v2\/cashbacks)\b/.test(r));
-    expect(registered).toHaveLength(29);
+    expect(registered).toHaveLength(30);
     expect(ROUTES.map(routeName).sort()).toEqual(registered.sort());
     for (const route of ROUTES) {
       expect(h.engine.app.hasRoute({ method: route.method, url: route.url }), routeName(route)).toBe(true);
