@@ -8,13 +8,14 @@
 //   npm run bench -- --profile          also writes a CPU profile of the HTTP engine process
 //   npm run bench -- --only webhooks    webhook deliveries/s and the commit -> delivery delay
 //   npm run bench -- --only claims      cashout claims created/s (store- and member-funded)
-//   npm run bench -- --only outbox      the till's outbox: enqueue latency at 10k queued, drain rate
+//   npm run bench -- --only outbox      the till's outbox: enqueue latency at 10k queued, drain rate; 100k drained into an engine process
 //   npm run bench -- --only flow        an earn from the swipe to the result: on the event stream, on the display
 //   npm run bench -- --only screens     what each screen's page and build files weigh, gzipped
 //
 // Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,drivers,claims,outbox,flow,screens, --seconds N (domain and ledger runs),
 // --http-seconds N, --fsync-seconds N, --lowdb-seconds N, --large N (ledger size to grow to),
-// --webhook-events N (the webhook burst, default 5,000), --outbox-items N (default 10,000), --flow-earns N (default 300),
+// --webhook-events N (the webhook burst, default 5,000), --outbox-items N (default 10,000), --drain-items N (default 100,000),
+// --flow-earns N (default 300),
 // --dir DIR (where temporary databases go; default the OS temp dir), --json PATH, --profile,
 // --trace (the HTTP engine times every SQL statement and logs the split to stderr; slows it a little),
 // --clients 1,16,64 and --sync FULL,NORMAL (narrow the HTTP and domain runs, e.g. for a profile).
@@ -24,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import { benchClaims } from './claims.ts';
 import { benchOutbox } from './outbox.ts';
+import { benchOutboxDrain } from './outbox-drain.ts';
 import { benchDomainEarn } from './domain-earn.ts';
 import { benchDisplayEarn } from './display-earn.ts';
 import { benchDrivers } from './drivers.ts';
@@ -66,6 +68,8 @@ export interface RunOptions {
   webhookSteadySeconds: number;
   /** Till outbox: items enqueued (and the queue size the latency is read at), then drained. */
   outboxItems: number;
+  /** The long outage: earns queued with the engine process stopped, then drained into it. */
+  drainItems: number;
   /** Earns by swipe through the whole till, one at a time. */
   flowEarns: number;
   /** Drivers: seconds per framer/decoder, and swipes timed through the pty. */
@@ -113,6 +117,7 @@ export function parseArgs(argv: string[]): RunOptions {
     webhookEvents: number('webhook-events', quick ? 300 : 5_000),
     webhookSteadySeconds: quick ? 1 : 5,
     outboxItems: number('outbox-items', quick ? 500 : 10_000),
+    drainItems: number('drain-items', quick ? 2_000 : 100_000),
     flowEarns: number('flow-earns', quick ? 30 : 300),
     decoderSeconds: quick ? 0.2 : 1,
     swipes: quick ? 30 : 300,
@@ -264,6 +269,15 @@ export async function runAll(opts: RunOptions): Promise<{ text: string; rows: Ro
   if (want('outbox')) {
     log(`outbox: ${opts.outboxItems} earns enqueued, then drained`);
     rows.push(...(await benchOutbox({ items: opts.outboxItems, baseDir })));
+    log(`outbox: ${opts.drainItems} earns queued while the engine process is stopped, then drained`);
+    rows.push(
+      ...(await benchOutboxDrain({
+        items: opts.drainItems,
+        engineSeconds: opts.quick ? 1 : 5,
+        drainLimitSeconds: 600,
+        baseDir,
+      })),
+    );
   }
   if (want('flow')) {
     log(`flow: ${opts.flowEarns} earns by swipe through the till core`);
