@@ -219,9 +219,11 @@ export interface OutboxItem {
  * and nothing behind them until the engine has answered.
  */
 export async function headOfQueue(tx: Tx, limit: number): Promise<OutboxItem[]> {
+  // CROSS JOIN keeps SQLite walking the outbox in seq order and stopping after `limit` rows; left to
+  // itself it read every queued operation by the state index and sorted them (270 ms at 100,000).
   return tx.all<OutboxItem>(
     `SELECT x.operation_id AS operationId, x.path, x.payload, x.attempts, x.next_attempt_at AS nextAttemptAt
-       FROM outbox x JOIN operations o ON o.id = x.operation_id
+       FROM outbox x CROSS JOIN operations o ON o.id = x.operation_id
       WHERE o.state = 'queued' ORDER BY x.seq LIMIT ?`,
     [limit],
   );
