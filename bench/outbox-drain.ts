@@ -167,6 +167,13 @@ export async function benchOutboxDrain(opts: {
     const fillSeconds = (performance.now() - filling) / 1000;
     log('outbox drain: starting the engine process, draining');
     const done = emptied(outbox, opts.drainLimitSeconds);
+    // When each tenth of the queue was delivered: a drain that slows as the files grow shows here.
+    const tenths: number[] = [];
+    let delivered = 0;
+    outbox.onOperation((e) => {
+      if (e.kind === 'delivered' && ++delivered % Math.max(1, Math.floor(items / 10)) === 0)
+        tenths.push(performance.now());
+    });
     await engine.start();
     // From the engine's first answer: the sender's next try comes within its 1 s backoff cap.
     const started = performance.now();
@@ -215,7 +222,12 @@ export async function benchOutboxDrain(opts: {
         verdict: problems.length ? problems.join(' ') : undefined,
         against: `${(rate / perRequest.perSecond).toFixed(1)}x the engine's rate at 64 clients (next row); drained in ${drainSeconds.toFixed(1)} s from the engine's first answer (queue filled in ${fillSeconds.toFixed(0)} s); ${problems.length ? 'CHECK FAILED' : 'every earn applied once: counts, purchase and cashback totals equal, no reference twice, ledger verified'}`,
         samples: items,
-        details: { ...check, drainSeconds, fillSeconds },
+        details: {
+          ...check,
+          drainSeconds,
+          fillSeconds,
+          secondsPerTenth: tenths.map((t, i) => +((t - (tenths[i - 1] ?? started)) / 1000).toFixed(2)),
+        },
       },
       {
         id: 'outbox-drain-engine',

@@ -61,7 +61,7 @@ function takeBatch(items: readonly OutboxItem[], at: number): OutboxItem[] {
   let bytes = 0;
   for (const item of items) {
     if (item.nextAttemptAt > at) break;
-    bytes += item.payload.length;
+    bytes += Buffer.byteLength(item.payload);
     if (batch.length > 0 && (BATCH_TYPES[item.path] === undefined || bytes > BATCH_BODY_BYTES)) break;
     batch.push(item);
     if (BATCH_TYPES[item.path] === undefined) break;
