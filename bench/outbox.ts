@@ -10,7 +10,12 @@ import { openOutbox } from '../till/outbox/outbox.ts';
 import { benchTempDir, log, openBenchEngine, percentile, PROGRAM_CURRENCY, removeDir } from './setup.ts';
 import type { Row } from './table.ts';
 
-export async function benchOutbox(opts: { items: number; baseDir: string | undefined }): Promise<Row[]> {
+export async function benchOutbox(opts: {
+  items: number;
+  /** The sender's batchSize: 1 sends one operation per request, as before batches. */
+  batchSize: number;
+  baseDir: string | undefined;
+}): Promise<Row[]> {
   const { items } = opts;
   const bench = await openBenchEngine({ synchronous: 'FULL', baseDir: opts.baseDir });
   const url = await bench.engine.listen();
@@ -19,6 +24,7 @@ export async function benchOutbox(opts: { items: number; baseDir: string | undef
     path: join(dir, 'till.sqlite'),
     engine: { url, appId: bench.appId, apiKey: bench.secret },
     limits: { maxCount: items + 1 },
+    batchSize: opts.batchSize,
   });
   try {
     log(`outbox: enqueueing ${items} earns with the sender stopped`);
@@ -64,7 +70,7 @@ export async function benchOutbox(opts: { items: number; baseDir: string | undef
         id: 'outbox-drain',
         group: 9,
         name: 'till outbox drain to the engine',
-        setting: `${items.toLocaleString('en-US')} earns, batches of 100, one request at a time`,
+        setting: `${items.toLocaleString('en-US')} earns, batches of ${opts.batchSize}, one request at a time`,
         figure: items / drainSeconds,
         unit: 'earns/s',
         against: `delivered in order over HTTP on loopback, engine in the same process; ledger ${problems.length ? `PROBLEMS: ${problems.length}` : 'verified'}`,

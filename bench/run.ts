@@ -14,7 +14,7 @@
 //
 // Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,drivers,claims,outbox,flow,screens, --seconds N (domain and ledger runs),
 // --http-seconds N, --fsync-seconds N, --lowdb-seconds N, --large N (ledger size to grow to),
-// --webhook-events N (the webhook burst, default 5,000), --outbox-items N (default 10,000), --drain-items N (default 100,000),
+// --webhook-events N (the webhook burst, default 5,000), --outbox-items N (default 10,000), --outbox-batch N (default 100), --drain-items N (default 100,000),
 // --flow-earns N (default 300),
 // --dir DIR (where temporary databases go; default the OS temp dir), --json PATH, --profile,
 // --trace (the HTTP engine times every SQL statement and logs the split to stderr; slows it a little),
@@ -70,6 +70,8 @@ export interface RunOptions {
   outboxItems: number;
   /** The long outage: earns queued with the engine process stopped, then drained into it. */
   drainItems: number;
+  /** Row 9's sender batch size (1: one operation per request, as before batches). */
+  outboxBatch: number;
   /** Earns by swipe through the whole till, one at a time. */
   flowEarns: number;
   /** Drivers: seconds per framer/decoder, and swipes timed through the pty. */
@@ -118,6 +120,7 @@ export function parseArgs(argv: string[]): RunOptions {
     webhookSteadySeconds: quick ? 1 : 5,
     outboxItems: number('outbox-items', quick ? 500 : 10_000),
     drainItems: number('drain-items', quick ? 2_000 : 100_000),
+    outboxBatch: number('outbox-batch', 100),
     flowEarns: number('flow-earns', quick ? 30 : 300),
     decoderSeconds: quick ? 0.2 : 1,
     swipes: quick ? 30 : 300,
@@ -268,7 +271,7 @@ export async function runAll(opts: RunOptions): Promise<{ text: string; rows: Ro
   }
   if (want('outbox')) {
     log(`outbox: ${opts.outboxItems} earns enqueued, then drained`);
-    rows.push(...(await benchOutbox({ items: opts.outboxItems, baseDir })));
+    rows.push(...(await benchOutbox({ items: opts.outboxItems, batchSize: opts.outboxBatch, baseDir })));
     log(`outbox: ${opts.drainItems} earns queued while the engine process is stopped, then drained`);
     rows.push(
       ...(await benchOutboxDrain({
