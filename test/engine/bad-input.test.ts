@@ -2050,4 +2050,56 @@ describe('random JSON bodies never give a 5xx, always the API error shape, never
     );
     expect(await h.ledgerProblems()).toEqual([]);
   });
+
+  it('POST /v1/batch: 200 random batches of random operations', async () => {
+    const before = await snapshot();
+    const nativeEarn = targets.find((t) => t.url === '/v1/earn')!.body;
+    const fields = {
+      type: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom('earn', 'refund') },
+        { weight: 1, arbitrary: junkValue },
+      ),
+      idempotency_key: fc.oneof(
+        { weight: 4, arbitrary: fc.string({ maxLength: 210 }) },
+        { weight: 1, arbitrary: junkValue },
+      ),
+      body: nativeEarn.map((b) => b.body ?? b.raw),
+    };
+    const operation = fc.oneof(
+      { weight: 4, arbitrary: fc.record(fields) },
+      { weight: 1, arbitrary: fc.record(fields, { requiredKeys: [] }) },
+    );
+    const batch = fc.oneof(
+      { weight: 6, arbitrary: fc.array(operation, { maxLength: 8 }).map((operations) => ({ operations })) },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+    );
+    await fc.assert(
+      fc.asyncProperty(batch, async (body) => {
+        const rawBody = serialize(body);
+        const res = await h.request({
+          method: 'POST',
+          url: '/v1/batch',
+          headers: { 'content-type': 'application/json', ...credHeaders(fx.till) },
+          rawBody,
+        });
+        const shown = `${rawBody.slice(0, 300)} -> ${res.text.slice(0, 300)}`;
+        if (res.status === 200) {
+          // Every operation names an unknown member (or is malformed): each refused in the native shape.
+          const ops = (body as { operations: unknown[] }).operations;
+          expect(res.body.results, shown).toHaveLength(ops.length);
+          for (const r of res.body.results as { status: number; body: { error: { message: string } } }[]) {
+            expect(r.status, shown).toBeGreaterThanOrEqual(400);
+            expect(r.status, shown).toBeLessThan(500);
+            expect(r.body.error.message.trim(), shown).not.toBe('');
+          }
+        } else {
+          expect(res.status, shown).toBe(400);
+          expect(errorOf('native', res).message.trim()).not.toBe('');
+        }
+        expect(await snapshot()).toEqual(before);
+      }),
+      { numRuns: 200 },
+    );
+    expect(await h.ledgerProblems()).toEqual([]);
+  });
 });
