@@ -30,6 +30,10 @@ import {
 /** Most operations in one request: a batch stays well under the default 64 KiB body limit. */
 export const MAX_BATCH = 100;
 
+// The single routes' bodies, strict as the native API's are (http/api.ts makes them so for the routes).
+const earnOperation = earnBody.strict();
+const refundOperation = refundBody.strict();
+
 const operationSchema = z
   .object({
     type: z.enum(['earn', 'refund']).describe('POST /v1/earn or POST /v1/refund'),
@@ -63,10 +67,10 @@ function prepare(
   try {
     const key = keyOf({ 'idempotency-key': op.idempotency_key }, client, op.type);
     if (op.type === 'earn') {
-      const input = earnInput(ctx, earnBody.strict().parse(op.body), client, key);
+      const input = earnInput(ctx, earnOperation.parse(op.body), client, key);
       return async (tx) => ({ status: 200, body: earnOut(await earnIn(ctx, tx, input, programs)) });
     }
-    const input = refundInput(ctx, refundBody.strict().parse(op.body), client, key);
+    const input = refundInput(ctx, refundOperation.parse(op.body), client, key);
     return async (tx) => ({ status: 200, body: refundOut(await refundIn(ctx, tx, input)) });
   } catch (error) {
     if (error instanceof DomainError || error instanceof ZodError) return refused(error);
