@@ -74,7 +74,21 @@ export async function centralEngine(dir: string): Promise<CentralEngine> {
       stderr = '';
       const started = spawn(
         process.execPath,
-        ['--import', 'tsx', 'engine/cli.ts', 'serve', '--config', configFile],
+        // Flags as well as the file: they win over any TILLBACK_* variable this process was given.
+        [
+          '--import',
+          'tsx',
+          'engine/cli.ts',
+          'serve',
+          '--config',
+          configFile,
+          '--db',
+          dbPath,
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(port),
+        ],
         { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
       );
       child = started;
