@@ -6,7 +6,14 @@
 // and body the single route would have given; one refused operation does not stop the others. Only a
 // failure of the engine itself (500) answers the request as a whole, with nothing applied.
 import type { FastifyInstance } from 'fastify';
-import { z, ZodError } from 'zod';
+import { ZodError } from 'zod';
+import {
+  BatchAnswerSchema,
+  BatchRequestSchema,
+  MAX_BATCH,
+  type BatchOperation,
+  type BatchResult,
+} from '../../contract/native-batch.ts';
 import type { App } from '../domain/apps.ts';
 import { earnIn, refundIn } from '../domain/cashback.ts';
 import type { DomainContext } from '../domain/context.ts';
@@ -27,32 +34,13 @@ import {
   style,
 } from './native.ts';
 
-/** Most operations in one request: a batch stays well under the default 64 KiB body limit. */
-export const MAX_BATCH = 100;
-
 // The single routes' bodies, strict as the native API's are (http/api.ts makes them so for the routes).
 const earnOperation = earnBody.strict();
 const refundOperation = refundBody.strict();
 
-const operationSchema = z
-  .object({
-    type: z.enum(['earn', 'refund']).describe('POST /v1/earn or POST /v1/refund'),
-    idempotency_key: z
-      .string()
-      .describe("This operation's Idempotency-Key, as the single route takes it in the header"),
-    body: z.record(z.string(), z.unknown()).describe('The body the single route takes'),
-  })
-  .strict();
+type Operation = (tx: Tx) => Promise<BatchResult>;
 
-const resultSchema = z.object({
-  status: z.number().int().describe('The status the single route would have answered'),
-  body: z.record(z.string(), z.unknown()).describe('Its body: the answer, or {"error": {...}}'),
-});
-
-type Result = z.infer<typeof resultSchema>;
-type Operation = (tx: Tx) => Promise<Result>;
-
-const refused = (error: unknown): Result => {
+const refused = (error: unknown): BatchResult => {
   const e = toApiError(error);
   return { status: e.status, body: style.renderError(e) as Record<string, unknown> };
 };
@@ -61,9 +49,9 @@ const refused = (error: unknown): Result => {
 function prepare(
   ctx: DomainContext,
   client: App,
-  op: z.infer<typeof operationSchema>,
+  op: BatchOperation,
   programs: ReturnType<typeof programReader>,
-): Operation | Result {
+): Operation | BatchResult {
   try {
     const key = keyOf({ 'idempotency-key': op.idempotency_key }, client, op.type);
     if (op.type === 'earn') {
@@ -88,8 +76,8 @@ export function nativeBatchRoutes(ctx: DomainContext, authenticate: Authenticate
       description: `Up to ${MAX_BATCH} operations, each {type, idempotency_key, body} as POST /v1/earn or /v1/refund takes them, applied in the order given in one transaction. The answer lists, in the same order, the status and body each single request would have got: a refused operation (4xx) changes nothing and the others still apply. Keys share the single routes' scope: an operation sent both ways, or twice, is applied once. A 500 answers the whole batch and applies none of it.`,
       tags: ['Native: operations'],
       scope: 'cashback_write',
-      body: z.object({ operations: z.array(operationSchema).min(1).max(MAX_BATCH) }),
-      response: { 200: z.object({ results: z.array(resultSchema) }), ...errors },
+      body: BatchRequestSchema,
+      response: { 200: BatchAnswerSchema, ...errors },
       handler: async ({ body, app: client }) => {
         const programs = programReader(ctx.store);
         const prepared = body.operations.map((op) => prepare(ctx, client, op, programs));

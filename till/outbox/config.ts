@@ -1,7 +1,7 @@
 // The outbox's configuration, validated by zod: where its file is, which engine it delivers to, how it
 // retries, and how much a till may keep queued while the engine is out of reach.
 import { z } from 'zod';
-import { MAX_BATCH } from '../../engine/routes/native-batch.ts';
+import { MAX_BATCH } from '../../contract/native-batch.ts';
 
 const currencyCode = z
   .string()

@@ -12,7 +12,7 @@
 // Node's fetch (undici) rather than axios: the sender needs one POST with a timeout and the status
 // code; fetch has both built in (AbortSignal.timeout), adds no dependency, and never throws on a
 // 4xx/5xx, which is exactly the split the sender makes itself.
-import { z } from 'zod';
+import { BatchAnswerSchema, type BatchType } from '../../contract/native-batch.ts';
 import { retryDelayMs } from '../../engine/domain/webhook-deliveries.ts';
 import type { Store, Tx } from '../../engine/store/store.ts';
 import { engineErrorBody, engineHeaders, networkError } from '../engine-client.ts';
@@ -47,7 +47,7 @@ function outcomeOf(status: number, text: string): AttemptOutcome {
 }
 
 /** The batch route's operation type for an item's own route; an item of another route goes alone. */
-const BATCH_TYPES: Record<string, string> = { '/v1/earn': 'earn', '/v1/refund': 'refund' };
+const BATCH_TYPES: Record<string, BatchType> = { '/v1/earn': 'earn', '/v1/refund': 'refund' };
 
 /**
  * Most bytes of operations' bodies in one batch: well under the engine's default body limit (64 KiB),
@@ -88,10 +88,6 @@ async function post(
     return { error: networkError(error) };
   }
 }
-
-const BatchAnswerSchema = z.object({
-  results: z.array(z.object({ status: z.number().int(), body: z.unknown() })),
-});
 
 type Settled = { item: OutboxItem; outcome: AttemptOutcome };
 
