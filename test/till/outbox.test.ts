@@ -105,6 +105,34 @@ describe('delivery', () => {
     await vi.waitFor(() => expect(online.at(-1)).toBe(true));
   });
 
+  it("keeps the queue while the engine refuses the till's key, and delivers once the till has the right one", async () => {
+    const wrong = await outbox({
+      engine: { url: link.url, ...link.credentials, apiKey: 'sk_not-this-tills-key' },
+    });
+    const events: OperationEvent[] = [];
+    wrong.onOperation((e) => events.push(e));
+    wrong.start();
+    const ids = [await wrong.enqueue(earn(1)), await wrong.enqueue(earn(2))];
+    await vi.waitFor(
+      () => expect(events.filter((e) => e.kind === 'attempt_failed').length).toBeGreaterThanOrEqual(2),
+      {
+        timeout: 20_000,
+      },
+    );
+    expect(events.find((e) => e.kind === 'attempt_failed')).toMatchObject({
+      error: expect.stringContaining('401'),
+    });
+    expect(events.map((e) => e.kind)).not.toContain('refused');
+    for (const id of ids) expect((await wrong.operation(id))!.state).toBe('queued');
+    expect(await link.applied()).toEqual([]);
+    await opened.splice(opened.indexOf(wrong), 1)[0]!.close();
+
+    const right = await outbox();
+    right.start();
+    await drained(right);
+    expect((await link.applied()).map((t) => t.reference)).toEqual(['sale-1', 'sale-2']);
+  });
+
   it('marks a refused item failed with the engine message and moves on; a manager retries or voids it', async () => {
     const o = await outbox();
     const events: OperationEvent[] = [];

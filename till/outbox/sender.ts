@@ -25,12 +25,15 @@ export type AttemptOutcome =
   | { kind: 'retry'; error: string; reachable: boolean };
 
 /**
- * Which answers are the engine refusing the operation itself: a 4xx other than 408 (timeout) and 429
- * (throttled). Sending it again would only be refused again. Anything else that is not a success
- * (5xx, or a redirect fetch gave up on) is worth retrying.
+ * Which answers are the engine refusing the operation itself: a 4xx other than 408 (timeout), 429
+ * (throttled), and 401 and 403, which refuse the till (a revoked or mistyped key, a scope its app
+ * lacks), not the operation: every operation would fail alike, so the queue waits for the till's
+ * credentials to be put right (a restart with the new key) and then delivers. Sending a refused
+ * operation again would only be refused again. Anything else that is not a success (5xx, or a
+ * redirect fetch gave up on) is worth retrying.
  */
 function isRefusal(status: number): boolean {
-  return status >= 400 && status < 500 && status !== 408 && status !== 429;
+  return status >= 400 && status < 500 && ![401, 403, 408, 429].includes(status);
 }
 
 /** The engine's message from a native error body `{error: {code, message}}`, else the start of the body. */
