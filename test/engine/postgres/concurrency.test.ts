@@ -97,6 +97,32 @@ describe('two engines on one PostgreSQL database', () => {
     expect(await a.ledgerProblems()).toEqual([]);
   });
 
+  it('earn for one new member under different keys at once: one member, every earn on it', async () => {
+    const [a, b] = await twoEngines();
+    const till = await a.app(['cashback_write']);
+    const programId = await a.program({ cashbackBps: 500 });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? b : a).request({
+          method: 'POST',
+          url: '/v1/earn',
+          headers: { ...till.headers, 'idempotency-key': `earn-${i}` },
+          body: {
+            program_id: programId,
+            member: { email: 'lee@example.com' },
+            member_name: 'Lee',
+            purchase_amount: 1_000,
+          },
+        }),
+      ),
+    );
+    for (const r of results) expect(r.status, r.text).toBe(200);
+    expect(new Set(results.map((r) => r.body.member_id)).size).toBe(1);
+    expect(results.filter((r) => r.body.member_created)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.body.transaction_id)).size).toBe(20);
+    expect(await a.ledgerProblems()).toEqual([]);
+  });
+
   it('deliver each webhook once between two workers leasing from one table', async () => {
     receiver = await startReceiver({
       secrets: [SUBSCRIBER_SECRET],
