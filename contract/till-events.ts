@@ -83,6 +83,26 @@ export const QueueStateSchema = z
   .strict();
 export type QueueStateMessage = z.infer<typeof QueueStateSchema>;
 
+/**
+ * A terminal as the screens show it (the cashier's status bar, the manager's terminals): what the
+ * device manager lists, without its USB and serial identifiers.
+ */
+export const DeviceSummarySchema = z
+  .object({
+    id: z.string(),
+    kind: z.enum(['card_reader', 'scanner', 'pinpad', 'zvt', 'unknown']),
+    /** The driver profile's name, or null for a device no driver claims. */
+    driver: z.string().nullable(),
+    link: z.enum(['serial', 'hid', 'tcp']),
+    /** Port path, or host:port for TCP. */
+    path: z.string(),
+    state: z.enum(['present', 'connecting', 'connected', 'disconnected', 'unplugged', 'closed']),
+    label: z.string().optional(),
+    product: z.string().optional(),
+  })
+  .strict();
+export type DeviceSummary = z.infer<typeof DeviceSummarySchema>;
+
 export const ServerMessageSchema = z.discriminatedUnion('type', [
   /** After a valid auth message, with the queue's state at that moment. */
   z.object({ type: z.literal('ready'), queue: QueueStateSchema }).strict(),
@@ -101,6 +121,8 @@ export const ServerMessageSchema = z.discriminatedUnion('type', [
     .strict(),
   /** After every change of the current flow's state (till/flows/events.ts): what both screens show. */
   z.object({ type: z.literal('flow'), flow: FlowEventSchema }).strict(),
+  /** After a terminal is added or changes state (till/terminals/): every terminal the till lists. */
+  z.object({ type: z.literal('devices'), devices: z.array(DeviceSummarySchema) }).strict(),
 ]);
 export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 

@@ -25,6 +25,7 @@ import { openOutbox, type Outbox } from './outbox/outbox.ts';
 import { flowsComponent } from './flows/component.ts';
 import type { DemoCustomer } from './demo-customer.ts';
 import { historyComponent } from './history/component.ts';
+import { terminalsComponent } from './terminals/component.ts';
 import { screenRoutes } from './screens.ts';
 
 /** What a component gets: the till's parts, started (the device manager polls once components are in). */
@@ -55,7 +56,11 @@ export interface StartedComponent {
  * THE PLACE WHERE COMPONENTS PLUG IN: one line each, in start order (history before flows, so it sees
  * every flow's first event).
  */
-export const TILL_COMPONENTS: readonly TillComponent[] = [historyComponent, flowsComponent];
+export const TILL_COMPONENTS: readonly TillComponent[] = [
+  historyComponent,
+  flowsComponent,
+  terminalsComponent,
+];
 
 export interface StartTillOptions {
   /** Default: TILL_COMPONENTS. */

@@ -33,6 +33,7 @@ const ROLES: Record<string, Guard> = {
   'POST /api/earn': 'cashier',
   'POST /api/refund': 'cashier',
   'GET /api/queue': 'cashier',
+  'GET /api/devices': 'cashier',
   'POST /api/displays/pairing-code': 'manager',
   'GET /api/displays': 'manager',
   'DELETE /api/displays/:id': 'manager',
