@@ -1,8 +1,8 @@
 // What only a shared PostgreSQL database can show: two engines, each with its own pool, on one
 // database at once. Concurrent redeems of one member through both never take the balance below zero
 // nor leave the earn lots out of step with it; earns creating one new member make one member; two
-// payout workers call the provider once per payout, and two webhook workers send each event once
-// (SKIP LOCKED and leases).
+// sweeps at once mature each lot and expire each claim once (row locks); two payout workers call the
+// provider once per payout, and two webhook workers send each event once (SKIP LOCKED and leases).
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineConfigInput } from '../../../engine/config.ts';
 import { recordEvent } from '../../../engine/domain/outbox.ts';
@@ -121,6 +121,47 @@ describe('two engines on one PostgreSQL database', () => {
     expect(new Set(results.map((r) => r.body.member_id)).size).toBe(1);
     expect(results.filter((r) => r.body.member_created)).toHaveLength(1);
     expect(new Set(results.map((r) => r.body.transaction_id)).size).toBe(20);
+    expect(await a.ledgerProblems()).toEqual([]);
+  });
+
+  it('sweep at the same time: each lot matures once and each claim expires once, across both', async () => {
+    const [a, b] = await twoEngines();
+    const till = await a.app(['cashback_write']);
+    const programId = await a.program({ cashbackBps: 500, maturationDays: 7 });
+    const members = 20;
+    for (let i = 0; i < members; i++) {
+      const earned = await (i % 2 ? b : a).request({
+        method: 'POST',
+        url: '/v1/earn',
+        headers: { ...till.headers, 'idempotency-key': `earn-${i}` },
+        body: {
+          program_id: programId,
+          member: { email: `m${i}@example.com` },
+          member_name: 'M',
+          purchase_amount: 2_000,
+        },
+      });
+      expect(earned.body.status, earned.text).toBe('maturing');
+      const claim = await a.request({
+        method: 'POST',
+        url: '/v1/claims',
+        headers: { ...till.headers, 'idempotency-key': `claim-${i}` },
+        body: { amount: 500, currency: 'AUD', store_name: 'Corner Store', expires_in_seconds: 60 },
+      });
+      expect(claim.status, claim.text).toBe(201);
+    }
+    for (const h of [a, b]) h.clock.advanceDays(8);
+    const [first, second] = await Promise.all([a.engine.sweep(), b.engine.sweep()]);
+    expect(first.matured + second.matured).toBe(members);
+    expect(first.claimsExpired + second.claimsExpired).toBe(members);
+    const counts = await a.store.read((tx) =>
+      tx.row<{ matured: number; expired: number; available: number }>(
+        `SELECT (SELECT COUNT(*) FROM transactions WHERE type = 'mature') AS matured,
+                (SELECT COUNT(*) FROM claims WHERE state = 'expired') AS expired,
+                (SELECT COUNT(*) FROM earn_lots WHERE state = 'available' AND remaining = 100) AS available`,
+      ),
+    );
+    expect(counts).toEqual({ matured: members, expired: members, available: members });
     expect(await a.ledgerProblems()).toEqual([]);
   });
 
