@@ -2,19 +2,20 @@
 // JSON in bench/results/latest.json. Progress goes to stderr. The bench reports; it never fails
 // the build on a figure (PASS/MISS is printed, the exit code is 0 unless a benchmark crashed).
 //
-//   npm run bench                       full run (about 3 minutes)
+//   npm run bench                       full run (about 3 minutes, plus 1 to 3 for the drain of 100,000)
 //   npm run bench -- --quick            short run with small sizes (the smoke test uses it)
 //   npm run bench -- --only http,domain --http-seconds 20
 //   npm run bench -- --profile          also writes a CPU profile of the HTTP engine process
 //   npm run bench -- --only webhooks    webhook deliveries/s and the commit -> delivery delay
 //   npm run bench -- --only claims      cashout claims created/s (store- and member-funded)
-//   npm run bench -- --only outbox      the till's outbox: enqueue latency at 10k queued, drain rate
+//   npm run bench -- --only outbox      the till's outbox: enqueue latency at 10k queued, drain rate; 100k drained into an engine process
 //   npm run bench -- --only flow        an earn from the swipe to the result: on the event stream, on the display
 //   npm run bench -- --only screens     what each screen's page and build files weigh, gzipped
 //
 // Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,drivers,claims,outbox,flow,screens, --seconds N (domain and ledger runs),
 // --http-seconds N, --fsync-seconds N, --lowdb-seconds N, --large N (ledger size to grow to),
-// --webhook-events N (the webhook burst, default 5,000), --outbox-items N (default 10,000), --flow-earns N (default 300),
+// --webhook-events N (the webhook burst, default 5,000), --outbox-items N (default 10,000), --outbox-batch N (default 100), --drain-items N (default 100,000),
+// --flow-earns N (default 300),
 // --dir DIR (where temporary databases go; default the OS temp dir), --json PATH, --profile,
 // --trace (the HTTP engine times every SQL statement and logs the split to stderr; slows it a little),
 // --clients 1,16,64 and --sync FULL,NORMAL (narrow the HTTP and domain runs, e.g. for a profile).
@@ -24,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import { benchClaims } from './claims.ts';
 import { benchOutbox } from './outbox.ts';
+import { benchOutboxDrain } from './outbox-drain.ts';
 import { benchDomainEarn } from './domain-earn.ts';
 import { benchDisplayEarn } from './display-earn.ts';
 import { benchDrivers } from './drivers.ts';
@@ -66,6 +68,10 @@ export interface RunOptions {
   webhookSteadySeconds: number;
   /** Till outbox: items enqueued (and the queue size the latency is read at), then drained. */
   outboxItems: number;
+  /** The long outage: earns queued with the engine process stopped, then drained into it. */
+  drainItems: number;
+  /** Row 9's sender batch size (1: one operation per request, as before batches). */
+  outboxBatch: number;
   /** Earns by swipe through the whole till, one at a time. */
   flowEarns: number;
   /** Drivers: seconds per framer/decoder, and swipes timed through the pty. */
@@ -113,6 +119,8 @@ export function parseArgs(argv: string[]): RunOptions {
     webhookEvents: number('webhook-events', quick ? 300 : 5_000),
     webhookSteadySeconds: quick ? 1 : 5,
     outboxItems: number('outbox-items', quick ? 500 : 10_000),
+    drainItems: number('drain-items', quick ? 2_000 : 100_000),
+    outboxBatch: number('outbox-batch', 100),
     flowEarns: number('flow-earns', quick ? 30 : 300),
     decoderSeconds: quick ? 0.2 : 1,
     swipes: quick ? 30 : 300,
@@ -263,7 +271,16 @@ export async function runAll(opts: RunOptions): Promise<{ text: string; rows: Ro
   }
   if (want('outbox')) {
     log(`outbox: ${opts.outboxItems} earns enqueued, then drained`);
-    rows.push(...(await benchOutbox({ items: opts.outboxItems, baseDir })));
+    rows.push(...(await benchOutbox({ items: opts.outboxItems, batchSize: opts.outboxBatch, baseDir })));
+    log(`outbox: ${opts.drainItems} earns queued while the engine process is stopped, then drained`);
+    rows.push(
+      ...(await benchOutboxDrain({
+        items: opts.drainItems,
+        engineSeconds: opts.quick ? 1 : 5,
+        drainLimitSeconds: 600,
+        baseDir,
+      })),
+    );
   }
   if (want('flow')) {
     log(`flow: ${opts.flowEarns} earns by swipe through the till core`);

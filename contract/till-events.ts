@@ -128,13 +128,16 @@ export type ServerMessage = z.infer<typeof ServerMessageSchema>;
 
 /**
  * The screens' settings, served to every page without the launch token (they are no secret: the
- * store's name is on every claim page): what the idle display shows and how amounts and dates read.
+ * store's name is on every claim page): what the idle display shows, how amounts and dates read, and
+ * the currency the cashier types amounts in.
  */
 export const ScreenSettingsSchema = z
   .object({
     storeName: z.string(),
     /** A BCP 47 locale for Intl (amounts, dates) and the language of the screens' texts. */
     locale: z.string(),
+    /** The till's program currency (ISO 4217): what an amount typed on the cashier's keypad is in. */
+    currency: z.string(),
   })
   .strict();
 export type ScreenSettings = z.infer<typeof ScreenSettingsSchema>;

@@ -23,6 +23,7 @@ import { createPayoutWorker, type PayoutWorker } from './payouts/worker.ts';
 import { claimPageRoutes } from './routes/claim-page.ts';
 import { healthRoutes } from './routes/health.ts';
 import { nativeRoutes } from './routes/native.ts';
+import { nativeBatchRoutes } from './routes/native-batch.ts';
 import { nativeClaimRoutes } from './routes/native-claims.ts';
 import { nativeReportRoutes } from './routes/native-reports.ts';
 import { createPayoneerPayees } from './payouts/payoneer.ts';
@@ -193,6 +194,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
   await app.register(healthRoutes(store));
   await app.register(nativeRoutes(ctx, authenticate), { prefix: '/v1' });
   await app.register(nativeReportRoutes(ctx, authenticate), { prefix: '/v1' });
+  await app.register(nativeBatchRoutes(ctx, authenticate), { prefix: '/v1' });
   await app.register(
     nativeClaimRoutes(ctx, authenticate, { methods: providers.methods, onSubmitted: payouts.kick }),
     { prefix: '/v1' },

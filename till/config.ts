@@ -94,6 +94,7 @@ export const TillConfigSchema = z
         limits: OfflineLimitsSchema.prefault({}),
         retry: OutboxConfigSchema.shape.retry,
         timeoutMs: OutboxConfigSchema.shape.timeoutMs,
+        batchSize: OutboxConfigSchema.shape.batchSize,
       })
       .strict()
       .prefault({}),

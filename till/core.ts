@@ -25,6 +25,7 @@ import { openOutbox, type Outbox } from './outbox/outbox.ts';
 import { flowsComponent } from './flows/component.ts';
 import type { DemoCustomer } from './demo-customer.ts';
 import { historyComponent } from './history/component.ts';
+import { managerComponent } from './manager/component.ts';
 import { terminalsComponent } from './terminals/component.ts';
 import { screenRoutes } from './screens.ts';
 
@@ -34,7 +35,7 @@ export interface TillServices {
   readonly outbox: Outbox;
   readonly devices: DeviceManager;
   /** The engine's URL and this till's credentials, for calls that cannot wait (redeem, cashout). */
-  readonly engine: Pick<EngineLink, 'url' | 'appId' | 'apiKey'>;
+  readonly engine: Pick<EngineLink, 'url' | 'publicUrl' | 'appId' | 'apiKey'>;
   /** The key of the keyed card hash (never log it): a card-identified earn may then be queued. */
   readonly tokenizationKey: string;
   /** The program earns go to, and its currency. */
@@ -60,6 +61,7 @@ export const TILL_COMPONENTS: readonly TillComponent[] = [
   historyComponent,
   flowsComponent,
   terminalsComponent,
+  managerComponent,
 ];
 
 export interface StartTillOptions {
@@ -214,13 +216,17 @@ export async function startTill(input: TillConfigInput, options: StartTillOption
       config,
       outbox,
       devices,
-      engine: { url: engine.url, appId: engine.appId, apiKey: engine.apiKey },
+      engine: { url: engine.url, publicUrl: engine.publicUrl, appId: engine.appId, apiKey: engine.apiKey },
       tokenizationKey: engine.tokenizationKey,
       program: engine.program,
       log,
     };
     const routes: LocalApiRoutes[] = [
-      screenRoutes({ storeName: config.store.name, locale: config.store.locale }),
+      screenRoutes({
+        storeName: config.store.name,
+        locale: config.store.locale,
+        currency: engine.program.currency,
+      }),
     ];
     for (const component of options.components ?? TILL_COMPONENTS) {
       const started = await component.start(services);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { formatPercent } from '../contract/money.ts';
 import { ConfigError, loadEngineConfig, resolveSecrets } from '../engine/config.ts';
 import { CARD_ENTRY_HTTPS_ONLY } from '../engine/routes/native-claims.ts';
-import { createApp, listApps, type Scope } from '../engine/domain/apps.ts';
+import { createApp, grantScopes, listApps, type Scope } from '../engine/domain/apps.ts';
 import type { Notifier } from '../engine/domain/context.ts';
 import { DomainError } from '../engine/domain/errors.ts';
 import { createProgram, getProgram, listPrograms, type Program } from '../engine/domain/programs.ts';
@@ -22,8 +22,11 @@ import { ensureDemoCustomer, type DemoCustomer } from './demo-customer.ts';
 import { readTillState, updateTillState } from './secrets.ts';
 import { TEST_BDK } from '../drivers/pinpad/simulator.ts';
 
-/** What a till calls on the engine: earns, refunds, redeems, claims, balances, card lookups. */
-export const TILL_SCOPES: Scope[] = ['cashback_read', 'cashback_write', 'card_read'];
+/**
+ * What a till calls on the engine: earns, refunds, redeems, claims, balances, card lookups, and (the
+ * manager's screen) the webhook deliveries.
+ */
+export const TILL_SCOPES: Scope[] = ['cashback_read', 'cashback_write', 'card_read', 'webhooks'];
 /** The till is the engine's only client: its own queue drains at the engine's pace, not a quota's. */
 const TILL_RATE_LIMIT_PER_MINUTE = 1_000_000;
 
@@ -49,7 +52,11 @@ async function tillApp(store: Store, secretsFile: string, now: number) {
   if (state.appId !== undefined && state.apiKey !== undefined) {
     const { appId, apiKey } = state;
     const apps = await store.read((tx) => listApps(tx));
-    if (apps.some((a) => a.appId === appId && a.revokedAt === null)) return { appId, apiKey };
+    if (apps.some((a) => a.appId === appId && a.revokedAt === null)) {
+      // A till made before it needed a scope gets it on the same app (its queued keys stay valid).
+      await store.transact((tx) => grantScopes(tx, appId, TILL_SCOPES));
+      return { appId, apiKey };
+    }
   }
   const { app, secret } = await store.transact((tx) =>
     createApp(

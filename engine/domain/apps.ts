@@ -3,7 +3,15 @@ import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Store, Tx } from '../store/store.ts';
 import { DomainError } from './errors.ts';
 
-export const SCOPES = ['cashback_read', 'cashback_write', 'card_read', 'partner', 'admin'] as const;
+/** `webhooks`: list and re-send the webhook deliveries (a till's manager screen); `admin` may do all. */
+export const SCOPES = [
+  'cashback_read',
+  'cashback_write',
+  'card_read',
+  'partner',
+  'webhooks',
+  'admin',
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface App {
@@ -104,6 +112,23 @@ export async function createApp(
 
 export async function listApps(tx: Tx): Promise<App[]> {
   return (await tx.all<AppRow>('SELECT * FROM apps ORDER BY id')).map(fromRow);
+}
+
+/**
+ * Adds scopes an app lacks (an embedded till made before a scope it needs existed keeps its app id, and
+ * with it the idempotency keys its queued operations were sent under). Returns the app as it is now.
+ */
+export async function grantScopes(tx: Tx, appId: string, scopes: readonly Scope[]): Promise<App> {
+  const row = await tx.one<AppRow>('SELECT * FROM apps WHERE app_id = ?', [appId]);
+  if (!row) throw new DomainError('not_found', `No app "${appId}"`);
+  const app = fromRow(row);
+  const missing = scopes.filter((s) => !app.scopes.includes(s));
+  if (missing.length === 0) return app;
+  const updated = await tx.row<AppRow>('UPDATE apps SET scopes = ? WHERE app_id = ? RETURNING *', [
+    [...app.scopes, ...missing].join(' '),
+    appId,
+  ]);
+  return fromRow(updated);
 }
 
 export async function revokeApp(tx: Tx, appId: string, now: number): Promise<App> {

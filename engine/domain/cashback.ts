@@ -90,85 +90,96 @@ export interface EarnResult {
 
 export async function earn(ctx: DomainContext, input: EarnInput): Promise<Replayable<EarnResult>> {
   const programs = programReader(ctx.store);
-  const result = await ctx.store.transact(async (tx) => {
-    const now = ctx.now();
-    return idempotent(tx, input.idempotency, withoutKey(input), now, async () => {
-      const program = await programs.get(tx, input.programId);
-      const purchase = amountOf(input.purchaseAmount, program.currency, 'purchase_amount');
-      const { member, created } = await findOrCreateMember(tx, input.member, input.memberName, now);
-      await processDueLots(tx, now, { memberId: member.id, program });
+  const result = await ctx.store.transact((tx) => earnIn(ctx, tx, input, programs));
+  programs.committed();
+  return result;
+}
 
-      let cashback = purchase >= program.minPurchase ? cashbackFor(purchase, program.cashbackBps) : 0;
-      if (program.maxCashback !== null) cashback = Math.min(cashback, program.maxCashback);
-      const txId = await recordTransaction(
+/**
+ * An earn inside the caller's transaction (several operations applied in order in one, as a till's
+ * batch is). `programs` keeps what it read once the caller's transaction has committed.
+ */
+export async function earnIn(
+  ctx: DomainContext,
+  tx: Tx,
+  input: EarnInput,
+  programs: ReturnType<typeof programReader>,
+): Promise<Replayable<EarnResult>> {
+  const now = ctx.now();
+  return idempotent(tx, input.idempotency, withoutKey(input), now, async () => {
+    const program = await programs.get(tx, input.programId);
+    const purchase = amountOf(input.purchaseAmount, program.currency, 'purchase_amount');
+    const { member, created } = await findOrCreateMember(tx, input.member, input.memberName, now);
+    await processDueLots(tx, now, { memberId: member.id, program });
+
+    let cashback = purchase >= program.minPurchase ? cashbackFor(purchase, program.cashbackBps) : 0;
+    if (program.maxCashback !== null) cashback = Math.min(cashback, program.maxCashback);
+    const txId = await recordTransaction(
+      tx,
+      {
+        type: 'earn',
+        currency: program.currency,
+        amount: cashback,
+        programId: program.id,
+        memberId: member.id,
+        purchaseAmount: purchase,
+        reference: input.reference,
+        metadata: input.metadata,
+        appId: input.appId,
+      },
+      now,
+    );
+    const maturing = program.maturationDays > 0;
+    const maturesAt = now + program.maturationDays * DAY_MS;
+    const credited: AccountRow[] = [];
+    if (cashback > 0) {
+      const state = maturing ? 'maturing' : 'available';
+      const to = chart[maturing ? 'memberMaturing' : 'memberAvailable'](
+        member.id,
+        program.id,
+        program.currency,
+      );
+      const from = chart.programFunding(program.id, program.currency);
+      const moved = await transfer(tx, {
+        transactionId: txId,
+        debit: from,
+        credit: to,
+        amount: cashback,
+        currency: program.currency,
+        now,
+      });
+      credited.push(moved.credit);
+      await addLot(
         tx,
+        program,
         {
-          type: 'earn',
-          currency: program.currency,
-          amount: cashback,
-          programId: program.id,
+          transactionId: txId,
           memberId: member.id,
-          purchaseAmount: purchase,
-          reference: input.reference,
-          metadata: input.metadata,
-          appId: input.appId,
+          programId: program.id,
+          amount: cashback,
+          state,
+          maturesAt: maturing ? maturesAt : now,
+          expiresAt: program.expiryDays === null ? null : now + program.expiryDays * DAY_MS,
+          availableAfter: balanceOf(moved.credit).available,
         },
         now,
       );
-      const maturing = program.maturationDays > 0;
-      const maturesAt = now + program.maturationDays * DAY_MS;
-      const credited: AccountRow[] = [];
-      if (cashback > 0) {
-        const state = maturing ? 'maturing' : 'available';
-        const to = chart[maturing ? 'memberMaturing' : 'memberAvailable'](
-          member.id,
-          program.id,
-          program.currency,
-        );
-        const from = chart.programFunding(program.id, program.currency);
-        const moved = await transfer(tx, {
-          transactionId: txId,
-          debit: from,
-          credit: to,
-          amount: cashback,
-          currency: program.currency,
-          now,
-        });
-        credited.push(moved.credit);
-        await addLot(
-          tx,
-          program,
-          {
-            transactionId: txId,
-            memberId: member.id,
-            programId: program.id,
-            amount: cashback,
-            state,
-            maturesAt: maturing ? maturesAt : now,
-            expiresAt: program.expiryDays === null ? null : now + program.expiryDays * DAY_MS,
-            availableAfter: balanceOf(moved.credit).available,
-          },
-          now,
-        );
-      }
-      return {
-        transactionId: txId,
-        memberId: member.id,
-        memberCreated: created,
-        programId: program.id,
-        currency: program.currency,
-        purchaseAmount: purchase,
-        cashbackBps: program.cashbackBps,
-        cashbackEarned: cashback,
-        status: cashback === 0 ? 'none' : maturing ? 'maturing' : 'available',
-        maturesAt: cashback > 0 && maturing ? maturesAt : null,
-        balance: await memberBalance(tx, member.id, program, credited),
-        earnedAt: now,
-      } satisfies EarnResult;
-    });
+    }
+    return {
+      transactionId: txId,
+      memberId: member.id,
+      memberCreated: created,
+      programId: program.id,
+      currency: program.currency,
+      purchaseAmount: purchase,
+      cashbackBps: program.cashbackBps,
+      cashbackEarned: cashback,
+      status: cashback === 0 ? 'none' : maturing ? 'maturing' : 'available',
+      maturesAt: cashback > 0 && maturing ? maturesAt : null,
+      balance: await memberBalance(tx, member.id, program, credited),
+      earnedAt: now,
+    } satisfies EarnResult;
   });
-  programs.committed();
-  return result;
 }
 
 // -------------------------------------------------------------------------------------------- redeem
@@ -313,147 +324,154 @@ export interface RefundResult {
 }
 
 export async function refund(ctx: DomainContext, input: RefundInput): Promise<Replayable<RefundResult>> {
-  return ctx.store.transact(async (tx) => {
-    const now = ctx.now();
-    return idempotent(tx, input.idempotency, withoutKey(input), now, async () => {
-      const program = await getProgram(tx, input.programId);
-      const member = await getMember(tx, input.member);
-      const refundAmount = amountOf(input.refundAmount, program.currency, 'refund_amount');
-      await processDueLots(tx, now, { memberId: member.id, program });
+  return ctx.store.transact((tx) => refundIn(ctx, tx, input));
+}
 
-      let original: TransactionRow | undefined;
-      if (input.original) {
-        // Locked: concurrent refunds of one purchase take turns, each summing the ones before it.
-        original = await tx.one<TransactionRow>(
-          'transactionId' in input.original
-            ? `SELECT * FROM transactions WHERE id = ? AND type = 'earn' AND member_id = ? AND program_id = ?${tx.forUpdate}`
-            : `SELECT * FROM transactions WHERE reference = ? AND type = 'earn' AND member_id = ? AND program_id = ? ORDER BY id LIMIT 1${tx.forUpdate}`,
-          [
-            'transactionId' in input.original ? input.original.transactionId : input.original.reference,
-            member.id,
-            program.id,
-          ],
-        );
-        if (!original) {
-          throw new DomainError(
-            'transaction_not_found',
-            'The original purchase was not found for this member and card',
-          );
-        }
-      }
+/** A refund inside the caller's transaction (several operations applied in order in one). */
+export async function refundIn(
+  ctx: DomainContext,
+  tx: Tx,
+  input: RefundInput,
+): Promise<Replayable<RefundResult>> {
+  const now = ctx.now();
+  return idempotent(tx, input.idempotency, withoutKey(input), now, async () => {
+    const program = await getProgram(tx, input.programId);
+    const member = await getMember(tx, input.member);
+    const refundAmount = amountOf(input.refundAmount, program.currency, 'refund_amount');
+    await processDueLots(tx, now, { memberId: member.id, program });
 
-      // With the original purchase: refunds may not exceed it, and the clawback is cumulative.
-      let computed: number;
-      let leftToClaw = Number.MAX_SAFE_INTEGER;
-      if (original) {
-        const purchase = original.purchase_amount ?? 0;
-        const prior = await tx.row<{ refunded: number | null; clawed: number | null }>(
-          `SELECT SUM(purchase_amount) AS refunded, -SUM(amount) AS clawed FROM transactions WHERE type = 'refund' AND related_id = ?`,
-          [original.id],
-        );
-        const refundedBefore = Number(prior.refunded ?? 0);
-        if (refundedBefore + refundAmount > purchase) {
-          throw new DomainError(
-            'refund_exceeds_purchase',
-            `Refunds would total ${describeAmount(refundedBefore + refundAmount, program.currency)}, more than the purchase of ${describeAmount(purchase, program.currency)}`,
-            { refunded_before: refundedBefore, purchase_amount: purchase },
-          );
-        }
-        leftToClaw = original.amount - Number(prior.clawed ?? 0);
-        computed =
-          cumulativeClawback(original.amount, purchase, refundedBefore + refundAmount) -
-          cumulativeClawback(original.amount, purchase, refundedBefore);
-      } else {
-        computed = cashbackFor(refundAmount, program.cashbackBps);
-        if (program.maxCashback !== null) computed = Math.min(computed, program.maxCashback);
-      }
-      let clawback = computed;
-      if (input.cashbackToDeduct) {
-        clawback = amountOf(input.cashbackToDeduct, program.currency, 'cashback_to_deduct', {
-          allowZero: true,
-        });
-        const limit = Math.min(refundAmount, leftToClaw);
-        if (clawback > limit) {
-          throw new DomainError(
-            'validation_error',
-            `cashback_to_deduct: ${describeAmount(clawback, program.currency)} is more than ${
-              limit === refundAmount ? 'the refund amount' : 'the cashback the purchase has left'
-            } (${describeAmount(limit, program.currency)})`,
-            { field: 'cashback_to_deduct', limit },
-          );
-        }
-      }
-
-      const before = await memberBalance(tx, member.id, program);
-      const txId = await recordTransaction(
-        tx,
-        {
-          type: 'refund',
-          currency: program.currency,
-          amount: -clawback,
-          programId: program.id,
-          memberId: member.id,
-          purchaseAmount: refundAmount,
-          relatedId: original?.id ?? null,
-          reference: input.reference,
-          metadata: input.metadata,
-          appId: input.appId,
-        },
-        now,
-      );
-      // Pending (maturing) cashback is taken back before available cashback.
-      const fromMaturing = Math.min(clawback, Math.max(0, before.maturing));
-      const fromAvailable = clawback - fromMaturing;
-      const funding = chart.programFunding(program.id, program.currency);
-      if (fromMaturing > 0) {
-        const maturingAccount = chart.memberMaturing(member.id, program.id, program.currency);
-        await transfer(tx, {
-          transactionId: txId,
-          debit: maturingAccount,
-          credit: funding,
-          amount: fromMaturing,
-          currency: program.currency,
-          now,
-        });
-        await consumeLots(tx, program, member.id, 'maturing', fromMaturing, original?.id);
-      }
-      if (fromAvailable > 0) {
-        const availableAccount = chart.memberAvailable(member.id, program.id, program.currency);
-        await transfer(tx, {
-          transactionId: txId,
-          debit: availableAccount,
-          credit: funding,
-          amount: fromAvailable,
-          currency: program.currency,
-          now,
-          allowNegative: true,
-        });
-        await consumeLots(
-          tx,
-          program,
+    let original: TransactionRow | undefined;
+    if (input.original) {
+      // Locked: concurrent refunds of one purchase take turns, each summing the ones before it.
+      original = await tx.one<TransactionRow>(
+        'transactionId' in input.original
+          ? `SELECT * FROM transactions WHERE id = ? AND type = 'earn' AND member_id = ? AND program_id = ?${tx.forUpdate}`
+          : `SELECT * FROM transactions WHERE reference = ? AND type = 'earn' AND member_id = ? AND program_id = ? ORDER BY id LIMIT 1${tx.forUpdate}`,
+        [
+          'transactionId' in input.original ? input.original.transactionId : input.original.reference,
           member.id,
-          'available',
-          Math.min(fromAvailable, Math.max(0, before.available)),
+          program.id,
+        ],
+      );
+      if (!original) {
+        throw new DomainError(
+          'transaction_not_found',
+          'The original purchase was not found for this member and card',
         );
       }
-      const after = await memberBalance(tx, member.id, program);
-      return {
-        transactionId: txId,
-        memberId: member.id,
-        programId: program.id,
+    }
+
+    // With the original purchase: refunds may not exceed it, and the clawback is cumulative.
+    let computed: number;
+    let leftToClaw = Number.MAX_SAFE_INTEGER;
+    if (original) {
+      const purchase = original.purchase_amount ?? 0;
+      const prior = await tx.row<{ refunded: number | null; clawed: number | null }>(
+        `SELECT SUM(purchase_amount) AS refunded, -SUM(amount) AS clawed FROM transactions WHERE type = 'refund' AND related_id = ?`,
+        [original.id],
+      );
+      const refundedBefore = Number(prior.refunded ?? 0);
+      if (refundedBefore + refundAmount > purchase) {
+        throw new DomainError(
+          'refund_exceeds_purchase',
+          `Refunds would total ${describeAmount(refundedBefore + refundAmount, program.currency)}, more than the purchase of ${describeAmount(purchase, program.currency)}`,
+          { refunded_before: refundedBefore, purchase_amount: purchase },
+        );
+      }
+      leftToClaw = original.amount - Number(prior.clawed ?? 0);
+      computed =
+        cumulativeClawback(original.amount, purchase, refundedBefore + refundAmount) -
+        cumulativeClawback(original.amount, purchase, refundedBefore);
+    } else {
+      computed = cashbackFor(refundAmount, program.cashbackBps);
+      if (program.maxCashback !== null) computed = Math.min(computed, program.maxCashback);
+    }
+    let clawback = computed;
+    if (input.cashbackToDeduct) {
+      clawback = amountOf(input.cashbackToDeduct, program.currency, 'cashback_to_deduct', {
+        allowZero: true,
+      });
+      const limit = Math.min(refundAmount, leftToClaw);
+      if (clawback > limit) {
+        throw new DomainError(
+          'validation_error',
+          `cashback_to_deduct: ${describeAmount(clawback, program.currency)} is more than ${
+            limit === refundAmount ? 'the refund amount' : 'the cashback the purchase has left'
+          } (${describeAmount(limit, program.currency)})`,
+          { field: 'cashback_to_deduct', limit },
+        );
+      }
+    }
+
+    const before = await memberBalance(tx, member.id, program);
+    const txId = await recordTransaction(
+      tx,
+      {
+        type: 'refund',
         currency: program.currency,
-        refundAmount,
-        cashbackDeducted: clawback,
-        originalTransactionId: original?.id ?? null,
-        previousBalance: before.available,
-        balance: after,
-        balanceWarning:
-          after.available < 0
-            ? `The clawback left the member's balance at ${describeAmount(after.available, program.currency)}; it is repaid from future cashback`
-            : null,
-        refundedAt: now,
-      } satisfies RefundResult;
-    });
+        amount: -clawback,
+        programId: program.id,
+        memberId: member.id,
+        purchaseAmount: refundAmount,
+        relatedId: original?.id ?? null,
+        reference: input.reference,
+        metadata: input.metadata,
+        appId: input.appId,
+      },
+      now,
+    );
+    // Pending (maturing) cashback is taken back before available cashback.
+    const fromMaturing = Math.min(clawback, Math.max(0, before.maturing));
+    const fromAvailable = clawback - fromMaturing;
+    const funding = chart.programFunding(program.id, program.currency);
+    if (fromMaturing > 0) {
+      const maturingAccount = chart.memberMaturing(member.id, program.id, program.currency);
+      await transfer(tx, {
+        transactionId: txId,
+        debit: maturingAccount,
+        credit: funding,
+        amount: fromMaturing,
+        currency: program.currency,
+        now,
+      });
+      await consumeLots(tx, program, member.id, 'maturing', fromMaturing, original?.id);
+    }
+    if (fromAvailable > 0) {
+      const availableAccount = chart.memberAvailable(member.id, program.id, program.currency);
+      await transfer(tx, {
+        transactionId: txId,
+        debit: availableAccount,
+        credit: funding,
+        amount: fromAvailable,
+        currency: program.currency,
+        now,
+        allowNegative: true,
+      });
+      await consumeLots(
+        tx,
+        program,
+        member.id,
+        'available',
+        Math.min(fromAvailable, Math.max(0, before.available)),
+      );
+    }
+    const after = await memberBalance(tx, member.id, program);
+    return {
+      transactionId: txId,
+      memberId: member.id,
+      programId: program.id,
+      currency: program.currency,
+      refundAmount,
+      cashbackDeducted: clawback,
+      originalTransactionId: original?.id ?? null,
+      previousBalance: before.available,
+      balance: after,
+      balanceWarning:
+        after.available < 0
+          ? `The clawback left the member's balance at ${describeAmount(after.available, program.currency)}; it is repaid from future cashback`
+          : null,
+      refundedAt: now,
+    } satisfies RefundResult;
   });
 }
 

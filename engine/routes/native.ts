@@ -7,10 +7,22 @@ import { z } from 'zod';
 import { isValidPan } from '../../contract/card.ts';
 import { CARD_HASH_PATTERN, cardHash } from '../../contract/card-hash.ts';
 import type { App } from '../domain/apps.ts';
-import { adjust, balance, earn, history, redeem, refund, type MemberBalance } from '../domain/cashback.ts';
+import {
+  adjust,
+  balance,
+  earn,
+  history,
+  redeem,
+  refund,
+  type EarnInput,
+  type EarnResult,
+  type MemberBalance,
+  type RefundInput,
+  type RefundResult,
+} from '../domain/cashback.ts';
 import type { DomainContext } from '../domain/context.ts';
 import { DomainError } from '../domain/errors.ts';
-import type { IdempotencyKey } from '../domain/idempotency.ts';
+import type { IdempotencyKey, Replayable } from '../domain/idempotency.ts';
 import {
   changePin,
   createMemberOnce,
@@ -301,6 +313,146 @@ export function memberSelector(ctx: DomainContext, m: MemberRef): MemberSelector
   );
 }
 
+// ------------------------------------------------------------------- earn and refund (also batched)
+
+const EARN_DESCRIPTION =
+  'Credits cashback for a purchase: the program rate rounded down, nothing below min_purchase, at most max_cashback. With maturation_days the cashback is maturing until matures_at. Naming a new member by email or phone with member_name creates them.';
+export const earnBody = z.object({
+  program_id: id,
+  member: memberRef,
+  member_name: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('Creates the member (by email or phone) if none exists'),
+  purchase_amount: positiveMinor,
+  reference,
+  metadata,
+});
+const earnAnswer = z.object({
+  transaction_id: z.number().int(),
+  member_id: z.number().int(),
+  member_created: z.boolean().describe('True when this earn created the member'),
+  program_id: z.number().int(),
+  purchase_amount: z.number().int(),
+  cashback_bps: z.number().int(),
+  cashback_earned: z.number().int(),
+  currency: currencyCode,
+  status: z
+    .enum(['available', 'maturing', 'none'])
+    .describe('available: spendable now; maturing: until matures_at; none: nothing earned'),
+  matures_at: time.nullable(),
+  balance: balanceSchema,
+  earned_at: time,
+  replayed,
+});
+
+export function earnInput(
+  ctx: DomainContext,
+  body: z.infer<typeof earnBody>,
+  client: App,
+  idempotency: IdempotencyKey,
+): EarnInput {
+  return {
+    appId: client.appId,
+    programId: body.program_id,
+    member: memberSelector(ctx, body.member),
+    memberName: body.member_name,
+    purchaseAmount: { minor: body.purchase_amount },
+    reference: body.reference,
+    metadata: body.metadata,
+    idempotency,
+  };
+}
+
+export const earnOut = (r: Replayable<EarnResult>) => ({
+  transaction_id: r.transactionId,
+  member_id: r.memberId,
+  member_created: r.memberCreated,
+  program_id: r.programId,
+  purchase_amount: r.purchaseAmount,
+  cashback_bps: r.cashbackBps,
+  cashback_earned: r.cashbackEarned,
+  currency: r.currency,
+  status: r.status,
+  matures_at: r.maturesAt === null ? null : isoTime(r.maturesAt),
+  balance: balanceOut(r.balance),
+  earned_at: isoTime(r.earnedAt),
+  replayed: r.replayed,
+});
+
+const REFUND_DESCRIPTION =
+  'Name the original purchase (original_transaction_id or original_reference) and partial refunds claw back cumulatively: after refunds totalling R of a purchase P that earned E, floor(E*R/P) has been taken back, so a full refund takes back exactly E. Without it, the clawback is the program rate of refund_amount, or cashback_to_deduct when given. Maturing cashback is taken first; the available balance may go negative (balance_warning).';
+export const refundBody = z
+  .object({
+    program_id: id,
+    member: memberRef,
+    refund_amount: positiveMinor,
+    original_transaction_id: id.optional().describe('The earn transaction of the purchase'),
+    original_reference: z.string().min(1).max(128).optional().describe('The reference of the purchase earn'),
+    cashback_to_deduct: minor
+      .min(0, 'must not be negative')
+      .optional()
+      .describe('An explicit clawback in minor units'),
+    reference,
+    metadata,
+  })
+  .refine((b) => b.original_transaction_id === undefined || b.original_reference === undefined, {
+    error: 'send original_transaction_id or original_reference, not both',
+  });
+const refundAnswer = z.object({
+  transaction_id: z.number().int(),
+  member_id: z.number().int(),
+  program_id: z.number().int(),
+  refund_amount: z.number().int(),
+  cashback_deducted: z.number().int(),
+  currency: currencyCode,
+  original_transaction_id: z.number().int().nullable(),
+  previous_available: z.number().int().describe('Available balance before the clawback'),
+  balance: balanceSchema,
+  balance_warning: z
+    .string()
+    .nullable()
+    .describe('Set when the clawback took the available balance below zero'),
+  refunded_at: time,
+  replayed,
+});
+
+export function refundInput(
+  ctx: DomainContext,
+  body: z.infer<typeof refundBody>,
+  client: App,
+  idempotency: IdempotencyKey,
+): RefundInput {
+  return {
+    appId: client.appId,
+    programId: body.program_id,
+    member: memberSelector(ctx, body.member),
+    refundAmount: { minor: body.refund_amount },
+    cashbackToDeduct: body.cashback_to_deduct === undefined ? undefined : { minor: body.cashback_to_deduct },
+    original: originalPurchase(body),
+    reference: body.reference,
+    metadata: body.metadata,
+    idempotency,
+  };
+}
+
+export const refundOut = (r: Replayable<RefundResult>) => ({
+  transaction_id: r.transactionId,
+  member_id: r.memberId,
+  program_id: r.programId,
+  refund_amount: r.refundAmount,
+  cashback_deducted: r.cashbackDeducted,
+  currency: r.currency,
+  original_transaction_id: r.originalTransactionId,
+  previous_available: r.previousBalance,
+  balance: balanceOut(r.balance),
+  balance_warning: r.balanceWarning,
+  refunded_at: isoTime(r.refundedAt),
+  replayed: r.replayed,
+});
+
 const deliverySchema = z.object({
   delivery_id: z.string(),
   event_id: z
@@ -353,71 +505,14 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
       method: 'POST',
       url: '/earn',
       summary: 'Earn cashback on a purchase',
-      description:
-        'Credits cashback for a purchase: the program rate rounded down, nothing below min_purchase, at most max_cashback. With maturation_days the cashback is maturing until matures_at. Naming a new member by email or phone with member_name creates them.',
+      description: EARN_DESCRIPTION,
       tags: ops,
       scope: 'cashback_write',
       headers: writeHeaders({}),
-      body: z.object({
-        program_id: id,
-        member: memberRef,
-        member_name: z
-          .string()
-          .min(1)
-          .max(200)
-          .optional()
-          .describe('Creates the member (by email or phone) if none exists'),
-        purchase_amount: positiveMinor,
-        reference,
-        metadata,
-      }),
-      response: {
-        200: z.object({
-          transaction_id: z.number().int(),
-          member_id: z.number().int(),
-          member_created: z.boolean().describe('True when this earn created the member'),
-          program_id: z.number().int(),
-          purchase_amount: z.number().int(),
-          cashback_bps: z.number().int(),
-          cashback_earned: z.number().int(),
-          currency: currencyCode,
-          status: z
-            .enum(['available', 'maturing', 'none'])
-            .describe('available: spendable now; maturing: until matures_at; none: nothing earned'),
-          matures_at: time.nullable(),
-          balance: balanceSchema,
-          earned_at: time,
-          replayed,
-        }),
-        ...errors,
-      },
-      handler: async ({ body, headers, app: client }) => {
-        const r = await earn(ctx, {
-          appId: client.appId,
-          programId: body.program_id,
-          member: selector(body.member),
-          memberName: body.member_name,
-          purchaseAmount: { minor: body.purchase_amount },
-          reference: body.reference,
-          metadata: body.metadata,
-          idempotency: keyOf(headers, client, 'earn'),
-        });
-        return {
-          transaction_id: r.transactionId,
-          member_id: r.memberId,
-          member_created: r.memberCreated,
-          program_id: r.programId,
-          purchase_amount: r.purchaseAmount,
-          cashback_bps: r.cashbackBps,
-          cashback_earned: r.cashbackEarned,
-          currency: r.currency,
-          status: r.status,
-          matures_at: r.maturesAt === null ? null : isoTime(r.maturesAt),
-          balance: balanceOut(r.balance),
-          earned_at: isoTime(r.earnedAt),
-          replayed: r.replayed,
-        };
-      },
+      body: earnBody,
+      response: { 200: earnAnswer, ...errors },
+      handler: async ({ body, headers, app: client }) =>
+        earnOut(await earn(ctx, earnInput(ctx, body, client, keyOf(headers, client, 'earn')))),
     });
 
     route({
@@ -483,81 +578,14 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
       method: 'POST',
       url: '/refund',
       summary: 'Claw back cashback for a refunded purchase',
-      description:
-        'Name the original purchase (original_transaction_id or original_reference) and partial refunds claw back cumulatively: after refunds totalling R of a purchase P that earned E, floor(E*R/P) has been taken back, so a full refund takes back exactly E. Without it, the clawback is the program rate of refund_amount, or cashback_to_deduct when given. Maturing cashback is taken first; the available balance may go negative (balance_warning).',
+      description: REFUND_DESCRIPTION,
       tags: ops,
       scope: 'cashback_write',
       headers: writeHeaders({}),
-      body: z
-        .object({
-          program_id: id,
-          member: memberRef,
-          refund_amount: positiveMinor,
-          original_transaction_id: id.optional().describe('The earn transaction of the purchase'),
-          original_reference: z
-            .string()
-            .min(1)
-            .max(128)
-            .optional()
-            .describe('The reference of the purchase earn'),
-          cashback_to_deduct: minor
-            .min(0, 'must not be negative')
-            .optional()
-            .describe('An explicit clawback in minor units'),
-          reference,
-          metadata,
-        })
-        .refine((b) => b.original_transaction_id === undefined || b.original_reference === undefined, {
-          error: 'send original_transaction_id or original_reference, not both',
-        }),
-      response: {
-        200: z.object({
-          transaction_id: z.number().int(),
-          member_id: z.number().int(),
-          program_id: z.number().int(),
-          refund_amount: z.number().int(),
-          cashback_deducted: z.number().int(),
-          currency: currencyCode,
-          original_transaction_id: z.number().int().nullable(),
-          previous_available: z.number().int().describe('Available balance before the clawback'),
-          balance: balanceSchema,
-          balance_warning: z
-            .string()
-            .nullable()
-            .describe('Set when the clawback took the available balance below zero'),
-          refunded_at: time,
-          replayed,
-        }),
-        ...errors,
-      },
-      handler: async ({ body, headers, app: client }) => {
-        const r = await refund(ctx, {
-          appId: client.appId,
-          programId: body.program_id,
-          member: selector(body.member),
-          refundAmount: { minor: body.refund_amount },
-          cashbackToDeduct:
-            body.cashback_to_deduct === undefined ? undefined : { minor: body.cashback_to_deduct },
-          original: originalPurchase(body),
-          reference: body.reference,
-          metadata: body.metadata,
-          idempotency: keyOf(headers, client, 'refund'),
-        });
-        return {
-          transaction_id: r.transactionId,
-          member_id: r.memberId,
-          program_id: r.programId,
-          refund_amount: r.refundAmount,
-          cashback_deducted: r.cashbackDeducted,
-          currency: r.currency,
-          original_transaction_id: r.originalTransactionId,
-          previous_available: r.previousBalance,
-          balance: balanceOut(r.balance),
-          balance_warning: r.balanceWarning,
-          refunded_at: isoTime(r.refundedAt),
-          replayed: r.replayed,
-        };
-      },
+      body: refundBody,
+      response: { 200: refundAnswer, ...errors },
+      handler: async ({ body, headers, app: client }) =>
+        refundOut(await refund(ctx, refundInput(ctx, body, client, keyOf(headers, client, 'refund')))),
     });
 
     route({
@@ -1185,7 +1213,7 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
       description:
         "One delivery per event and endpoint. Header values are never shown (they may be a caller's credentials), only their names.",
       tags: webhooksTag,
-      scope: 'admin',
+      scope: 'webhooks',
       query: z
         .object({
           status: z.enum(['pending', 'delivered', 'failed']).optional(),
@@ -1213,7 +1241,7 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
       url: '/webhooks/deliveries/:id',
       summary: 'One webhook delivery with every attempt',
       tags: webhooksTag,
-      scope: 'admin',
+      scope: 'webhooks',
       params: deliveryId,
       response: {
         200: deliverySchema.extend({
@@ -1256,7 +1284,7 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
       description:
         'Names one delivery (dlv_...) or an event (evt_..., every delivery of it). Each is sent again at once with its first body and event id, and retried for a fresh retry window. Receivers deduplicate by the Tillback-Event-Id header.',
       tags: webhooksTag,
-      scope: 'admin',
+      scope: 'webhooks',
       status: 202,
       headers: writeHeaders({}),
       params: z.object({

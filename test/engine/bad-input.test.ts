@@ -587,6 +587,18 @@ const unknownField = (name: string, value: unknown = 'x'): BadCase => ({
   body: { [name]: value },
 });
 
+/** One earn of a batch, with a key of its own. */
+const batchEarn = () => ({
+  type: 'earn',
+  idempotency_key: newKey(),
+  body: {
+    program_id: fx.program,
+    member: { id: fx.member },
+    purchase_amount: 50_000,
+    reference: 'BASE-BATCH',
+  },
+});
+
 const notFound = (name: string, code: string, field: string | RegExp, over: Partial<BadCase>): BadCase => ({
   name,
   status: 404,
@@ -1204,6 +1216,58 @@ const native: RouteDef[] = [
   {
     api: 'native',
     method: 'POST',
+    url: '/v1/batch',
+    scope: 'cashback_write',
+    lacking: () => fx.readOnly,
+    // Each operation carries its own key; an operation the engine refuses is answered in the 200's
+    // results (test/engine/native-batch.test.ts). Here: batches refused as a whole.
+    body: () => ({ operations: [batchEarn()] }),
+    cases: [
+      { name: 'no operations', status: 400, code: V, field: 'operations', body: { operations: [] } },
+      {
+        name: 'more than 100 operations',
+        status: 400,
+        code: V,
+        field: 'operations',
+        get body() {
+          return { operations: Array.from({ length: 101 }, batchEarn) };
+        },
+      },
+      { name: 'operations missing', status: 400, code: V, field: 'operations', omit: ['operations'] },
+      {
+        name: 'an operation of an unknown type',
+        status: 400,
+        code: V,
+        field: 'operations.0.type',
+        get body() {
+          return { operations: [{ ...batchEarn(), type: 'redeem' }] };
+        },
+      },
+      {
+        name: 'an operation without its idempotency_key',
+        status: 400,
+        code: V,
+        field: 'operations.0.idempotency_key',
+        get body() {
+          const { idempotency_key: _omitted, ...op } = batchEarn();
+          return { operations: [op] };
+        },
+      },
+      {
+        name: 'an operation whose body is not an object',
+        status: 400,
+        code: V,
+        field: 'operations.0.body',
+        get body() {
+          return { operations: [{ ...batchEarn(), body: 'earn 5' }] };
+        },
+      },
+      unknownField('idempotency_key'),
+    ],
+  },
+  {
+    api: 'native',
+    method: 'POST',
     url: '/v1/adjustments',
     scope: 'admin',
     creds: () => fx.admin,
@@ -1707,7 +1771,7 @@ const native: RouteDef[] = [
     api: 'native',
     method: 'GET',
     url: '/v1/webhooks/deliveries',
-    scope: 'admin',
+    scope: 'webhooks',
     creds: () => fx.admin,
     lacking: () => fx.till,
     query: () => ({ status: 'pending', limit: '10' }),
@@ -1723,7 +1787,7 @@ const native: RouteDef[] = [
     api: 'native',
     method: 'GET',
     url: '/v1/webhooks/deliveries/:id',
-    scope: 'admin',
+    scope: 'webhooks',
     creds: () => fx.admin,
     lacking: () => fx.till,
     params: () => ({ id: fx.delivery }),
@@ -1737,7 +1801,7 @@ const native: RouteDef[] = [
     api: 'native',
     method: 'POST',
     url: '/v1/webhooks/resend/:id',
-    scope: 'admin',
+    scope: 'webhooks',
     creds: () => fx.admin,
     lacking: () => fx.till,
     params: () => ({ id: fx.delivery }),
@@ -2007,6 +2071,58 @@ describe('random JSON bodies never give a 5xx, always the API error shape, never
         expect(await snapshot()).toEqual(before);
       }),
       { numRuns: 300 },
+    );
+    expect(await h.ledgerProblems()).toEqual([]);
+  });
+
+  it('POST /v1/batch: 200 random batches of random operations', async () => {
+    const before = await snapshot();
+    const nativeEarn = targets.find((t) => t.url === '/v1/earn')!.body;
+    const fields = {
+      type: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom('earn', 'refund') },
+        { weight: 1, arbitrary: junkValue },
+      ),
+      idempotency_key: fc.oneof(
+        { weight: 4, arbitrary: fc.string({ maxLength: 210 }) },
+        { weight: 1, arbitrary: junkValue },
+      ),
+      body: nativeEarn.map((b) => b.body ?? b.raw),
+    };
+    const operation = fc.oneof(
+      { weight: 4, arbitrary: fc.record(fields) },
+      { weight: 1, arbitrary: fc.record(fields, { requiredKeys: [] }) },
+    );
+    const batch = fc.oneof(
+      { weight: 6, arbitrary: fc.array(operation, { maxLength: 8 }).map((operations) => ({ operations })) },
+      { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+    );
+    await fc.assert(
+      fc.asyncProperty(batch, async (body) => {
+        const rawBody = serialize(body);
+        const res = await h.request({
+          method: 'POST',
+          url: '/v1/batch',
+          headers: { 'content-type': 'application/json', ...credHeaders(fx.till) },
+          rawBody,
+        });
+        const shown = `${rawBody.slice(0, 300)} -> ${res.text.slice(0, 300)}`;
+        if (res.status === 200) {
+          // Every operation names an unknown member (or is malformed): each refused in the native shape.
+          const ops = (body as { operations: unknown[] }).operations;
+          expect(res.body.results, shown).toHaveLength(ops.length);
+          for (const r of res.body.results as { status: number; body: { error: { message: string } } }[]) {
+            expect(r.status, shown).toBeGreaterThanOrEqual(400);
+            expect(r.status, shown).toBeLessThan(500);
+            expect(r.body.error.message.trim(), shown).not.toBe('');
+          }
+        } else {
+          expect(res.status, shown).toBe(400);
+          expect(errorOf('native', res).message.trim()).not.toBe('');
+        }
+        expect(await snapshot()).toEqual(before);
+      }),
+      { numRuns: 200 },
     );
     expect(await h.ledgerProblems()).toEqual([]);
   });

@@ -905,6 +905,7 @@ describe('auth and errors', () => {
     expect(paths.sort()).toEqual(
       [
         '/v1/adjustments',
+        '/v1/batch', // each operation carries its key in the body
         '/v1/claims',
         '/v1/claims/{id}',
         '/v1/claims/{id}/cancel',

@@ -266,6 +266,7 @@ describe('a till on a fresh data directory', () => {
       expect(seen?.tokenizationKey).toBe(stored.cardHashKey);
       expect(seen?.engine).toEqual({
         url: till.engineUrl,
+        publicUrl: till.enginePublicUrl,
         appId: stored.till.appId,
         apiKey: stored.till.apiKey,
       });

@@ -166,7 +166,7 @@ describe('the queue state machine', () => {
               if (refuse) await expect(result).rejects.toMatchObject({ code: 'offline_limit' });
               else model.push({ id: await result, amount: a.amount, state: 'queued' });
             } else if (a.kind === 'attempt') {
-              const head = await store.read((tx) => headOfQueue(tx));
+              const [head] = await store.read((tx) => headOfQueue(tx, 1));
               expect(head?.operationId).toBe(queued[0]?.id);
               if (!head || !queued[0]) continue;
               await store.transact((tx) =>
@@ -192,6 +192,17 @@ describe('the queue state machine', () => {
                 target.state = a.kind === 'retry' ? 'queued' : 'voided';
               }
             }
+            // The totals the triggers keep (migration 006) are the totals of the rows.
+            const [kept, counted] = await store.read(async (tx) => [
+              await tx.all(
+                'SELECT state, currency, count, amount FROM queue_totals WHERE count > 0 ORDER BY state, currency',
+              ),
+              await tx.all(
+                `SELECT state, currency, COUNT(*) AS count, SUM(amount) AS amount FROM operations
+                  GROUP BY state, currency ORDER BY state, currency`,
+              ),
+            ]);
+            expect(kept).toEqual(counted);
             const counts = await store.read((tx) => queueCounts(tx, now));
             expect(counts).toEqual({
               waiting: model.filter((o) => o.state === 'queued').length,

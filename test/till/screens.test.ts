@@ -13,7 +13,7 @@ import { createLocalApi, type LocalApi } from '../../till/api/server.ts';
 import { openOutbox, type Outbox } from '../../till/outbox/outbox.ts';
 import { SCREENS, SCREENS_DIST, screenRoutes } from '../../till/screens.ts';
 
-const SETTINGS = { storeName: 'Corner Store', locale: 'ar-SD' };
+const SETTINGS = { storeName: 'Corner Store', locale: 'ar-SD', currency: 'SDG' };
 let dir: string;
 let outbox: Outbox;
 let api: LocalApi;

@@ -1,6 +1,7 @@
 // The outbox's configuration, validated by zod: where its file is, which engine it delivers to, how it
 // retries, and how much a till may keep queued while the engine is out of reach.
 import { z } from 'zod';
+import { MAX_BATCH } from '../../contract/native-batch.ts';
 
 const currencyCode = z
   .string()
@@ -38,6 +39,11 @@ export const OutboxConfigSchema = z
         apiKey: z.string().min(1),
       })
       .strict(),
+    /**
+     * Most operations the sender puts in one request (the engine's POST /v1/batch, at most
+     * MAX_BATCH); 1 sends each alone to its own route.
+     */
+    batchSize: z.number().int().min(1).max(MAX_BATCH).default(MAX_BATCH),
     /** One attempt's limit, connection to last byte of the answer. */
     timeoutMs: z.number().int().min(100).default(10_000),
     /** With nothing to send, how often the engine's /health is asked, so `online` stays current. */

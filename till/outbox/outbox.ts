@@ -147,9 +147,10 @@ export async function openOutbox(input: OutboxConfigInput, deps: OutboxDeps = {}
         config,
         now,
         random,
-        onAttempt(reachable, id, outcome) {
+        onAttempts(reachable, settled) {
           setOnline(reachable);
-          emit(fromOutcome(id, now(), outcome));
+          const at = now();
+          for (const { operationId, outcome } of settled) emit(fromOutcome(operationId, at, outcome));
           void changed();
         },
         onProbe(reachable) {

@@ -118,6 +118,23 @@ export function parseOperation(input: unknown): QueuedOperation {
 
 const HOUR_MS = 3_600_000;
 
+/** Operations waiting, and their amount in `currency`: kept by triggers (migration 006), not counted. */
+async function waitingTotals(tx: Tx, currency?: string): Promise<{ count: number; amount: number }> {
+  return tx.row<{ count: number; amount: number }>(
+    `SELECT COALESCE(SUM(count), 0) AS count, COALESCE(SUM(CASE WHEN currency = ? THEN amount END), 0) AS amount
+       FROM queue_totals WHERE state = 'queued'`,
+    [currency ?? null],
+  );
+}
+
+/** When the oldest waiting operation was confirmed (an index lookup), null when none waits. */
+async function oldestWaiting(tx: Tx): Promise<number | null> {
+  const r = await tx.row<{ oldest: number | null }>(
+    "SELECT MIN(created_at) AS oldest FROM operations WHERE state = 'queued'",
+  );
+  return r.oldest;
+}
+
 async function checkLimits(
   tx: Tx,
   limits: OfflineLimits,
@@ -125,17 +142,16 @@ async function checkLimits(
   amount: number,
   now: number,
 ): Promise<void> {
-  const waiting = await tx.row<{ n: number; oldest: number | null }>(
-    "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM operations WHERE state = 'queued'",
-  );
-  if (waiting.n >= limits.maxCount) {
+  const waiting = await waitingTotals(tx, currency);
+  if (waiting.count >= limits.maxCount) {
     throw new OutboxError(
       'offline_limit',
-      `${waiting.n} operations are waiting for the engine, the most this till may queue`,
+      `${waiting.count} operations are waiting for the engine, the most this till may queue`,
       'max_count',
     );
   }
-  if (waiting.oldest !== null && now - waiting.oldest > limits.maxAgeHours * HOUR_MS) {
+  const oldest = await oldestWaiting(tx);
+  if (oldest !== null && now - oldest > limits.maxAgeHours * HOUR_MS) {
     throw new OutboxError(
       'offline_limit',
       `the oldest waiting operation is more than ${limits.maxAgeHours} hours old`,
@@ -144,11 +160,7 @@ async function checkLimits(
   }
   const cap = limits.maxAmount[currency];
   if (cap === undefined) return;
-  const { total } = await tx.row<{ total: number }>(
-    "SELECT COALESCE(SUM(amount), 0) AS total FROM operations WHERE state = 'queued' AND currency = ?",
-    [currency],
-  );
-  if (total + amount > cap) {
+  if (waiting.amount + amount > cap) {
     throw new OutboxError(
       'offline_limit',
       `queued ${currency} amounts would pass the offline limit of ${cap} minor units`,
@@ -202,12 +214,18 @@ export interface OutboxItem {
   nextAttemptAt: number;
 }
 
-/** The first queued item in confirmation order: the sender sends nothing behind it until it is settled. */
-export async function headOfQueue(tx: Tx): Promise<OutboxItem | undefined> {
-  return tx.one<OutboxItem>(
+/**
+ * The first `limit` queued items in confirmation order: the sender sends them (or the first alone)
+ * and nothing behind them until the engine has answered.
+ */
+export async function headOfQueue(tx: Tx, limit: number): Promise<OutboxItem[]> {
+  // CROSS JOIN keeps SQLite walking the outbox in seq order and stopping after `limit` rows; left to
+  // itself it read every queued operation by the state index and sorted them (270 ms at 100,000).
+  return tx.all<OutboxItem>(
     `SELECT x.operation_id AS operationId, x.path, x.payload, x.attempts, x.next_attempt_at AS nextAttemptAt
-       FROM outbox x JOIN operations o ON o.id = x.operation_id
-      WHERE o.state = 'queued' ORDER BY x.seq LIMIT 1`,
+       FROM outbox x CROSS JOIN operations o ON o.id = x.operation_id
+      WHERE o.state = 'queued' ORDER BY x.seq LIMIT ?`,
+    [limit],
   );
 }
 
@@ -302,14 +320,14 @@ export interface QueueCounts {
 }
 
 export async function queueCounts(tx: Tx, now: number): Promise<QueueCounts> {
-  const r = await tx.row<{ waiting: number | null; oldest: number | null; failed: number | null }>(
-    `SELECT SUM(state = 'queued') AS waiting, MIN(CASE WHEN state = 'queued' THEN created_at END) AS oldest,
-            SUM(state = 'failed') AS failed
-       FROM operations WHERE state IN ('queued', 'failed')`,
+  const { count } = await waitingTotals(tx);
+  const failed = await tx.row<{ count: number }>(
+    "SELECT COALESCE(SUM(count), 0) AS count FROM queue_totals WHERE state = 'failed'",
   );
+  const oldest = await oldestWaiting(tx);
   return {
-    waiting: r.waiting ?? 0,
-    oldestAgeMs: r.oldest === null ? null : Math.max(0, now - r.oldest),
-    failed: r.failed ?? 0,
+    waiting: count,
+    oldestAgeMs: oldest === null ? null : Math.max(0, now - oldest),
+    failed: failed.count,
   };
 }

@@ -4,6 +4,7 @@
 import { signal } from '@preact/signals';
 import type { FlowEvent, ServerMessage } from '../../../contract/till-events.ts';
 import type { ConnectionState } from '../shared/events.ts';
+import { isNewerFlow } from '../shared/flows.ts';
 
 /** How long a finished flow's result stays on the display. */
 export const RESULT_SHOWN_MS = 20_000;
@@ -15,9 +16,7 @@ let idleTimer: ReturnType<typeof setTimeout> | undefined;
 
 export function onMessage(message: ServerMessage): void {
   if (message.type !== 'flow') return;
-  // Events of one flow arrive in order; an older event of an earlier flow never replaces a newer one.
-  const current = flow.value;
-  if (current && current.flowId === message.flow.flowId && current.at > message.flow.at) return;
+  if (!isNewerFlow(flow.value, message.flow)) return;
   flow.value = message.flow;
   clearTimeout(idleTimer);
   if (message.flow.outcome !== null) {

@@ -1,0 +1,115 @@
+// The engine as a till's central engine: `engine/cli.ts serve` (what `npm run engine -- serve` runs)
+// in a child process on a SQLite file prepared with one till app and a 5% program, on a fixed
+// loopback port so it can be stopped, killed with SIGKILL and started again where tills expect it.
+// The outbox drain (bench/outbox-drain.ts) and its test (test/till/outbox-drain.test.ts) use it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openBenchEngine } from './setup.ts';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+export interface CentralEngine {
+  url: string;
+  credentials: { appId: string; apiKey: string };
+  programId: number;
+  /** The engine's SQLite file: read it once the engine is stopped. */
+  dbPath: string;
+  running(): boolean;
+  /** Starts the engine process (again) and resolves once it answers /health. */
+  start(): Promise<void>;
+  /** SIGTERM (a clean stop) or SIGKILL; resolves once the process has exited. */
+  stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+}
+
+/** A free loopback port, for an engine that must come back on the same one. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Prepares `<dir>/engine.sqlite` (app and program) and its config; does not start the engine. */
+export async function centralEngine(dir: string): Promise<CentralEngine> {
+  const prepared = await openBenchEngine({ synchronous: 'FULL', dir });
+  await prepared.close({ keepFiles: true });
+  const port = await freePort();
+  const dbPath = join(dir, 'engine.sqlite');
+  const configFile = join(dir, 'engine.json');
+  writeFileSync(
+    configFile,
+    JSON.stringify({
+      host: '127.0.0.1',
+      port,
+      db: { path: dbPath, synchronous: 'FULL' },
+      secretsFile: join(dir, 'secrets.json'),
+      logLevel: 'warn',
+    }),
+  );
+  const url = `http://127.0.0.1:${port}`;
+  let child: ChildProcess | undefined;
+  let exited: Promise<void> = Promise.resolve();
+  let stderr = '';
+
+  async function answers(): Promise<boolean> {
+    try {
+      return (await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) })).ok;
+    } catch {
+      return false;
+    }
+  }
+
+  return {
+    url,
+    credentials: { appId: prepared.appId, apiKey: prepared.secret },
+    programId: prepared.programId,
+    dbPath,
+    running: () => child !== undefined,
+    async start() {
+      if (child) return;
+      stderr = '';
+      const started = spawn(
+        process.execPath,
+        // Flags as well as the file: they win over any TILLBACK_* variable this process was given.
+        [
+          '--import',
+          'tsx',
+          'engine/cli.ts',
+          'serve',
+          '--config',
+          configFile,
+          '--db',
+          dbPath,
+          '--host',
+          '127.0.0.1',
+          '--port',
+          String(port),
+        ],
+        { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      child = started;
+      started.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      exited = new Promise((resolve) =>
+        started.on('exit', () => {
+          if (child === started) child = undefined;
+          resolve();
+        }),
+      );
+      // Up to a minute on a loaded machine: the CLI loads Fastify and opens the file first.
+      const deadline = Date.now() + 60_000;
+      while (!(await answers())) {
+        if (!child) throw new Error(`the engine exited at start: ${stderr}`);
+        if (Date.now() > deadline) throw new Error(`the engine did not answer in 60 s: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async stop(signal = 'SIGTERM') {
+      child?.kill(signal);
+      await exited;
+    },
+  };
+}
