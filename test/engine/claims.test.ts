@@ -2,11 +2,11 @@
 // the lifecycle with its outbox events, member-funded holds (post, void, expiry) in the ledger and
 // the member's history, every sandbox outcome, fifty concurrent submissions paying once, and bad
 // input on every claim route answered in the native error shape with nothing changed.
-import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loggerOptions } from '../../engine/logger.ts';
+import { INSERTION_ORDER } from './fixtures/test-store.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -62,9 +62,10 @@ async function count(sql: string, params: (string | number)[] = []): Promise<num
 const eventTypes = async (id: string) =>
   (
     await h.store.read((tx) =>
-      tx.all<{ type: string }>('SELECT type FROM events WHERE subject_id = ? ORDER BY created_at, rowid', [
-        id,
-      ]),
+      tx.all<{ type: string }>(
+        `SELECT type FROM events WHERE subject_id = ? ORDER BY created_at, ${INSERTION_ORDER}`,
+        [id],
+      ),
     )
   ).map((e) => e.type);
 
@@ -109,9 +110,7 @@ describe('claim lifecycle', () => {
     expect(await count('SELECT COUNT(*) AS n FROM sandbox_payouts')).toBe(1);
     // The card was sealed while the payout needed it and erased after: never on disk in clear.
     expect(await count('SELECT COUNT(*) AS n FROM claims WHERE method_sealed IS NOT NULL')).toBe(0);
-    for (const file of [h.store.path, `${h.store.path}-wal`]) {
-      expect(readFileSync(file).includes(Buffer.from(VISA))).toBe(false);
-    }
+    expect((await h.store.storedText()).includes(VISA)).toBe(false);
   });
 
   it('answers the claim URL with the claim page (test/engine/claim-page.test.ts has the rest)', async () => {

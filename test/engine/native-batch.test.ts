@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DomainError } from '../../engine/domain/errors.ts';
 import { inOrder } from '../../engine/domain/in-order.ts';
+import { INSERTION_ORDER } from './fixtures/test-store.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 interface Op {
@@ -218,7 +219,8 @@ describe('inOrder', () => {
     await h.store.transact((tx) => tx.run('CREATE TABLE marks (n INTEGER NOT NULL)'));
   });
   afterEach(() => h.close());
-  const marks = () => h.store.read((tx) => tx.all<{ n: number }>('SELECT n FROM marks ORDER BY rowid'));
+  const marks = () =>
+    h.store.read((tx) => tx.all<{ n: number }>(`SELECT n FROM marks ORDER BY ${INSERTION_ORDER}`));
 
   it("rolls back a refused operation's own writes and runs the next one", async () => {
     const settled = await h.store.transact((tx) =>

@@ -135,6 +135,8 @@ describe('seed 003: linking a PayPal account with "Log in with PayPal"', () => {
       amount: { value: '25.00', currency: 'USD' },
     });
     fake.setItemStatus(batch!.senderBatchId, 'SUCCESS');
+    // The worker records PayPal's first answer (next poll at its clock + POLL_MS) before the clock moves.
+    await h.engine.payouts.idle();
     h.clock.now += POLL_MS + 1;
     await vi.waitFor(
       async () =>
