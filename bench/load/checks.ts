@@ -1,0 +1,253 @@
+// The checks after a load run, each a verdict with its figures: every balance read and none below
+// zero, the ledger's invariants (GET /v1/ledger/verify), every acknowledged operation in the database
+// exactly once (transactions and claims by reference), no refusal applied, balances equal to what the
+// acknowledged operations add up to, every submitted claim paid once, and every webhook event received.
+import type { Store } from '../../engine/store/store.ts';
+import type { TillClient } from './client.ts';
+import type { Receiver } from './receiver.ts';
+import type { Member } from './setup.ts';
+import { isExpectedRefusal, type AckedOp, type LedgerKind, type LoadRecord } from './workload.ts';
+
+export interface Verdict {
+  check: string;
+  ok: boolean;
+  /** The figures behind it (and, when it fails, what failed). */
+  detail: string;
+}
+
+/** The transaction type each acknowledged kind writes once. */
+const TRANSACTION_TYPE: Record<LedgerKind, string> = { earn: 'earn', redeem: 'redeem', claim: 'cashout' };
+
+const few = (items: readonly string[]) =>
+  items.length === 0 ? '' : `: ${items.slice(0, 5).join(', ')}${items.length > 5 ? ', ...' : ''}`;
+
+/** Polls `done` every 500 ms until it answers true or `timeoutMs` passes; answers the last result. */
+export async function waitFor(timeoutMs: number, done: () => Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await done()) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+interface ClaimRow {
+  id: string;
+  reference: string;
+  state: string;
+  member_id: number;
+  amount: number;
+  payouts: number | string;
+  sandbox: number | string;
+}
+
+async function claimRows(store: Store, runId: string): Promise<ClaimRow[]> {
+  return store.read((tx) =>
+    tx.all<ClaimRow>(
+      `SELECT c.id, c.reference, c.state, c.member_id, c.amount, COUNT(p.id) AS payouts, COUNT(s.payout_id) AS sandbox
+         FROM claims c LEFT JOIN payouts p ON p.claim_id = c.id LEFT JOIN sandbox_payouts s ON s.payout_id = p.id
+        WHERE c.reference LIKE ? GROUP BY c.id, c.reference, c.state, c.member_id, c.amount`,
+      [`${runId}-%`],
+    ),
+  );
+}
+
+/** Waits (bounded) until every submitted claim has left the payout worker's hands. */
+export function waitForPayouts(store: Store, record: LoadRecord, runId: string, timeoutMs: number) {
+  const submitted = new Set(record.acked.filter((a) => a.submitted).map((a) => String(a.id)));
+  return waitFor(timeoutMs, async () => {
+    const rows = await claimRows(store, runId);
+    return rows.every((r) => !submitted.has(r.id) || r.state === 'paid' || r.state === 'failed');
+  });
+}
+
+/** Waits (bounded) until the receiver holds every event the database recorded. */
+export function waitForWebhooks(store: Store, receiver: Receiver, timeoutMs: number) {
+  return waitFor(timeoutMs, async () => {
+    const events = await store.read((tx) => tx.all<{ id: string }>('SELECT id FROM events'));
+    return events.every((e) => receiver.received.has(e.id));
+  });
+}
+
+export interface CheckInput {
+  store: Store;
+  admin: TillClient;
+  members: readonly Member[];
+  programId: number;
+  record: LoadRecord;
+  runId: string;
+  receiver: Receiver;
+}
+
+export async function runChecks(c: CheckInput): Promise<Verdict[]> {
+  const { record, runId } = c;
+  const verdicts: Verdict[] = [];
+
+  // Every operation got a sure answer: otherwise "lost" cannot be told from "never acknowledged".
+  verdicts.push({
+    check: 'every operation answered',
+    ok: record.gaveUp.length === 0,
+    detail: `${record.gaveUp.length} given up after retrying${few(record.gaveUp.map((g) => `${g.kind} ${g.key}`))}`,
+  });
+
+  const unexpected = record.refused.filter((r) => !isExpectedRefusal(r));
+  verdicts.push({
+    check: 'only expected refusals',
+    ok: unexpected.length === 0,
+    detail: `${record.refused.length - unexpected.length} insufficient balance, ${unexpected.length} other${few(unexpected.map((r) => `${r.kind} ${r.status} ${r.code}`))}`,
+  });
+
+  // Every balance, read through the API as a till would.
+  const balances = new Map<number, { available: number; held: number; maturing: number }>();
+  const unread: string[] = [];
+  for (const m of c.members) {
+    const o = await c.admin.send('GET', `/v1/members/${m.id}/balance?program_id=${c.programId}`);
+    const b =
+      o.kind === 'answered' && o.answer.status === 200 ? (o.answer.body as { balance?: unknown }) : undefined;
+    const balance = (b?.balance ?? b) as { available: number; held: number; maturing: number } | undefined;
+    if (balance && Number.isInteger(balance.available)) balances.set(m.id, balance);
+    else unread.push(`member ${m.id}`);
+  }
+  const negative = [...balances].filter(([, b]) => b.available < 0 || b.held < 0 || b.maturing < 0);
+  verdicts.push({
+    check: 'no balance below zero',
+    ok: negative.length === 0 && unread.length === 0,
+    detail: `${balances.size} balances read, ${negative.length} negative${few(negative.map(([id, b]) => `member ${id}: ${b.available}`))}${unread.length ? `; unreadable${few(unread)}` : ''}`,
+  });
+
+  const verify = await c.admin.send('GET', '/v1/ledger/verify');
+  const report =
+    verify.kind === 'answered' && verify.answer.status === 200
+      ? (verify.answer.body as {
+          ok: boolean;
+          transfers: number;
+          accounts: number;
+          problems: { message: string }[];
+        })
+      : undefined;
+  verdicts.push({
+    check: 'ledger invariants (GET /v1/ledger/verify)',
+    ok: report?.ok === true,
+    detail: report
+      ? `${report.transfers} transfers, ${report.accounts} accounts, ${report.problems.length} problems${few(report.problems.map((p) => p.message))}`
+      : `no report: ${verify.kind === 'answered' ? verify.answer.status : verify.lastError}`,
+  });
+
+  verdicts.push(await exactlyOnce(c));
+  const claims = await claimRows(c.store, runId);
+  verdicts.push(balancesMatch(record, balances, claims));
+  verdicts.push(claimsPaid(record, claims));
+
+  const events = await c.store.read((tx) => tx.all<{ id: string }>('SELECT id FROM events'));
+  const missing = events.filter((e) => !c.receiver.received.has(e.id));
+  verdicts.push({
+    check: 'every webhook event received (deduplicated by id)',
+    ok: missing.length === 0 && c.receiver.refused === 0 && events.length > 0,
+    detail: `${events.length} events, ${c.receiver.received.size} received, ${missing.length} missing, ${c.receiver.redeliveries} redeliveries, ${c.receiver.refused} refused signatures`,
+  });
+  return verdicts;
+}
+
+/** Acknowledged once each; nothing twice; no refusal applied (transactions and claims by reference). */
+async function exactlyOnce(c: CheckInput): Promise<Verdict> {
+  const pattern = `${c.runId}-%`;
+  const [transactions, claims] = await c.store.read(async (tx) => [
+    await tx.all<{ reference: string; type: string; n: number | string; first: number | string }>(
+      'SELECT reference, type, COUNT(*) AS n, MIN(id) AS first FROM transactions WHERE reference LIKE ? GROUP BY reference, type',
+      [pattern],
+    ),
+    await tx.all<{ reference: string; n: number | string; first: string }>(
+      'SELECT reference, COUNT(*) AS n, MIN(id) AS first FROM claims WHERE reference LIKE ? GROUP BY reference',
+      [pattern],
+    ),
+  ]);
+  // A released hold writes a cashout_return with the claim's reference: that is not a second cashout.
+  const rows = new Map<string, { n: number; first: string }>();
+  for (const t of transactions)
+    rows.set(`${t.type} ${t.reference}`, { n: Number(t.n), first: String(t.first) });
+  for (const cl of claims) rows.set(`claim ${cl.reference}`, { n: Number(cl.n), first: String(cl.first) });
+
+  const missing: string[] = [];
+  const wrongId: string[] = [];
+  const expectedKeys = new Set<string>();
+  const expect = (op: AckedOp, rowKey: string, id: string) => {
+    expectedKeys.add(rowKey);
+    const row = rows.get(rowKey);
+    if (!row) missing.push(`${op.kind} ${op.key}`);
+    else if (row.first !== id) wrongId.push(`${op.kind} ${op.key}`);
+  };
+  for (const op of c.record.acked) {
+    const type = TRANSACTION_TYPE[op.kind];
+    if (op.kind === 'claim') {
+      expect(op, `claim ${op.key}`, String(op.id));
+      expectedKeys.add(`${type} ${op.key}`);
+      if (!rows.has(`${type} ${op.key}`)) missing.push(`cashout of claim ${op.key}`);
+    } else expect(op, `${type} ${op.key}`, String(op.id));
+  }
+  const twice = [...rows].filter(([, r]) => r.n > 1).map(([k]) => k);
+  const refusedKeys = new Set(
+    c.record.refused.filter((r) => r.kind !== 'claim_open' && r.kind !== 'claim_submit').map((r) => r.key),
+  );
+  const refusedApplied = [...rows.keys()].filter(
+    (k) => refusedKeys.has(k.slice(k.indexOf(' ') + 1)) && !k.startsWith('cashout_return '),
+  );
+  const unacknowledged = [...rows.keys()].filter(
+    (k) =>
+      !expectedKeys.has(k) &&
+      !k.startsWith('cashout_return ') &&
+      !refusedKeys.has(k.slice(k.indexOf(' ') + 1)),
+  );
+  return {
+    check: 'every acknowledged operation present exactly once',
+    ok: missing.length + wrongId.length + twice.length + refusedApplied.length === 0,
+    detail:
+      `${c.record.acked.length} acknowledged, ${missing.length} missing, ${twice.length} twice, ${wrongId.length} with another id, ` +
+      `${refusedApplied.length} refused yet applied, ${unacknowledged.length} applied but never acknowledged (given up)` +
+      few([...missing, ...twice, ...wrongId, ...refusedApplied]),
+  };
+}
+
+/**
+ * From the acknowledged operations alone: available = earned - redeemed - claimed (a hold lowers it at
+ * once; paying posts the hold and leaves it), held = the claims not paid. Only when every operation
+ * was answered: one given up may or may not have been applied.
+ */
+function balancesMatch(
+  record: LoadRecord,
+  balances: ReadonlyMap<number, { available: number; held: number }>,
+  claims: readonly ClaimRow[],
+): Verdict {
+  const check = 'balances equal the acknowledged operations';
+  if (record.gaveUp.length > 0)
+    return { check, ok: false, detail: 'not computable: operations were given up' };
+  const expected = new Map<number, { available: number; held: number }>();
+  const of = (id: number) => expected.get(id) ?? expected.set(id, { available: 0, held: 0 }).get(id)!;
+  for (const op of record.acked) of(op.memberId).available += op.kind === 'earn' ? op.amount : -op.amount;
+  for (const cl of claims) if (cl.state !== 'paid') of(cl.member_id).held += cl.amount;
+  const wrong: string[] = [];
+  for (const [id, b] of balances) {
+    const e = expected.get(id) ?? { available: 0, held: 0 };
+    if (e.available !== b.available || e.held !== b.held) {
+      wrong.push(`member ${id}: ${b.available}/${b.held}, expected ${e.available}/${e.held}`);
+    }
+  }
+  return {
+    check,
+    ok: wrong.length === 0,
+    detail: `${balances.size} members, ${wrong.length} differ${few(wrong)}`,
+  };
+}
+
+function claimsPaid(record: LoadRecord, claims: readonly ClaimRow[]): Verdict {
+  const byId = new Map(claims.map((cl) => [cl.id, cl]));
+  const submitted = record.acked.filter((a) => a.submitted);
+  const notPaid = submitted.filter((a) => {
+    const row = byId.get(String(a.id));
+    return !row || row.state !== 'paid' || Number(row.payouts) !== 1 || Number(row.sandbox) !== 1;
+  });
+  return {
+    check: 'every submitted claim paid once',
+    ok: notPaid.length === 0,
+    detail: `${submitted.length} submitted, ${submitted.length - notPaid.length} paid with one payout, ${notPaid.length} not${few(notPaid.map((a) => `${a.key} ${byId.get(String(a.id))?.state ?? 'absent'}`))}`,
+  };
+}
