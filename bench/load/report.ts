@@ -41,7 +41,11 @@ export function renderReport(r: ScenarioReport): string {
           errors.map(([code, n]) => [code, String(n)]),
         ),
   );
-  lines.push(`retries (same Idempotency-Key, next engine): ${record.stats.retries}`);
+  const replayed = record.acked.filter((a) => a.replayed).length;
+  lines.push(
+    `retries (same Idempotency-Key, next engine): ${record.stats.retries}; ` +
+      `${replayed} acknowledged by a stored answer (applied by an attempt whose answer was lost)`,
+  );
   if (r.chaos) {
     const down = [...r.chaos.downtimesMs];
     lines.push(

@@ -26,6 +26,8 @@ export interface AckedOp {
   id: number | string;
   /** Claims: the customer submitted it through the claim page (so it must end paid). */
   submitted?: boolean;
+  /** The engine answered a retry with the stored result: applied by an attempt whose answer was lost. */
+  replayed: boolean;
 }
 
 export interface RefusedOp {
@@ -117,7 +119,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadRecord> {
       till.client.send('POST', '/v1/earn', { body, idempotencyKey: key }),
     );
     if (o.kind === 'answered' && o.answer.status === 200) {
-      const r = o.answer.body as { transaction_id: number; cashback_earned: number };
+      const r = o.answer.body as { transaction_id: number; cashback_earned: number; replayed: boolean };
       record.acked.push({
         kind: 'earn',
         key,
@@ -125,6 +127,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadRecord> {
         memberId: member.id,
         amount: r.cashback_earned,
         id: r.transaction_id,
+        replayed: r.replayed,
       });
     } else refusal('earn', key, o);
   }
@@ -143,7 +146,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadRecord> {
       till.client.send('POST', '/v1/redeem', { body, idempotencyKey: key }),
     );
     if (o.kind === 'answered' && o.answer.status === 200) {
-      const r = o.answer.body as { transaction_id: number; amount_redeemed: number };
+      const r = o.answer.body as { transaction_id: number; amount_redeemed: number; replayed: boolean };
       record.acked.push({
         kind: 'redeem',
         key,
@@ -151,6 +154,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadRecord> {
         memberId: member.id,
         amount: r.amount_redeemed,
         id: r.transaction_id,
+        replayed: r.replayed,
       });
     } else refusal('redeem', key, o);
   }
@@ -172,13 +176,15 @@ export async function runLoad(opts: LoadOptions): Promise<LoadRecord> {
       till.client.send('POST', '/v1/claims', { body, idempotencyKey: key }),
     );
     if (o.kind !== 'answered' || o.answer.status !== 201) return refusal('claim', key, o);
+    const created = o.answer.body as { claim_id: string; replayed?: boolean };
     const op: AckedOp = {
       kind: 'claim',
       key,
       till: till.t,
       memberId: member.id,
       amount,
-      id: (o.answer.body as { claim_id: string }).claim_id,
+      id: created.claim_id,
+      replayed: created.replayed === true,
     };
     record.acked.push(op);
     if (Math.random() < completeShare) op.submitted = await completeClaim(till, op, member);
