@@ -46,6 +46,9 @@ const webhookSettings = z
     path: ['retryMaxSeconds'],
   });
 
+/** postgres:// or postgresql://, as libpq and node-postgres take them. */
+export const isPostgresUrl = (text: string): boolean => /^postgres(ql)?:\/\/./.test(text);
+
 const decimalRate = z.string().regex(/^\d+(\.\d+)?$/, 'a rate is exact decimal text such as "0.04"');
 
 export const EngineConfigSchema = z
@@ -67,10 +70,24 @@ export const EngineConfigSchema = z
      * can reach the engine); better, the proxy's addresses or CIDRs. Default: trust nothing.
      */
     trustProxy: z.union([z.boolean(), z.array(z.string().min(1)).min(1)]).default(false),
+    /**
+     * The store: a SQLite file (`path`, the default, embedded in a till), or a PostgreSQL database
+     * (`url`) that several engine processes share. Setting `url` chooses PostgreSQL.
+     */
     db: z
       .object({
-        path: z.string().min(1).default('data/engine.sqlite'),
+        path: z
+          .string()
+          .min(1)
+          .refine((p) => !isPostgresUrl(p), 'a postgres:// URL goes in db.url (TILLBACK_DB_URL), not db.path')
+          .default('data/engine.sqlite'),
         synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+        url: z
+          .string()
+          .refine(isPostgresUrl, 'a PostgreSQL connection URL: postgres://user:password@host:5432/database')
+          .optional(),
+        /** Connections each engine process keeps to PostgreSQL. */
+        poolSize: z.coerce.number().int().min(1).max(1000).default(10),
       })
       .prefault({}),
     /** Where generated secrets are kept when not given (created at first start, mode 0600). */
@@ -196,6 +213,8 @@ const env: Record<string, (v: string) => [string[], unknown]> = {
   TILLBACK_TRUST_PROXY: (v) => [['trustProxy'], trustProxyFromText(v)],
   TILLBACK_DB: (v) => [['db', 'path'], v],
   TILLBACK_DB_SYNCHRONOUS: (v) => [['db', 'synchronous'], v],
+  TILLBACK_DB_URL: (v) => [['db', 'url'], v],
+  TILLBACK_DB_POOL_SIZE: (v) => [['db', 'poolSize'], v],
   TILLBACK_CARD_HASH_KEY: (v) => [['secrets', 'cardHashKey'], v],
   TILLBACK_MEMBER_TOKEN_KEY: (v) => [['secrets', 'memberTokenKey'], v],
   TILLBACK_CREDENTIALS_KEY: (v) => [['secrets', 'credentialsKey'], v],

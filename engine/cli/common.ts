@@ -7,11 +7,14 @@ import { MoneyError } from '../../contract/money.ts';
 import {
   ConfigError,
   EngineConfigSchema,
+  isPostgresUrl,
   loadEngineConfig,
   type EngineConfig,
   type EngineConfigInput,
 } from '../config.ts';
+import pg from 'pg';
 import { DomainError } from '../domain/errors.ts';
+import { openPostgresStore } from '../store/postgres.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
 import type { Store } from '../store/store.ts';
 
@@ -41,7 +44,10 @@ export interface JsonFlag {
 /** Adds --db and --config, which every command accepts. */
 export function storeOptions(cmd: Command): Command {
   return cmd
-    .option('--db <path>', 'SQLite database file (default: the db.path setting, data/engine.sqlite)')
+    .option(
+      '--db <path|url>',
+      'SQLite database file, or a postgres:// URL (default: the db.url or db.path setting, data/engine.sqlite)',
+    )
     .option('--config <file>', 'JSON config file (default: $TILLBACK_ENGINE_CONFIG)');
 }
 
@@ -56,8 +62,10 @@ const defaults = EngineConfigSchema.parse({});
 export function loadCliConfig(flags: StoreFlags & { port?: string; host?: string }): EngineConfig {
   const base = loadEngineConfig({ file: flags.config });
   const overrides: EngineConfigInput = {};
-  if (flags.db !== undefined) {
-    overrides.db = { ...base.db, path: flags.db };
+  if (flags.db !== undefined && isPostgresUrl(flags.db)) {
+    overrides.db = { ...base.db, url: flags.db };
+  } else if (flags.db !== undefined) {
+    overrides.db = { ...base.db, path: flags.db, url: undefined };
     // The card hash key belongs with the database it protects: with --db and no configured secrets
     // file, keep the generated secrets beside that database rather than in ./data.
     if (base.secretsFile === defaults.secretsFile && flags.db !== ':memory:') {
@@ -70,14 +78,25 @@ export function loadCliConfig(flags: StoreFlags & { port?: string; host?: string
   return loadEngineConfig({ file: flags.config, overrides });
 }
 
-export type OpenedStore = Store & { readonly path: string };
+export type OpenedStore = Store;
+
+/** The configured database for people to read: the file, or the URL without its password. */
+export function describeDatabase(db: EngineConfig['db']): string {
+  if (db.url === undefined) return `${db.path} (synchronous=${db.synchronous})`;
+  const url = new URL(db.url);
+  if (url.password) url.password = '***';
+  return `${url.href} (PostgreSQL, ${db.poolSize} connections)`;
+}
 
 /**
- * Opens the configured SQLite store. Commands that create things create the database (and its
- * folder); commands that only read refuse a missing one, so a mistyped path does not leave an empty
- * database behind.
+ * Opens the configured store: PostgreSQL when `db.url` is set (the database must exist; migrations
+ * are applied), else the SQLite file. For SQLite, commands that create things create the database
+ * (and its folder); commands that only read refuse a missing one, so a mistyped path does not leave
+ * an empty database behind.
  */
 export async function openStore(config: EngineConfig, mode: 'create' | 'existing'): Promise<OpenedStore> {
+  if (config.db.url !== undefined)
+    return openPostgresStore({ url: config.db.url, poolSize: config.db.poolSize });
   const path = config.db.path;
   if (path !== ':memory:' && !existsSync(path)) {
     if (mode === 'existing') {
@@ -124,7 +143,7 @@ export function reportError(
     write(`error: ${error.message}\n`);
     return EXIT.failed;
   }
-  if (error instanceof Error && error.name === 'SqliteError') {
+  if ((error instanceof Error && error.name === 'SqliteError') || error instanceof pg.DatabaseError) {
     write(`error: database: ${error.message}\n`);
     return EXIT.failed;
   }

@@ -1,5 +1,6 @@
-// `serve`: runs the engine over its SQLite store until SIGINT or SIGTERM, then closes the engine
-// (finishing requests in flight) and the store. `--demo` adds a demo app and program.
+// `serve`: runs the engine over its store (SQLite, or PostgreSQL given a postgres:// --db) until
+// SIGINT or SIGTERM, then closes the engine (finishing requests in flight) and the store. `--demo`
+// adds a demo app and program.
 import type { Command } from 'commander';
 import { EngineConfigSchema, type EngineConfig } from '../config.ts';
 import { demoConfig, demoNotifier, describeDemo, ensureDemoData, type DemoState } from '../demo.ts';
@@ -8,6 +9,7 @@ import {
   CliError,
   EXIT,
   loadCliConfig,
+  describeDatabase,
   openStore,
   print,
   storeOptions,
@@ -27,7 +29,13 @@ const SHUTDOWN_TIMEOUT_MS = 10_000;
 /** How to run the CLI the way this process was started, for the hints we print. */
 function cliCommand(config: EngineConfig): string {
   const viaNpm = process.env['npm_lifecycle_event'] !== undefined;
-  const db = config.db.path === EngineConfigSchema.parse({}).db.path ? '' : ` --db ${config.db.path}`;
+  // A PostgreSQL URL may hold a password: the hint names the variable instead.
+  const db =
+    config.db.url !== undefined
+      ? ' --db "$TILLBACK_DB_URL"'
+      : config.db.path === EngineConfigSchema.parse({}).db.path
+        ? ''
+        : ` --db ${config.db.path}`;
   return `${viaNpm ? 'npm run engine --' : 'npx tsx engine/cli.ts'}${db}`;
 }
 
@@ -43,7 +51,7 @@ function banner(config: EngineConfig, url: string): string {
     row('', `${url}/cashout/... (noebs cashout, seed 000; cashout, seed 003)`),
     row('Claims:', `${url}/c/<claim id> (the claim page customers open)`),
     row('Health:', `${url}/health`),
-    row('Database:', `${config.db.path} (synchronous=${config.db.synchronous})`),
+    row('Database:', describeDatabase(config.db)),
   ].join('\n');
 }
 

@@ -1,4 +1,5 @@
-// Test harness: a real engine on a real SQLite file in a temporary directory, with a movable
+// Test harness: a real engine on a real store (a SQLite file in a temporary directory, or a fresh
+// PostgreSQL database in the `postgres` project: fixtures/test-store.ts), with a movable
 // clock, a notifier that records what it sends, and helpers to create apps and programs.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,13 +9,12 @@ import { createApp, type Scope } from '../../engine/domain/apps.ts';
 import { createProgram, type NewProgram } from '../../engine/domain/programs.ts';
 import { verifyLedger } from '../../engine/domain/ledger.ts';
 import { createEngine, type Engine, type EngineOptions } from '../../engine/server.ts';
-import { openSqliteStore } from '../../engine/store/sqlite.ts';
-import type { Store } from '../../engine/store/store.ts';
 import { testLogFile } from '../fixtures/test-log.ts';
+import { openTestStore, type TestStore } from './fixtures/test-store.ts';
 
 export interface Harness {
   engine: Engine;
-  store: Store & { path: string };
+  store: TestStore;
   dir: string;
   clock: { now: number; advanceDays(days: number): void };
   sent: { to: string; kind: string; code: string }[];
@@ -41,7 +41,7 @@ export async function startHarness(
   engineOptions: Pick<EngineOptions, 'resolve'> = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'tillback-test-'));
-  const store = await openSqliteStore({ path: join(dir, 'engine.sqlite'), ...storeOptions });
+  const store = await openTestStore(dir, storeOptions);
   const clock = {
     now: Date.UTC(2026, 0, 15, 10, 30),
     advanceDays(days: number) {

@@ -2,7 +2,6 @@
 // with EBS's private key) and everything else through the sandbox: a seed 000 claim submitted on the
 // public API is paid once, from the card the cashout provider registered, whatever number of
 // submissions race; a card claim with no funding card fails, saying why, and sends nothing.
-import { readFileSync } from 'node:fs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { requestUuid } from '../../engine/payouts/noebs.ts';
 import { startFakeNoebs, type FakeNoebs } from '../fakes/noebs-server.ts';
@@ -101,7 +100,7 @@ describe('the noebs provider, chosen for cards by configuration', () => {
     await h.engine.payouts.idle();
     expect(fake.transfers).toHaveLength(1);
     // Neither the registered card nor the customer's is on disk in clear.
-    const disk = readFileSync(h.store.path, 'latin1') + readFileSync(`${h.store.path}-wal`, 'latin1');
+    const disk = await h.store.storedText();
     expect(disk).not.toContain(SOURCE.pan);
     expect(disk).not.toContain(CUSTOMER_CARD);
   });

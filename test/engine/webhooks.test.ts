@@ -617,7 +617,7 @@ describe('native API and CLI', () => {
     const cli = (...args: string[]) =>
       promisify(execFile)(
         process.execPath,
-        ['--import', 'tsx', 'engine/cli.ts', ...args, '--db', h!.store.path],
+        ['--import', 'tsx', 'engine/cli.ts', ...args, '--db', h!.store.location],
         {
           cwd: resolvePath(import.meta.dirname, '../..'),
           env: { PATH: process.env['PATH'], TILLBACK_LOG_LEVEL: 'warn' },
