@@ -4,9 +4,12 @@
 //
 //   npm run load -- steady                  8 tills on 12 shared members for 60 s, then the checks
 //   npm run load -- kill --seconds 30       the same while engines are SIGKILLed and restarted
-//   npm run load -- steady --engines 2 --tills 4 --in-flight 2 --members 6 --keep
+//   npm run load -- steady --store postgres --engines 4   four engine processes on one PostgreSQL
+//   npm run load -- pg-restart --store postgres --engines 2
+//   npm run load -- steady --tills 4 --in-flight 2 --members 6 --keep
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { renderReport } from './report.ts';
+import { STORES, type StoreKind } from './database.ts';
 import { DEFAULT_OPTIONS, runScenario, SCENARIOS, type Scenario } from './scenario.ts';
 
 const whole = (min: number) => (value: string) => {
@@ -22,6 +25,11 @@ const program = new Command('load')
     new Option('--seconds <n>', 'how long the load runs')
       .argParser(whole(1))
       .default(DEFAULT_OPTIONS.seconds),
+  )
+  .addOption(
+    new Option('--store <kind>', 'sqlite (one engine on a file) or postgres (a throwaway server)')
+      .choices(STORES)
+      .default(DEFAULT_OPTIONS.store),
   )
   .addOption(
     new Option('--engines <n>', 'engine processes on the database')
@@ -55,6 +63,7 @@ const program = new Command('load')
     async (
       scenario: Scenario,
       opts: {
+        store: StoreKind;
         seconds: number;
         engines: number;
         tills: number;
@@ -65,14 +74,16 @@ const program = new Command('load')
         keep?: boolean;
       },
     ) => {
-      if (opts.engines > 1) {
-        throw new InvalidArgumentError(
-          'several engine processes need a PostgreSQL database: SQLite runs one engine',
-        );
+      if (opts.engines > 1 && opts.store === 'sqlite') {
+        program.error('several engine processes need PostgreSQL (--store postgres): SQLite runs one engine');
+      }
+      if (scenario === 'pg-restart' && opts.store !== 'postgres') {
+        program.error('pg-restart restarts PostgreSQL: add --store postgres');
       }
       const report = await runScenario({
         ...DEFAULT_OPTIONS,
         scenario,
+        store: opts.store,
         seconds: opts.seconds,
         engines: opts.engines,
         tills: opts.tills,
@@ -91,9 +102,7 @@ const program = new Command('load')
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
+  // Commander has printed the usage error (or the help).
   if (error instanceof CommanderError) process.exitCode = error.exitCode === 0 ? 0 : 2;
-  else if (error instanceof InvalidArgumentError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exitCode = 2;
-  } else throw error;
+  else throw error;
 }

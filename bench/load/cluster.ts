@@ -43,6 +43,8 @@ interface Slot {
   url: string;
   child: ChildProcess | undefined;
   exited: Promise<void>;
+  /** Set before we signal the child, so its exit is not counted as a crash. */
+  signalled: boolean;
 }
 
 export interface Cluster {
@@ -53,6 +55,8 @@ export interface Cluster {
   /** Starts engine `n` again on its port and waits until it answers /health. */
   start(n: number): Promise<void>;
   isRunning(n: number): boolean;
+  /** Engine processes that exited by themselves (not killed or stopped by the cluster) so far. */
+  exits(): number;
   /** SIGTERM to every engine (SIGKILL after a while); resolves once all have exited. */
   stop(): Promise<void>;
 }
@@ -60,9 +64,16 @@ export interface Cluster {
 /** Starts `engines` engine processes on the one database and waits until each answers /health. */
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const slots: Slot[] = [];
+  let crashes = 0;
   for (let n = 0; n < opts.engines; n++) {
     const port = await freePort();
-    slots.push({ port, url: `http://127.0.0.1:${port}`, child: undefined, exited: Promise.resolve() });
+    slots.push({
+      port,
+      url: `http://127.0.0.1:${port}`,
+      child: undefined,
+      exited: Promise.resolve(),
+      signalled: false,
+    });
   }
 
   async function start(n: number): Promise<void> {
@@ -88,8 +99,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     );
     closeSync(log);
     slot.child = child;
+    slot.signalled = false;
     slot.exited = new Promise((resolve) =>
       child.once('exit', () => {
+        if (!slot.signalled) crashes++;
         if (slot.child === child) slot.child = undefined;
         resolve();
       }),
@@ -117,6 +130,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   async function kill(n: number): Promise<void> {
     const slot = slots[n];
     if (!slot?.child) return;
+    slot.signalled = true;
     slot.child.kill('SIGKILL');
     await slot.exited;
   }
@@ -124,6 +138,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   async function stopOne(slot: Slot): Promise<void> {
     const child = slot.child;
     if (!child) return;
+    slot.signalled = true;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
     await slot.exited;
@@ -135,6 +150,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     kill,
     start,
     isRunning: (n) => slots[n]?.child !== undefined,
+    exits: () => crashes,
     stop: async () => {
       await Promise.all(slots.map(stopOne));
     },

@@ -53,6 +53,15 @@ export function renderReport(r: ScenarioReport): string {
         `down from kill to /health p50 ${ms(percentile(down, 50))} ms, max ${ms(Math.max(0, ...down))} ms`,
     );
   }
+  if (r.restart) {
+    const x = r.restart;
+    lines.push(
+      `PostgreSQL restart (pg_ctl restart -m fast): ${x.restartMs} ms; every engine answering /health ` +
+        `${x.reconnectMs === undefined ? 'NOT within 60 s' : `${x.reconnectMs} ms later`}; till outbox: ` +
+        `${x.outbox.queued} earns queued, ${x.outbox.waitedOut} waited out the outage, ${x.outbox.delivered.length} delivered` +
+        `${x.outboxDrained ? '' : ' (NOT drained)'}`,
+    );
+  }
   lines.push(
     `after the load: payouts ${r.settled.payouts ? 'settled' : 'NOT settled'}, webhooks ${r.settled.webhooks ? 'all delivered' : 'NOT all delivered'}, ` +
       `in ${r.settled.seconds.toFixed(1)} s`,

@@ -1,43 +1,60 @@
-// One load or fault scenario from start to verdicts: a fresh database, the webhook receiver, E engine
-// processes, the tills' apps and the member pool, the load for D seconds (with the chaos loop in
-// `kill`), then a bounded wait for payouts and webhooks and the checks. The run's files (database,
-// engine config, engine logs) are in a temporary directory, removed unless kept or something failed.
+// One load or fault scenario from start to verdicts: a fresh database (SQLite file or a throwaway
+// PostgreSQL server), the webhook receiver, E engine processes, the tills' apps and the member pool,
+// the load for D seconds (with the chaos loop in `kill`, a database restart and a till's outbox in
+// `pg-restart`), then a bounded wait for payouts and webhooks and the checks. The run's files
+// (database, engine config, engine logs) are in a temporary directory, removed unless kept or a
+// check failed.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Store } from '../../engine/store/store.ts';
 import { startChaos, type ChaosStats } from './chaos.ts';
-import { runChecks, waitForPayouts, waitForWebhooks, type Verdict } from './checks.ts';
-import { tillClient } from './client.ts';
+import { runChecks, waitFor, waitForPayouts, waitForWebhooks, type Verdict } from './checks.ts';
+import { tillClient, type TillClient } from './client.ts';
 import { startCluster, type Cluster } from './cluster.ts';
-import { startReceiver } from './receiver.ts';
-import { createLoadApps, createMembers, openLoadStore, writeEngineConfig } from './setup.ts';
+import { createLoadDatabase, type LoadDatabase, type StoreKind } from './database.ts';
+import { startOutboxTill, type OutboxOutcome } from './outbox-till.ts';
+import { startReceiver, type Receiver } from './receiver.ts';
+import {
+  createLoadApps,
+  createMembers,
+  openLoadStore,
+  writeEngineConfig,
+  type LoadSetup,
+  type Member,
+} from './setup.ts';
 import { runLoad, type LoadRecord } from './workload.ts';
 
-export const SCENARIOS = ['steady', 'kill'] as const;
+export const SCENARIOS = ['steady', 'kill', 'pg-restart'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
-export interface ScenarioOptions {
-  scenario: Scenario;
-  seconds: number;
+export interface RunOptions {
+  store: StoreKind;
   engines: number;
   tills: number;
-  /** Requests in flight per till. */
-  inFlight: number;
   members: number;
-  /** `kill`: the gap between two kills is drawn from this range. */
-  killGapMs: [number, number];
-  /** How long to wait for payouts, then for webhooks, after the load. */
-  settleSeconds: number;
   /** Where the run's directory goes (default the OS temp dir). */
   baseDir?: string | undefined;
   /** Where the engines' logs go (default the run's directory). */
   logDir?: string | undefined;
-  keep?: boolean;
-  progress?: (line: string) => void;
+  progress?: ((line: string) => void) | undefined;
+}
+
+export interface ScenarioOptions extends RunOptions {
+  scenario: Scenario;
+  seconds: number;
+  /** Requests in flight per till. */
+  inFlight: number;
+  /** `kill`: the gap between two kills is drawn from this range. */
+  killGapMs: [number, number];
+  /** Longest wait for payouts, then for webhooks (and the outbox), after the load. */
+  settleSeconds: number;
+  keep?: boolean | undefined;
 }
 
 export const DEFAULT_OPTIONS: Omit<ScenarioOptions, 'scenario'> = {
+  store: 'sqlite',
   seconds: 60,
   engines: 1,
   tills: 8,
@@ -47,12 +64,79 @@ export const DEFAULT_OPTIONS: Omit<ScenarioOptions, 'scenario'> = {
   settleSeconds: 90,
 };
 
+/** Everything a run has started, for the scenarios and for tests of the checks. */
+export interface Run {
+  dir: string;
+  /** Prefix of every reference and Idempotency-Key of this run. */
+  runId: string;
+  database: LoadDatabase;
+  receiver: Receiver;
+  cluster: Cluster;
+  setup: LoadSetup;
+  admin: TillClient;
+  members: Member[];
+  /** The database as the CLI opens it (close it after use). */
+  openStore(): Promise<Store>;
+  /** Stops engines, receiver and database server; removes the directory unless `keep`. */
+  close(keep: boolean): Promise<void>;
+}
+
+export async function startRun(o: RunOptions): Promise<Run> {
+  const progress = o.progress ?? (() => {});
+  const dir = mkdtempSync(join(o.baseDir ?? tmpdir(), 'tillback-load-'));
+  const logDir = o.logDir ?? dir;
+  mkdirSync(logDir, { recursive: true });
+  const runId = randomBytes(4).toString('hex');
+  const configFile = join(dir, 'engine.json');
+  const started: { close(): Promise<void> }[] = [];
+  const closeAll = async () => {
+    for (const s of started.reverse()) await s.close();
+  };
+  try {
+    const receiver = await startReceiver();
+    started.push(receiver);
+    writeEngineConfig(configFile, receiver, dir);
+    progress(`creating the ${o.store} database`);
+    const database = await createLoadDatabase(o.store, dir);
+    started.push(database);
+    const openStore = () => openLoadStore(database.location, configFile);
+    const setupStore = await openStore();
+    const setup = await createLoadApps(setupStore, o.tills).finally(() => setupStore.close());
+    progress(`starting ${o.engines} engine process(es) on ${database.label}`);
+    const cluster = await startCluster({ db: database.location, configFile, engines: o.engines, logDir });
+    started.push({ close: () => cluster.stop() });
+    const admin = tillClient({ urls: cluster.urls, credentials: setup.admin });
+    const members = await createMembers(admin, o.members, runId);
+    return {
+      dir,
+      runId,
+      database,
+      receiver,
+      cluster,
+      setup,
+      admin,
+      members,
+      openStore,
+      async close(keep) {
+        await closeAll();
+        if (!keep) rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    await closeAll();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
 export interface ScenarioReport {
   options: ScenarioOptions;
   store: string;
   record: LoadRecord;
   chaos: ChaosStats | undefined;
-  /** Seconds waited after the load for payouts and for webhooks; false when the wait ran out. */
+  /** pg-restart: the restart, the engines' recovery and the till's outbox. */
+  restart: RestartStats | undefined;
+  /** Waited after the load for payouts and webhooks; false when the wait ran out. */
   settled: { payouts: boolean; webhooks: boolean; seconds: number };
   verdicts: Verdict[];
   ok: boolean;
@@ -60,64 +144,74 @@ export interface ScenarioReport {
   keptDir: string | undefined;
 }
 
+export interface RestartStats {
+  /** How long `pg_ctl restart -m fast` took. */
+  restartMs: number;
+  /** From the server's return until every engine answered /health (no engine restarted). */
+  reconnectMs: number | undefined;
+  outbox: OutboxOutcome;
+  outboxDrained: boolean;
+}
+
+/** How often the outbox till queues an earn during `pg-restart`, and how many it queues at the outage. */
+const OUTBOX_EARN_EVERY_MS = 250;
+const OUTBOX_BURST = 10;
+
 export async function runScenario(options: ScenarioOptions): Promise<ScenarioReport> {
   const progress = options.progress ?? (() => {});
-  const runDir = mkdtempSync(join(options.baseDir ?? tmpdir(), 'tillback-load-'));
-  const runId = randomBytes(4).toString('hex');
-  const db = join(runDir, 'engine.sqlite');
-  const configFile = join(runDir, 'engine.json');
-  const receiver = await startReceiver();
-  let cluster: Cluster | undefined;
+  if (options.scenario === 'pg-restart' && options.store !== 'postgres') {
+    throw new Error('pg-restart restarts PostgreSQL: run it with --store postgres');
+  }
+  const run = await startRun(options);
   let ok = false;
   try {
-    writeEngineConfig(configFile, receiver, runDir);
-    const setupStore = await openLoadStore(db, configFile);
-    const setup = await createLoadApps(setupStore, options.tills).finally(() => setupStore.close());
-    progress(`starting ${options.engines} engine(s) on ${db}`);
-    cluster = await startCluster({
-      db,
-      configFile,
-      engines: options.engines,
-      logDir: options.logDir ?? runDir,
-    });
-    const admin = tillClient({ urls: cluster.urls, credentials: setup.admin });
-    const members = await createMembers(admin, options.members, runId);
-
+    const { cluster } = run;
     progress(
-      `${options.scenario}: ${options.tills} tills x ${options.inFlight} in flight, ${options.members} members, ${options.seconds} s`,
+      `${options.scenario}: ${options.tills} tills x ${options.inFlight} in flight on ${options.engines} engine(s), ` +
+        `${options.members} members, ${options.seconds} s`,
     );
+    const exitsBefore = cluster.exits();
     const chaos =
       options.scenario === 'kill'
         ? startChaos(cluster, { minGapMs: options.killGapMs[0], maxGapMs: options.killGapMs[1] })
         : undefined;
+    const fault = options.scenario === 'pg-restart' ? await startRestartFault(run, options) : undefined;
     const record = await runLoad({
       urls: cluster.urls,
-      tills: setup.tills,
-      programId: setup.programId,
-      members,
+      tills: run.setup.tills,
+      programId: run.setup.programId,
+      members: run.members,
       inFlight: options.inFlight,
       seconds: options.seconds,
-      runId,
+      runId: run.runId,
     });
     const chaosStats = await chaos?.stop();
-    // Every engine up again for the checks (the chaos loop restarts the one it killed).
+    const restart = await fault?.finish(options.settleSeconds * 1000);
+    if (restart) record.acked.push(...restart.outbox.delivered);
+    const crashed = cluster.exits() - exitsBefore;
+    // Every engine up for the checks (the chaos loop restarts the one it killed; a crashed one is counted).
     for (let n = 0; n < cluster.urls.length; n++) if (!cluster.isRunning(n)) await cluster.start(n);
 
     progress(`load done (${record.acked.length} acknowledged); waiting for payouts and webhooks`);
-    const store = await openLoadStore(db, configFile);
+    const store = await run.openStore();
     try {
       const t0 = Date.now();
-      const payouts = await waitForPayouts(store, record, runId, options.settleSeconds * 1000);
-      const webhooks = await waitForWebhooks(store, receiver, options.settleSeconds * 1000);
+      const payouts = await waitForPayouts(store, record, run.runId, options.settleSeconds * 1000);
+      const webhooks = await waitForWebhooks(store, run.receiver, options.settleSeconds * 1000);
       const settled = { payouts, webhooks, seconds: (Date.now() - t0) / 1000 };
       const verdicts = await runChecks({
         store,
-        admin,
-        members,
-        programId: setup.programId,
+        admin: run.admin,
+        members: run.members,
+        programId: run.setup.programId,
         record,
-        runId,
-        receiver,
+        runId: run.runId,
+        receiver: run.receiver,
+      });
+      verdicts.push({
+        check: 'no engine process exited by itself',
+        ok: crashed === 0,
+        detail: `${crashed} exited during the load (logs: ${options.logDir ?? run.dir})`,
       });
       if (chaosStats) {
         verdicts.push({
@@ -126,23 +220,101 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
           detail: `${chaosStats.kills} kills${chaosStats.error ? `; ${chaosStats.error}` : ''}`,
         });
       }
+      if (restart) verdicts.push(...restartVerdicts(restart));
       ok = verdicts.every((v) => v.ok);
       return {
         options,
-        store: `SQLite (${db})`,
+        store: run.database.label,
         record,
         chaos: chaosStats,
+        restart,
         settled,
         verdicts,
         ok,
-        keptDir: options.keep || !ok ? runDir : undefined,
+        keptDir: options.keep || !ok ? run.dir : undefined,
       };
     } finally {
       await store.close();
     }
   } finally {
-    await cluster?.stop();
-    await receiver.close();
-    if (!options.keep && ok) rmSync(runDir, { recursive: true, force: true });
+    await run.close(Boolean(options.keep) || !ok);
   }
+}
+
+/**
+ * pg-restart: a till's outbox queues an earn every OUTBOX_EARN_EVERY_MS throughout, and a third of
+ * the way into the load PostgreSQL is restarted (`pg_ctl restart -m fast`), with a burst of earns
+ * queued as it goes down. Afterwards: how long until every engine answered /health again (an engine
+ * process that exited instead is counted by the run's own check), and the outbox drained.
+ */
+async function startRestartFault(run: Run, options: ScenarioOptions) {
+  const restartDatabase = run.database.restart;
+  if (!restartDatabase) throw new Error('this database cannot be restarted');
+  const outbox = await startOutboxTill({
+    runDir: run.dir,
+    url: run.cluster.urls[0]!,
+    credentials: run.setup.outbox,
+    programId: run.setup.programId,
+    runId: run.runId,
+    till: run.setup.tills.length,
+  });
+  const member = () => run.members[Math.floor(Math.random() * run.members.length)]!;
+  const ticker = setInterval(() => void outbox.earn(member()), OUTBOX_EARN_EVERY_MS);
+  const restarted = (async () => {
+    await new Promise((resolve) => setTimeout(resolve, (options.seconds * 1000) / 3));
+    const t0 = Date.now();
+    const restarting = restartDatabase();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await Promise.all(Array.from({ length: OUTBOX_BURST }, () => outbox.earn(member())));
+    await restarting;
+    const back = Date.now();
+    const healthy = await waitFor(60_000, async () => (await allHealthy(run.cluster)) === true);
+    return { restartMs: back - t0, reconnectMs: healthy ? Date.now() - back : undefined };
+  })();
+  return {
+    async finish(settleMs: number): Promise<RestartStats> {
+      const { restartMs, reconnectMs } = await restarted;
+      clearInterval(ticker);
+      const outboxDrained = await outbox.drained(settleMs);
+      const outcome = await outbox.outcome();
+      await outbox.close();
+      return {
+        restartMs,
+        reconnectMs,
+        outbox: outcome,
+        outboxDrained,
+      };
+    },
+  };
+}
+
+async function allHealthy(cluster: Cluster): Promise<boolean> {
+  const answers = await Promise.all(
+    cluster.urls.map((url) =>
+      fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) }).then(
+        (res) => res.ok,
+        () => false,
+      ),
+    ),
+  );
+  return answers.every(Boolean);
+}
+
+function restartVerdicts(r: RestartStats): Verdict[] {
+  return [
+    {
+      check: 'engines reconnected to PostgreSQL by themselves',
+      ok: r.reconnectMs !== undefined,
+      detail:
+        `restart took ${r.restartMs} ms; every engine answered /health ` +
+        `${r.reconnectMs === undefined ? 'NOT within 60 s' : `${r.reconnectMs} ms after`} (an engine that exited instead is counted above)`,
+    },
+    {
+      check: "the till's outbox drained, each earn once",
+      ok: r.outboxDrained && r.outbox.undelivered.length === 0 && r.outbox.waitedOut > 0,
+      detail:
+        `${r.outbox.queued} earns queued, ${r.outbox.delivered.length} delivered, ${r.outbox.waitedOut} waited out the outage` +
+        `${r.outbox.undelivered.length ? `; not delivered: ${r.outbox.undelivered.slice(0, 5).join(', ')}` : ''}`,
+    },
+  ];
 }

@@ -29,6 +29,8 @@ export interface Credentials {
 
 export interface LoadSetup {
   tills: Credentials[];
+  /** The till whose real outbox delivers earns (pg-restart). */
+  outbox: Credentials;
   admin: Credentials;
   programId: number;
 }
@@ -65,12 +67,15 @@ export function openLoadStore(db: string, configFile: string): Promise<OpenedSto
   return openStore(loadCliConfig({ db, config: configFile }), 'create');
 }
 
-/** One app per till (cashback read and write), an admin app (PINs, ledger) and the program. */
+/**
+ * One app per till (cashback read and write), one more for the till whose outbox delivers, an admin
+ * app (PINs, ledger) and the program.
+ */
 export async function createLoadApps(store: OpenedStore, tills: number): Promise<LoadSetup> {
   return store.transact(async (tx) => {
     const now = Date.now();
     const made: Credentials[] = [];
-    for (let t = 0; t < tills; t++) {
+    for (let t = 0; t <= tills; t++) {
       const { app, secret: s } = await createApp(
         tx,
         {
@@ -99,7 +104,12 @@ export async function createLoadApps(store: OpenedStore, tills: number): Promise
       },
       now,
     );
-    return { tills: made, admin: { appId: admin.appId, secret: adminSecret }, programId: program.id };
+    return {
+      tills: made.slice(0, tills),
+      outbox: made[tills]!,
+      admin: { appId: admin.appId, secret: adminSecret },
+      programId: program.id,
+    };
   });
 }
 
