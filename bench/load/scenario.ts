@@ -273,8 +273,8 @@ async function startRestartFault(run: Run, options: ScenarioOptions) {
   })();
   return {
     async finish(settleMs: number): Promise<RestartStats> {
-      const { restartMs, reconnectMs } = await restarted;
       clearInterval(ticker);
+      const { restartMs, reconnectMs } = await restarted;
       const outboxDrained = await outbox.drained(settleMs);
       const outcome = await outbox.outcome();
       await outbox.close();
