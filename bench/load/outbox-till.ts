@@ -12,16 +12,18 @@ export interface OutboxTill {
   earn(member: Member): Promise<void>;
   /** Resolves true once nothing waits or failed, false when `timeoutMs` passes first. */
   drained(timeoutMs: number): Promise<boolean>;
-  /** What became of every queued earn. */
-  outcome(): Promise<OutboxOutcome>;
+  /** What became of every queued earn; `outage` is when the database was down (epoch ms). */
+  outcome(outage: { from: number; to: number }): Promise<OutboxOutcome>;
   close(): Promise<void>;
 }
 
 export interface OutboxOutcome {
   queued: number;
   delivered: AckedOp[];
-  /** Earns with at least one failed attempt before delivery: they waited out the outage. */
-  waitedOut: number;
+  /** Earns queued while the database was down. */
+  duringOutage: number;
+  /** Delivery attempts that failed (the engine could not reach its database) and were made again. */
+  failedAttempts: number;
   /** Earns not delivered (still queued, or refused), with their state. */
   undelivered: string[];
 }
@@ -41,10 +43,10 @@ export async function startOutboxTill(opts: {
     timeoutMs: 5_000,
     retry: { baseMs: 200, maxMs: 2_000 },
   });
-  const queued: { id: string; key: string; memberId: number }[] = [];
-  const failedAttempts = new Set<string>();
+  const queued: { id: string; key: string; memberId: number; at: number }[] = [];
+  let failedAttempts = 0;
   outbox.onOperation((event) => {
-    if (event.kind === 'attempt_failed') failedAttempts.add(event.id);
+    if (event.kind === 'attempt_failed') failedAttempts++;
   });
   outbox.start();
   let seq = 0;
@@ -52,6 +54,7 @@ export async function startOutboxTill(opts: {
   return {
     async earn(member) {
       const key = `${opts.runId}-outbox-${++seq}`;
+      const at = Date.now();
       const id = await outbox.enqueue({
         type: 'earn',
         cashier: 'load',
@@ -61,7 +64,7 @@ export async function startOutboxTill(opts: {
         purchaseAmount: 1_000 + Math.floor(Math.random() * 9_001),
         reference: key,
       });
-      queued.push({ id, key, memberId: member.id });
+      queued.push({ id, key, memberId: member.id, at });
     },
     async drained(timeoutMs) {
       const deadline = Date.now() + timeoutMs;
@@ -72,7 +75,7 @@ export async function startOutboxTill(opts: {
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     },
-    async outcome() {
+    async outcome(outage) {
       const delivered: AckedOp[] = [];
       const undelivered: string[] = [];
       for (const q of queued) {
@@ -96,8 +99,8 @@ export async function startOutboxTill(opts: {
           replayed: r.replayed,
         });
       }
-      const waitedOut = queued.filter((q) => failedAttempts.has(q.id)).length;
-      return { queued: queued.length, delivered, waitedOut, undelivered };
+      const duringOutage = queued.filter((q) => q.at >= outage.from && q.at <= outage.to).length;
+      return { queued: queued.length, delivered, duringOutage, failedAttempts, undelivered };
     },
     close: () => outbox.close(),
   };

@@ -58,7 +58,7 @@ export function renderReport(r: ScenarioReport): string {
     lines.push(
       `PostgreSQL restart (pg_ctl restart -m fast): ${x.restartMs} ms; every engine answering /health ` +
         `${x.reconnectMs === undefined ? 'NOT within 60 s' : `${x.reconnectMs} ms later`}; till outbox: ` +
-        `${x.outbox.queued} earns queued, ${x.outbox.waitedOut} waited out the outage, ${x.outbox.delivered.length} delivered` +
+        `${x.outbox.queued} earns queued (${x.outbox.duringOutage} during the outage), ${x.outbox.delivered.length} delivered` +
         `${x.outboxDrained ? '' : ' (NOT drained)'}`,
     );
   }

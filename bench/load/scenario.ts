@@ -269,17 +269,17 @@ async function startRestartFault(run: Run, options: ScenarioOptions) {
     await restarting;
     const back = Date.now();
     const healthy = await waitFor(60_000, async () => (await allHealthy(run.cluster)) === true);
-    return { restartMs: back - t0, reconnectMs: healthy ? Date.now() - back : undefined };
+    return { outage: { from: t0, to: back }, reconnectMs: healthy ? Date.now() - back : undefined };
   })();
   return {
     async finish(settleMs: number): Promise<RestartStats> {
       clearInterval(ticker);
-      const { restartMs, reconnectMs } = await restarted;
+      const { outage, reconnectMs } = await restarted;
       const outboxDrained = await outbox.drained(settleMs);
-      const outcome = await outbox.outcome();
+      const outcome = await outbox.outcome(outage);
       await outbox.close();
       return {
-        restartMs,
+        restartMs: outage.to - outage.from,
         reconnectMs,
         outbox: outcome,
         outboxDrained,
@@ -311,9 +311,10 @@ function restartVerdicts(r: RestartStats): Verdict[] {
     },
     {
       check: "the till's outbox drained, each earn once",
-      ok: r.outboxDrained && r.outbox.undelivered.length === 0 && r.outbox.waitedOut > 0,
+      ok: r.outboxDrained && r.outbox.undelivered.length === 0 && r.outbox.duringOutage > 0,
       detail:
-        `${r.outbox.queued} earns queued, ${r.outbox.delivered.length} delivered, ${r.outbox.waitedOut} waited out the outage` +
+        `${r.outbox.queued} earns queued (${r.outbox.duringOutage} while PostgreSQL was down), ${r.outbox.delivered.length} delivered, ` +
+        `${r.outbox.failedAttempts} failed attempts made again` +
         `${r.outbox.undelivered.length ? `; not delivered: ${r.outbox.undelivered.slice(0, 5).join(', ')}` : ''}`,
     },
   ];
