@@ -1,6 +1,7 @@
 // E engine processes on one database: each the real `engine serve` command (what a chain runs), in
 // its own child process on its own loopback port, so one can be SIGKILLed and started again on the
-// same port while the others keep serving. Their logs go to one file each.
+// same port while the others keep serving. An engine that exits by itself is counted and started
+// again, as a supervisor (systemd's Restart=always) would. Their logs go to one file each.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -57,6 +58,8 @@ export interface Cluster {
   isRunning(n: number): boolean;
   /** Engine processes that exited by themselves (not killed or stopped by the cluster) so far. */
   exits(): number;
+  /** A supervised restart that failed, if any. */
+  readonly restartError: string | undefined;
   /** SIGTERM to every engine (SIGKILL after a while); resolves once all have exited. */
   stop(): Promise<void>;
 }
@@ -65,6 +68,8 @@ export interface Cluster {
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const slots: Slot[] = [];
   let crashes = 0;
+  let stopping = false;
+  let restartError: string | undefined;
   for (let n = 0; n < opts.engines; n++) {
     const port = await freePort();
     slots.push({
@@ -100,14 +105,21 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     closeSync(log);
     slot.child = child;
     slot.signalled = false;
+    // Restarted only once it has served: an engine that cannot start at all is not started forever.
+    let served = false;
     slot.exited = new Promise((resolve) =>
       child.once('exit', () => {
-        if (!slot.signalled) crashes++;
         if (slot.child === child) slot.child = undefined;
         resolve();
+        if (slot.signalled || stopping || !served) return;
+        crashes++;
+        start(n).catch((error: unknown) => {
+          restartError = error instanceof Error ? error.message : String(error);
+        });
       }),
     );
     await waitHealthy(slot, n, child);
+    served = true;
   }
 
   async function waitHealthy(slot: Slot, n: number, child: ChildProcess): Promise<void> {
@@ -151,7 +163,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     start,
     isRunning: (n) => slots[n]?.child !== undefined,
     exits: () => crashes,
+    get restartError() {
+      return restartError;
+    },
     stop: async () => {
+      stopping = true;
       await Promise.all(slots.map(stopOne));
     },
   };
