@@ -318,7 +318,7 @@ function restartVerdicts(r: RestartStats): Verdict[] {
       ok: r.reconnectMs !== undefined && r.enginesExited === 0,
       detail:
         `restart took ${r.restartMs} ms; every engine answered /health ` +
-        `${r.reconnectMs === undefined ? "NOT within 60 s" : `${r.reconnectMs} ms after`}; ${r.enginesExited} engine processes exited instead (and were started again)`,
+        `${r.reconnectMs === undefined ? 'NOT within 60 s' : `${r.reconnectMs} ms after`}; ${r.enginesExited} engine processes exited instead (and were started again)`,
     },
     {
       check: "the till's outbox drained, each earn once",
