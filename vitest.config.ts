@@ -12,11 +12,25 @@ const shared = {
 };
 
 /**
- * Engine tests about SQLite itself (its file, WAL and fsync, a writer killed mid-batch, a child engine
- * given a file path): the `postgres` project leaves them out. Tests about PostgreSQL itself are in
- * test/engine/postgres/, run only by the `postgres` project.
+ * Engine tests the `postgres` project leaves out. Tests about PostgreSQL itself are in
+ * test/engine/postgres/, run only by that project.
  */
-const SQLITE_ONLY = ['test/engine/store.test.ts', 'test/engine/payout-crash.test.ts'];
+const NOT_ON_POSTGRES = [
+  // About SQLite itself: its file, WAL and fsync and a writer SIGKILLed mid-batch; a child engine
+  // given a file path and SIGKILLed; the CLI run on database files.
+  'test/engine/store.test.ts',
+  'test/engine/payout-crash.test.ts',
+  'test/engine/cli.test.ts',
+  // No store at all: pure functions, parsers, provider clients against local fakes, configuration.
+  'test/engine/claim-states.property.test.ts',
+  'test/engine/idempotency-hash.test.ts',
+  'test/engine/payout-config.test.ts',
+  'test/engine/payouts/**',
+  'test/engine/sealing.test.ts',
+  'test/engine/store-placeholders.test.ts',
+  'test/engine/webhook-listen.test.ts',
+  'test/engine/webhook-rules.test.ts',
+];
 
 export default defineConfig({
   test: {
@@ -39,7 +53,7 @@ export default defineConfig({
           ...shared,
           name: 'postgres',
           include: ['test/engine/**/*.test.ts'],
-          exclude: SQLITE_ONLY,
+          exclude: NOT_ON_POSTGRES,
           env: { TILLBACK_TEST_STORE: 'postgres' },
           globalSetup: ['test/global-setup.ts', 'test/postgres-setup.ts'],
         },

@@ -323,10 +323,11 @@ export async function refund(ctx: DomainContext, input: RefundInput): Promise<Re
 
       let original: TransactionRow | undefined;
       if (input.original) {
+        // Locked: concurrent refunds of one purchase take turns, each summing the ones before it.
         original = await tx.one<TransactionRow>(
           'transactionId' in input.original
-            ? `SELECT * FROM transactions WHERE id = ? AND type = 'earn' AND member_id = ? AND program_id = ?`
-            : `SELECT * FROM transactions WHERE reference = ? AND type = 'earn' AND member_id = ? AND program_id = ? ORDER BY id LIMIT 1`,
+            ? `SELECT * FROM transactions WHERE id = ? AND type = 'earn' AND member_id = ? AND program_id = ?${tx.forUpdate}`
+            : `SELECT * FROM transactions WHERE reference = ? AND type = 'earn' AND member_id = ? AND program_id = ? ORDER BY id LIMIT 1${tx.forUpdate}`,
           [
             'transactionId' in input.original ? input.original.transactionId : input.original.reference,
             member.id,

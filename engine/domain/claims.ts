@@ -490,8 +490,9 @@ export async function submitMethod(
 
 /** The sweep: claims past their expiry that nobody submitted expire (and give back their holds). */
 export async function expireDueClaims(tx: Tx, now: number): Promise<number> {
+  // Locked: a claim submitted (or expired by another engine) meanwhile is no longer due once its lock is ours.
   const due = await tx.all<ClaimRow>(
-    "SELECT * FROM claims WHERE state IN ('created', 'opened') AND expires_at <= ? ORDER BY expires_at",
+    `SELECT * FROM claims WHERE state IN ('created', 'opened') AND expires_at <= ? ORDER BY expires_at${tx.forUpdate}`,
     [now],
   );
   for (const row of due) await moveClaim(tx, row, 'expire', now);

@@ -77,14 +77,26 @@ export async function idempotent<T extends object>(
   run: () => Promise<T>,
 ): Promise<Replayable<T>> {
   if (!key) return { ...(await run()), replayed: false };
-  const stored = await storedResult<T>(tx, key, request);
-  if (stored) return stored;
-  const hash = requestHash(request);
-  const result = await run();
-  await tx.run(
-    'INSERT INTO idempotency_keys (app_id, scope, key, request_hash, result, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    [key.appId, key.scope, key.key, hash, JSON.stringify(result), now],
+  const ids = [key.appId, key.scope, key.key];
+  // The key is taken before the work, so requests with one key take turns: on PostgreSQL a second
+  // transaction's insert waits for the first to commit (then finds the key taken and replays its
+  // result) or roll back (then takes the key itself). The result is written in once the work is done,
+  // in this transaction, so no other ever sees the key without it.
+  const taken = await tx.run(
+    `INSERT INTO idempotency_keys (app_id, scope, key, request_hash, result, created_at) VALUES (?, ?, ?, ?, '', ?)
+     ON CONFLICT (app_id, scope, key) DO NOTHING`,
+    [...ids, requestHash(request), now],
   );
+  if (taken.changes === 0) {
+    const stored = await storedResult<T>(tx, key, request);
+    if (!stored) throw new Error(`idempotency key ${key.key} vanished while in use`);
+    return stored;
+  }
+  const result = await run();
+  await tx.run('UPDATE idempotency_keys SET result = ? WHERE app_id = ? AND scope = ? AND key = ?', [
+    JSON.stringify(result),
+    ...ids,
+  ]);
   return { ...result, replayed: false };
 }
 

@@ -76,10 +76,12 @@ export async function consumeLots(
   if (!tracksLots(program)) return;
   const programId = program.id;
   let left = amount;
+  // Locked (PostgreSQL): each lot's new `remaining` is computed from this read, so a concurrent redeem
+  // or sweep of the same lots waits for this transaction and then reads what it wrote.
   const lots = await tx.all<LotRow>(
     `SELECT id, transaction_id, remaining FROM earn_lots
       WHERE member_id = ? AND program_id = ? AND state = ?
-      ORDER BY CASE WHEN transaction_id = ? THEN 0 ELSE 1 END, id`,
+      ORDER BY CASE WHEN transaction_id = ? THEN 0 ELSE 1 END, id${tx.forUpdate}`,
     [memberId, programId, state, preferTransactionId ?? -1],
   );
   for (const lot of lots) {
@@ -119,9 +121,10 @@ export async function processDueLots(
     return c;
   };
 
+  // Locked like consumeLots' read; a lot another engine's sweep settled meanwhile no longer matches.
   const maturing = await tx.all<LotRow>(
     `SELECT id, transaction_id, member_id, program_id, remaining, state, expires_at FROM earn_lots
-      WHERE state = 'maturing' AND matures_at <= ?${where} ORDER BY id`,
+      WHERE state = 'maturing' AND matures_at <= ?${where} ORDER BY id${tx.forUpdate}`,
     [now, ...args],
   );
   for (const lot of maturing) {
@@ -159,7 +162,7 @@ export async function processDueLots(
 
   const expiring = await tx.all<LotRow>(
     `SELECT id, transaction_id, member_id, program_id, remaining, state, expires_at FROM earn_lots
-      WHERE state = 'available' AND expires_at IS NOT NULL AND expires_at <= ?${where} ORDER BY id`,
+      WHERE state = 'available' AND expires_at IS NOT NULL AND expires_at <= ?${where} ORDER BY id${tx.forUpdate}`,
     [now, ...args],
   );
   for (const lot of expiring) {

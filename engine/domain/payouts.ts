@@ -4,7 +4,7 @@
 // leaves a processing payout that the next start asks the provider about under the same id.
 import { randomUUID } from 'node:crypto';
 import type { FundingCard, PayoutMethod, PayoutOutcome, PayoutRequest } from '../payouts/provider.ts';
-import type { Tx } from '../store/store.ts';
+import { skipLocked, type Tx } from '../store/store.ts';
 import { providerCardBinding } from './cashout-providers.ts';
 import { loadClaim, moveClaim, type ClaimRow } from './claims.ts';
 import type { DomainContext } from './context.ts';
@@ -38,8 +38,9 @@ export async function startPayouts(
   now: number,
   limit = 100,
 ): Promise<number> {
+  // Engines sharing a PostgreSQL database each start other claims (the unique claim_id stays the guard).
   const submitted = await tx.all<ClaimRow>(
-    "SELECT * FROM claims WHERE state = 'submitted' ORDER BY updated_at LIMIT ?",
+    `SELECT * FROM claims WHERE state = 'submitted' ORDER BY updated_at LIMIT ?${skipLocked(tx)}`,
     [limit],
   );
   for (const row of submitted) {
@@ -60,8 +61,18 @@ export interface DuePayout {
 }
 
 /**
+ * How long an engine sharing a PostgreSQL database keeps the payouts it took (their next attempt is
+ * moved this far on): long enough for one provider call, after which a payout whose engine died is
+ * due again for any engine, under the same payout id.
+ */
+export const PAYOUT_LEASE_MS = 5 * 60_000;
+
+/**
  * Processing payouts whose next attempt is due, with the requests to make for them. A claim a seed 000
- * cashout provider generated carries that provider's registered card as the funding `source`.
+ * cashout provider generated carries that provider's registered card as the funding `source`. On
+ * PostgreSQL the rows are taken with SKIP LOCKED and leased (PAYOUT_LEASE_MS), so two engines never
+ * call a provider for one payout at once; on SQLite one engine is the only writer, and a restart
+ * finds its processing payouts due at once, as before.
  */
 export async function duePayouts(ctx: DomainContext, tx: Tx, now: number, limit = 50): Promise<DuePayout[]> {
   const rows = await tx.all<
@@ -78,9 +89,14 @@ export async function duePayouts(ctx: DomainContext, tx: Tx, now: number, limit 
             cp.name AS funder, cp.card_sealed AS funder_card
        FROM payouts p JOIN claims c ON c.id = p.claim_id
        LEFT JOIN cashout_providers cp ON cp.id = c.provider_id
-      WHERE p.state = 'processing' AND p.next_attempt_at <= ? ORDER BY p.next_attempt_at LIMIT ?`,
+      WHERE p.state = 'processing' AND p.next_attempt_at <= ? ORDER BY p.next_attempt_at LIMIT ?${skipLocked(tx, 'p')}`,
     [now, limit],
   );
+  if (tx.forUpdate) {
+    for (const row of rows) {
+      await tx.run('UPDATE payouts SET next_attempt_at = ? WHERE id = ?', [now + PAYOUT_LEASE_MS, row.id]);
+    }
+  }
   const key = ctx.settings.credentialsKey;
   return rows.map(({ amount, currency, store_name, sealed, funder, funder_card, ...payout }) => ({
     payout,

@@ -3,7 +3,7 @@
 // failed), re-sending on demand, and listing them with their attempts.
 import { DomainError } from './errors.ts';
 import { outboxSignal } from './outbox.ts';
-import type { Tx } from '../store/store.ts';
+import { skipLocked, type Tx } from '../store/store.ts';
 import type { WebhookFormat } from '../webhooks/bodies.ts';
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
@@ -77,13 +77,12 @@ export async function claimDue(
   limit: number,
   leaseMs: number,
 ): Promise<ClaimedDelivery[]> {
-  const skipLocked = tx.forUpdate ? `${tx.forUpdate} SKIP LOCKED` : '';
   const rows = await tx.all<DeliveryRow>(
     `UPDATE webhook_deliveries SET claimed_until = ?
      WHERE id IN (
        SELECT id FROM webhook_deliveries
        WHERE status = 'pending' AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?)
-       ORDER BY next_attempt_at LIMIT ?${skipLocked})
+       ORDER BY next_attempt_at LIMIT ?${skipLocked(tx)})
      RETURNING id, event_id, url, format, headers, body, attempts, retry_from, claimed_until`,
     [now + leaseMs, now, now, limit],
   );

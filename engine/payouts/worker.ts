@@ -98,7 +98,7 @@ export function createPayoutWorker(options: PayoutWorkerOptions): PayoutWorker {
     do {
       again = false;
       await store.transact((tx) => startPayouts(tx, providers.nameFor, ctx.now()));
-      const due = await store.read((tx) => duePayouts(ctx, tx, ctx.now()));
+      const due = await store.transact((tx) => duePayouts(ctx, tx, ctx.now()));
       await Promise.all(due.map(attempt));
     } while (again && !stopped);
   }

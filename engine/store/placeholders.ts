@@ -1,7 +1,7 @@
 // Domain SQL is written with `?` placeholders (SQLite's); PostgreSQL numbers them `$1, $2, ...`.
 // A `?` inside a string literal, a quoted identifier or a comment is text, not a placeholder, so the
 // scan steps over those. Not handled, because no query here uses them: E'...' strings (backslash
-// escapes), dollar-quoted bodies and PostgreSQL's JSON `?` operators.
+// escapes), dollar-quoted bodies, nested block comments and PostgreSQL's JSON `?` operators.
 
 /** Rewrites `?` placeholders as `$n`; throws on an unterminated quote or comment. */
 export function numberPlaceholders(sql: string): string {

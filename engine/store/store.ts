@@ -1,4 +1,4 @@
-// The store interface every backend implements (SQLite embedded now, PostgreSQL for a chain later).
+// The store interface every backend implements (SQLite embedded, PostgreSQL for a chain).
 // Domain code talks only to `Tx`, with portable SQL: `?` placeholders (the PostgreSQL backend numbers
 // them), `INSERT ... RETURNING`, `ON CONFLICT`, integers for money and epoch milliseconds for time.
 export type SqlValue = string | number | bigint | null;
@@ -17,11 +17,23 @@ export interface Tx {
   run(sql: string, params?: readonly SqlValue[]): Promise<RunResult>;
 }
 
+/**
+ * For a worker's SELECT of rows to work on: on PostgreSQL, where several engine processes share the
+ * tables, ' FOR UPDATE [OF alias] SKIP LOCKED' so each takes rows no other is working on (`of` names
+ * the table to lock when the query joins others); '' on SQLite, whose single writer needs no lock.
+ * The only SQL that differs by backend besides `forUpdate` itself.
+ */
+export function skipLocked(tx: Tx, of?: string): string {
+  return tx.forUpdate ? `${tx.forUpdate}${of ? ` OF ${of}` : ''} SKIP LOCKED` : '';
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   /**
    * Runs `work` in a write transaction and resolves once it is durable. A throw rolls back this work
-   * only. Work must not await anything but its own `tx` calls: it may share a commit with others.
+   * only. Work must not await anything but its own `tx` calls: it may share a commit with others. It
+   * may also run more than once (PostgreSQL runs it again after a deadlock, a serialization failure or
+   * a unique key a concurrent transaction took first), so it has no effect outside `tx`.
    */
   transact<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs `work` on a consistent read snapshot. */

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loggerOptions } from '../../engine/logger.ts';
+import { INSERTION_ORDER } from './fixtures/test-store.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -61,9 +62,10 @@ async function count(sql: string, params: (string | number)[] = []): Promise<num
 const eventTypes = async (id: string) =>
   (
     await h.store.read((tx) =>
-      tx.all<{ type: string }>('SELECT type FROM events WHERE subject_id = ? ORDER BY created_at, rowid', [
-        id,
-      ]),
+      tx.all<{ type: string }>(
+        `SELECT type FROM events WHERE subject_id = ? ORDER BY created_at, ${INSERTION_ORDER}`,
+        [id],
+      ),
     )
   ).map((e) => e.type);
 

@@ -10,7 +10,7 @@ import { createProgram, type NewProgram } from '../../engine/domain/programs.ts'
 import { verifyLedger } from '../../engine/domain/ledger.ts';
 import { createEngine, type Engine, type EngineOptions } from '../../engine/server.ts';
 import { testLogFile } from '../fixtures/test-log.ts';
-import { openTestStore, type TestStore } from './fixtures/test-store.ts';
+import { openTestStore, type TestStore, type TestStoreOptions } from './fixtures/test-store.ts';
 
 export interface Harness {
   engine: Engine;
@@ -37,7 +37,7 @@ export interface Harness {
 
 export async function startHarness(
   config: EngineConfigInput = {},
-  storeOptions: { synchronous?: 'FULL' | 'NORMAL' } = {},
+  storeOptions: TestStoreOptions = {},
   engineOptions: Pick<EngineOptions, 'resolve'> = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'tillback-test-'));

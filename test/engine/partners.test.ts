@@ -24,7 +24,7 @@ import {
   type PartnerCashbackInput,
 } from '../../engine/domain/partners.ts';
 import type { TransactionRow } from '../../engine/domain/transactions.ts';
-import { openSqliteStore } from '../../engine/store/sqlite.ts';
+import { openTestStore } from './fixtures/test-store.ts';
 import type { Store } from '../../engine/store/store.ts';
 
 const GBYTE = 1_000_000_000; // bytes per GBYTE
@@ -46,7 +46,7 @@ let env: Env;
 
 beforeEach(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tillback-partners-'));
-  const store = await openSqliteStore({ path: join(dir, 'engine.db') });
+  const store = await openTestStore(dir);
   const clock = { now: START };
   const sent: Env['sent'] = [];
   const partial: Omit<Env, 'partner'> = {

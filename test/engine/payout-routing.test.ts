@@ -14,7 +14,7 @@ import { domainContext } from '../../engine/domain-context.ts';
 import { createPayoutProviders, type ProviderChoice } from '../../engine/payouts/providers.ts';
 import type { PayoutMethod, PayoutMethodKind } from '../../engine/payouts/provider.ts';
 import { createPayoutWorker } from '../../engine/payouts/worker.ts';
-import { openSqliteStore } from '../../engine/store/sqlite.ts';
+import { openTestStore } from './fixtures/test-store.ts';
 import type { Store } from '../../engine/store/store.ts';
 
 let dir: string;
@@ -24,7 +24,7 @@ let appId: string;
 
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tillback-routing-'));
-  store = await openSqliteStore({ path: join(dir, 'engine.sqlite') });
+  store = await openTestStore(dir);
   const config = loadEngineConfig({ environment: {}, overrides: { secretsFile: join(dir, 'secrets.json') } });
   ctx = domainContext(store, config);
   appId = (await store.transact((tx) => createApp(tx, { name: 'till', scopes: [] }, ctx.now()))).app.appId;

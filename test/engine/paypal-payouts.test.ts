@@ -4,6 +4,7 @@
 // unverifiable webhooks change nothing.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { paypalOptions, startFakePayPal, type FakePayPal } from '../fakes/paypal-server.ts';
+import { INSERTION_ORDER } from './fixtures/test-store.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 let fake: FakePayPal;
@@ -48,7 +49,7 @@ const events = async (claimId: string) =>
   (
     await h.store.read((tx) =>
       tx.all<{ type: string }>(
-        "SELECT type FROM events WHERE subject_kind = 'claim' AND subject_id = ? ORDER BY created_at, rowid",
+        `SELECT type FROM events WHERE subject_kind = 'claim' AND subject_id = ? ORDER BY created_at, ${INSERTION_ORDER}`,
         [claimId],
       ),
     )

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createProgram, getProgram, programReader, type NewProgram } from '../../engine/domain/programs.ts';
-import { openSqliteStore } from '../../engine/store/sqlite.ts';
+import { openTestStore } from './fixtures/test-store.ts';
 import type { Store, Tx } from '../../engine/store/store.ts';
 
 const NOW = Date.UTC(2026, 0, 15);
@@ -38,7 +38,7 @@ describe('programs', () => {
   let store: Store;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tillback-programs-'));
-    store = await openSqliteStore({ path: join(dir, 'engine.sqlite') });
+    store = await openTestStore(dir);
   });
   afterEach(async () => {
     await store.close();
@@ -85,7 +85,7 @@ describe('programs', () => {
 
   it('keeps programs per store: another database with the same id has its own', async () => {
     const otherDir = mkdtempSync(join(tmpdir(), 'tillback-programs-'));
-    const other = await openSqliteStore({ path: join(otherDir, 'engine.sqlite') });
+    const other = await openTestStore(otherDir);
     try {
       const here = await store.transact((tx) => createProgram(tx, terms('HERE', 500), NOW));
       const there = await other.transact((tx) => createProgram(tx, terms('THERE', 300), NOW));

@@ -9,14 +9,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PayoutUnavailable, type PayoutRequest } from '../../engine/payouts/provider.ts';
 import { createSandboxProvider } from '../../engine/payouts/sandbox.ts';
 import { retryDelay } from '../../engine/payouts/worker.ts';
-import { openSqliteStore } from '../../engine/store/sqlite.ts';
+import { openTestStore } from './fixtures/test-store.ts';
 import type { Store } from '../../engine/store/store.ts';
 
 let dir: string;
 let store: Store;
 beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), 'tillback-sandbox-'));
-  store = await openSqliteStore({ path: join(dir, 'engine.sqlite') });
+  store = await openTestStore(dir);
 });
 afterEach(async () => {
   await store.close();

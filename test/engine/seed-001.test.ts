@@ -11,6 +11,7 @@ import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { payoutMethodOf } from '../../engine/domain/withdrawals.ts';
 import { loggerOptions } from '../../engine/logger.ts';
+import { INSERTION_ORDER } from './fixtures/test-store.ts';
 import { startHarness, type Harness } from './harness.ts';
 import { startReceiver, type Receiver } from './webhook-receiver.ts';
 
@@ -258,7 +259,7 @@ describe('seed 001: POST /api/v2/cashbacks/withdraw', () => {
     const events = await h.store.read((tx) =>
       tx.all<{ type: string; deliveries: number }>(
         `SELECT e.type, (SELECT COUNT(*) FROM webhook_deliveries d WHERE d.event_id = e.id) AS deliveries
-           FROM events e WHERE e.subject_kind = 'withdrawal' AND e.subject_id = ? ORDER BY e.created_at, e.rowid`,
+           FROM events e WHERE e.subject_kind = 'withdrawal' AND e.subject_id = ? ORDER BY e.created_at, e.${INSERTION_ORDER}`,
         [id],
       ),
     );

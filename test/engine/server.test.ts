@@ -6,6 +6,7 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadEngineConfig } from '../../engine/config.ts';
 import { loggerOptions, redactUrl } from '../../engine/logger.ts';
+import { onPostgres } from './fixtures/test-store.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 describe('engine server', () => {
@@ -18,7 +19,7 @@ describe('engine server', () => {
   it('answers GET /health with the store it runs on', async () => {
     const res = await h.request({ method: 'GET', url: '/health' });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ status: 'ok', store: 'sqlite' });
+    expect(res.body).toMatchObject({ status: 'ok', store: onPostgres ? 'postgres' : 'sqlite' });
   });
 
   it('limits each app to its own requests per minute, answering 429 in the error shape of the API', async () => {

@@ -11,6 +11,7 @@ import type { EngineConfigInput } from '../../engine/config.ts';
 import { recordEvent, type NewEvent } from '../../engine/domain/outbox.ts';
 import { claimDue } from '../../engine/domain/webhook-deliveries.ts';
 import type { Resolve } from '../../engine/webhooks/address-policy.ts';
+import { INSERTION_ORDER } from './fixtures/test-store.ts';
 import { startHarness, type Harness } from './harness.ts';
 import { startReceiver, type Receiver } from './webhook-receiver.ts';
 
@@ -81,7 +82,11 @@ interface AttemptRow {
 }
 
 const deliveries = (harness: Harness) =>
-  harness.store.read((tx) => tx.all<DeliveryRow>('SELECT * FROM webhook_deliveries ORDER BY rowid'));
+  harness.store.read((tx) =>
+    tx.all<DeliveryRow>(
+      `SELECT d.* FROM webhook_deliveries d JOIN events e ON e.id = d.event_id ORDER BY e.${INSERTION_ORDER}, d.url`,
+    ),
+  );
 const attempts = (harness: Harness, deliveryId: string) =>
   harness.store.read((tx) =>
     tx.all<AttemptRow>('SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY id', [deliveryId]),

@@ -1,0 +1,194 @@
+// The PostgreSQL store itself (engine/store/postgres.ts), on the run's server: numbers as SQLite's
+// come back, migrations applied once by engines starting together, deadlocked and raced transactions
+// run again without doubling anything, reads on one snapshot, and close ending every connection.
+import pg from 'pg';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadMigrations } from '../../../engine/store/migrations.ts';
+import { openPostgresStore } from '../../../engine/store/postgres.ts';
+import type { Store } from '../../../engine/store/store.ts';
+import { createPostgresDatabase } from '../fixtures/test-store.ts';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A fresh database (the migrated template's copy) and `count` stores on it. */
+async function stores(count = 1): Promise<{ url: string; stores: Store[] }> {
+  const database = await createPostgresDatabase();
+  cleanups.push(database.drop);
+  const opened: Store[] = [];
+  for (let i = 0; i < count; i++) {
+    const store = await openPostgresStore({ url: database.url, poolSize: 4 });
+    cleanups.push(() => store.close());
+    opened.push(store);
+  }
+  return { url: database.url, stores: opened };
+}
+
+/** A database with nothing in it, to migrate from scratch. */
+async function emptyDatabase(): Promise<string> {
+  const { url } = await stores(0);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+  await client.end();
+  return url;
+}
+
+describe('PostgreSQL store', () => {
+  it('returns BIGINT, COUNT and SUM as numbers, and refuses one a number cannot hold exactly', async () => {
+    const {
+      stores: [store],
+    } = await stores();
+    const max = Number.MAX_SAFE_INTEGER;
+    const row = await store!.read((tx) =>
+      tx.row<{ big: unknown; n: unknown; total: unknown; negative: unknown }>(
+        `SELECT CAST(? AS BIGINT) AS big, COUNT(*) AS n, SUM(x) AS total, CAST(? AS BIGINT) AS negative
+           FROM (VALUES (CAST(1 AS BIGINT)), (CAST(2 AS BIGINT))) AS v(x)`,
+        [max, -max],
+      ),
+    );
+    expect(row).toEqual({ big: max, n: 2, total: 3, negative: -max });
+    await expect(store!.read((tx) => tx.row('SELECT CAST(? AS BIGINT) + 1 AS over', [max]))).rejects.toThrow(
+      /9007199254740992, which is not an integer a number holds exactly/,
+    );
+    await expect(
+      store!.read((tx) => tx.row('SELECT SUM(x) AS s FROM (VALUES (0.5)) AS v(x)')),
+    ).rejects.toThrow(/0\.5, which is not an integer/);
+  });
+
+  it('numbers ? placeholders, leaving a ? inside a literal alone', async () => {
+    const {
+      stores: [store],
+    } = await stores();
+    const row = await store!.read((tx) =>
+      tx.row<{ a: string; b: string; c: string }>("SELECT ? AS a, 'what?' AS b, ? AS c", ['x', 'y']),
+    );
+    expect(row).toEqual({ a: 'x', b: 'what?', c: 'y' });
+  });
+
+  it('applies each migration once when four engines start on an empty database at the same time', async () => {
+    const url = await emptyDatabase();
+    const opened = await Promise.all(
+      Array.from({ length: 4 }, () => openPostgresStore({ url, poolSize: 2 })),
+    );
+    for (const store of opened) cleanups.push(() => store.close());
+    const applied = await opened[0]!.read((tx) =>
+      tx.all<{ version: number; name: string }>(
+        'SELECT version, name FROM schema_migrations ORDER BY version',
+      ),
+    );
+    expect(applied).toEqual(loadMigrations('postgres').map((m) => ({ version: m.version, name: m.name })));
+    expect(applied.map((m) => m.version)).toEqual(loadMigrations('sqlite').map((m) => m.version));
+  });
+
+  it('runs a deadlocked transaction again, so both commit and each change is made once', async () => {
+    const {
+      stores: [a, b],
+    } = await stores(2);
+    await a!.transact((tx) => tx.run('CREATE TABLE pair (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)'));
+    await a!.transact((tx) => tx.run('INSERT INTO pair VALUES (1, 0), (2, 0)'));
+    // Each locks one row, then waits (outside the contract, to force the meeting) until the other has
+    // its first lock too, then asks for the other's row: PostgreSQL breaks the cycle by failing one.
+    let arrived = 0;
+    let bothLocked!: () => void;
+    const meeting = new Promise<void>((resolve) => (bothLocked = resolve));
+    const runs = { a: 0, b: 0 };
+    const cross = (store: Store, first: number, second: number, name: 'a' | 'b') =>
+      store.transact(async (tx) => {
+        runs[name] += 1;
+        await tx.run('UPDATE pair SET n = n + 1 WHERE id = ?', [first]);
+        if (runs[name] === 1 && ++arrived === 2) bothLocked();
+        if (runs[name] === 1) await meeting;
+        await tx.run('UPDATE pair SET n = n + 1 WHERE id = ?', [second]);
+      });
+    await Promise.all([cross(a!, 1, 2, 'a'), cross(b!, 2, 1, 'b')]);
+    expect(runs.a + runs.b).toBe(3);
+    expect(await a!.read((tx) => tx.all('SELECT id, n FROM pair ORDER BY id'))).toEqual([
+      { id: 1, n: 2 },
+      { id: 2, n: 2 },
+    ]);
+  });
+
+  it('runs again a transaction that lost a unique-key race, and then finds the winner', async () => {
+    const {
+      stores: [a, b],
+    } = await stores(2);
+    await a!.transact((tx) => tx.run('CREATE TABLE names (name TEXT PRIMARY KEY, owner TEXT NOT NULL)'));
+    // Find or create: both look, find nothing, insert. The loser's insert waits for the winner's
+    // commit, fails with 23505, and the second run finds the winner's row.
+    let looked = 0;
+    let bothLooked!: () => void;
+    const meeting = new Promise<void>((resolve) => (bothLooked = resolve));
+    const findOrCreate = (store: Store, owner: string) =>
+      store.transact(async (tx) => {
+        const found = await tx.one<{ owner: string }>('SELECT owner FROM names WHERE name = ?', ['kim']);
+        if (found) return found.owner;
+        if (++looked <= 2) {
+          if (looked === 2) bothLooked();
+          await meeting;
+        }
+        await tx.run('INSERT INTO names (name, owner) VALUES (?, ?)', ['kim', owner]);
+        return owner;
+      });
+    const [first, second] = await Promise.all([findOrCreate(a!, 'a'), findOrCreate(b!, 'b')]);
+    expect(first).toBe(second);
+    expect(await a!.read((tx) => tx.all('SELECT name, owner FROM names'))).toEqual([
+      { name: 'kim', owner: first },
+    ]);
+  });
+
+  it('rolls back and does not run again work that failed for any other reason', async () => {
+    const {
+      stores: [store],
+    } = await stores();
+    await store!.transact((tx) => tx.run('CREATE TABLE notes (text TEXT NOT NULL)'));
+    let runs = 0;
+    await expect(
+      store!.transact(async (tx) => {
+        runs += 1;
+        await tx.run('INSERT INTO notes VALUES (?)', ['kept?']);
+        await tx.run('INSERT INTO notes VALUES (NULL)');
+      }),
+    ).rejects.toThrow(/null value/);
+    expect(runs).toBe(1);
+    expect(await store!.read((tx) => tx.all('SELECT text FROM notes'))).toEqual([]);
+  });
+
+  it('reads on one snapshot: a commit made during a read is not seen by it', async () => {
+    const {
+      stores: [store],
+    } = await stores();
+    await store!.transact((tx) => tx.run('CREATE TABLE counter (n BIGINT NOT NULL)'));
+    await store!.transact((tx) => tx.run('INSERT INTO counter VALUES (1)'));
+    const seen = await store!.read(async (tx) => {
+      const before = await tx.row<{ n: number }>('SELECT n FROM counter');
+      await store!.transact((w) => w.run('UPDATE counter SET n = 2'));
+      const after = await tx.row<{ n: number }>('SELECT n FROM counter');
+      return [before.n, after.n];
+    });
+    expect(seen).toEqual([1, 1]);
+    await expect(store!.read((tx) => tx.run('UPDATE counter SET n = 3'))).rejects.toThrow(/read-only/);
+    expect(await store!.read((tx) => tx.row('SELECT n FROM counter'))).toEqual({ n: 2 });
+  });
+
+  it('ends its connections on close and refuses work after it', async () => {
+    const { url } = await stores(0);
+    const store = await openPostgresStore({ url, poolSize: 3 });
+    await Promise.all(Array.from({ length: 3 }, () => store.read((tx) => tx.one('SELECT pg_sleep(0.05)'))));
+    const connections = async () => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      const r = await client.query(
+        "SELECT COUNT(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tillback-engine'",
+      );
+      await client.end();
+      return (r.rows[0] as { n: number }).n;
+    };
+    expect(await connections()).toBe(3);
+    await store.close();
+    await expect.poll(connections, { timeout: 10_000 }).toBe(0);
+    await expect(store.transact((tx) => tx.one('SELECT 1'))).rejects.toThrow(/store is closed/);
+  });
+});
