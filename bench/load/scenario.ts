@@ -199,7 +199,14 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
     const store = await run.openStore();
     try {
       const t0 = Date.now();
-      const payouts = await waitForPayouts(store, record, run.runId, options.settleSeconds * 1000);
+      const enginesDied = crashed + (chaosStats?.kills ?? 0) + (restart?.enginesExited ?? 0) > 0;
+      const payouts = await waitForPayouts(
+        store,
+        record,
+        run.runId,
+        options.settleSeconds * 1000,
+        enginesDied,
+      );
       const webhooks = await waitForWebhooks(store, run.receiver, options.settleSeconds * 1000);
       const settled = { payouts, webhooks, seconds: (Date.now() - t0) / 1000 };
       const verdicts = await runChecks({
@@ -210,6 +217,7 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
         record,
         runId: run.runId,
         receiver: run.receiver,
+        enginesDied,
       });
       verdicts.push({
         check: 'no engine process exited by itself',

@@ -61,6 +61,7 @@ function checks(overrides: Partial<CheckInput> = {}): Promise<Verdict[]> {
     record,
     runId: run.runId,
     receiver: run.receiver,
+    enginesDied: false,
     ...overrides,
   });
 }
