@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 /** What both projects share. */
 const shared = {
@@ -40,7 +40,7 @@ export default defineConfig({
           ...shared,
           name: 'sqlite',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/engine/postgres/**', 'test/e2e/**/node_modules/**'],
+          exclude: [...configDefaults.exclude, 'test/engine/postgres/**'],
           // One log directory per run, scanned for test PANs and PINs at the end (a hit fails the run);
           // the screens built once (renderer/build.ts) if stale.
           globalSetup: ['test/global-setup.ts', 'test/screens-setup.ts'],
@@ -53,7 +53,7 @@ export default defineConfig({
           ...shared,
           name: 'postgres',
           include: ['test/engine/**/*.test.ts'],
-          exclude: NOT_ON_POSTGRES,
+          exclude: [...configDefaults.exclude, ...NOT_ON_POSTGRES],
           env: { TILLBACK_TEST_STORE: 'postgres' },
           globalSetup: ['test/global-setup.ts', 'test/postgres-setup.ts'],
         },

@@ -136,7 +136,17 @@ export async function findOrCreateMember(
   const found = await findMember(tx, selector);
   if (found) return { member: found, created: false };
   if (name && ('email' in selector || 'phone' in selector)) {
-    return { member: await createMember(tx, { ...selector, name }, now), created: true };
+    try {
+      return { member: await createMember(tx, { ...selector, name }, now), created: true };
+    } catch (error) {
+      // On PostgreSQL each statement sees the latest commits: another engine may have created this
+      // member since the lookup above. Theirs is the member (a race at the INSERT itself is a unique
+      // violation, which the store answers by running the whole transaction again).
+      const created =
+        error instanceof DomainError && error.code === 'conflict' && (await findMember(tx, selector));
+      if (created) return { member: created, created: false };
+      throw error;
+    }
   }
   throw new DomainError(
     'member_not_found',

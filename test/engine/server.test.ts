@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeDatabase, loadCliConfig } from '../../engine/cli/common.ts';
 import { ConfigError, loadEngineConfig } from '../../engine/config.ts';
 import { loggerOptions, redactUrl } from '../../engine/logger.ts';
 import { onPostgres } from './fixtures/test-store.ts';
@@ -93,6 +94,43 @@ describe('engine configuration', () => {
     expect(() => loadEngineConfig({ environment: {}, file: '/nonexistent/tillback.json' })).toThrow(
       /does not exist/,
     );
+  });
+});
+
+describe('the store setting', () => {
+  const url = 'postgres://tillback:s3cret@db.example:5432/tillback';
+  it('takes a PostgreSQL URL from db.url or TILLBACK_DB_URL, and SQLite stays the default', () => {
+    const sqlite = loadEngineConfig({ environment: {} }).db;
+    expect([sqlite.path, sqlite.url]).toEqual(['data/engine.sqlite', undefined]);
+    const config = loadEngineConfig({ environment: { TILLBACK_DB_URL: url, TILLBACK_DB_POOL_SIZE: '4' } });
+    expect(config.db).toMatchObject({ url, poolSize: 4 });
+  });
+
+  it('refuses a URL as db.path and anything but a postgres URL as db.url, naming the setting, not the value', () => {
+    const refused = (environment: Record<string, string>) => {
+      try {
+        loadEngineConfig({ environment });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    const asPath = refused({ TILLBACK_DB: url });
+    expect(asPath).toMatch(/db\.path: a postgres:\/\/ URL goes in db\.url/);
+    expect(asPath).not.toContain('s3cret');
+    expect(refused({ TILLBACK_DB_URL: 'mysql://x@y/z' })).toMatch(/db\.url: a PostgreSQL connection URL/);
+  });
+
+  it('reads --db as a file or a postgres:// URL, and prints a URL without its password', () => {
+    const pg = loadCliConfig({ db: url });
+    expect(pg.db.url).toBe(url);
+    expect(describeDatabase(pg.db)).toBe(
+      'postgres://tillback:***@db.example:5432/tillback (PostgreSQL, 10 connections)',
+    );
+    const file = loadCliConfig({ db: '/tmp/x/engine.sqlite' });
+    expect(file.db).toMatchObject({ path: '/tmp/x/engine.sqlite', url: undefined });
+    expect(describeDatabase(file.db)).toBe('/tmp/x/engine.sqlite (synchronous=FULL)');
   });
 });
 

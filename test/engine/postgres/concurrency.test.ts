@@ -1,7 +1,8 @@
 // What only a shared PostgreSQL database can show: two engines, each with its own pool, on one
 // database at once. Concurrent redeems of one member through both never take the balance below zero
-// nor leave the earn lots out of step with it; two webhook workers share the deliveries and send each
-// event once (SKIP LOCKED leases).
+// nor leave the earn lots out of step with it; earns creating one new member make one member; two
+// payout workers call the provider once per payout, and two webhook workers send each event once
+// (SKIP LOCKED and leases).
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineConfigInput } from '../../../engine/config.ts';
 import { recordEvent } from '../../../engine/domain/outbox.ts';
@@ -95,6 +96,82 @@ describe('two engines on one PostgreSQL database', () => {
     );
     expect(lots.remaining ?? 0).toBe(0);
     expect(await a.ledgerProblems()).toEqual([]);
+  });
+
+  it('earn for one new member under different keys at once: one member, every earn on it', async () => {
+    const [a, b] = await twoEngines();
+    const till = await a.app(['cashback_write']);
+    const programId = await a.program({ cashbackBps: 500 });
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? b : a).request({
+          method: 'POST',
+          url: '/v1/earn',
+          headers: { ...till.headers, 'idempotency-key': `earn-${i}` },
+          body: {
+            program_id: programId,
+            member: { email: 'lee@example.com' },
+            member_name: 'Lee',
+            purchase_amount: 1_000,
+          },
+        }),
+      ),
+    );
+    for (const r of results) expect(r.status, r.text).toBe(200);
+    expect(new Set(results.map((r) => r.body.member_id)).size).toBe(1);
+    expect(results.filter((r) => r.body.member_created)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.body.transaction_id)).size).toBe(20);
+    expect(await a.ledgerProblems()).toEqual([]);
+  });
+
+  it('pay each submitted claim once between two payout workers (SKIP LOCKED, payouts leased)', async () => {
+    // The sandbox takes a while to answer, so each worker has calls in flight when the other looks.
+    const [a, b] = await twoEngines({ payouts: { sandboxLatencyMs: 50 } });
+    const till = await a.app(['cashback_write']);
+    const claims = 16;
+    const ids: string[] = [];
+    for (let i = 0; i < claims; i++) {
+      const engine = i % 2 ? b : a;
+      const created = await engine.request({
+        method: 'POST',
+        url: '/v1/claims',
+        headers: { ...till.headers, 'idempotency-key': `claim-${i}` },
+        body: { amount: 1_000 + i, currency: 'AUD', store_name: 'Corner Store' },
+      });
+      expect(created.status, created.text).toBe(201);
+      const submitted = await engine.request({
+        method: 'POST',
+        url: `/v1/public/claims/${created.body.claim_id}/submit`,
+        body: {
+          consent: true,
+          method: { kind: 'au_bank', bsb: '062-000', account: `1234567${i % 10}`, account_name: 'J Citizen' },
+        },
+      });
+      expect(submitted.status, submitted.text).toBe(202);
+      ids.push(created.body.claim_id as string);
+    }
+    const paid = () =>
+      a.store
+        .read((tx) => tx.row<{ n: number }>("SELECT COUNT(*) AS n FROM claims WHERE state = 'paid'"))
+        .then((r) => r.n);
+    await expect
+      .poll(
+        async () => {
+          a.engine.payouts.kick();
+          b.engine.payouts.kick();
+          return paid();
+        },
+        { timeout: 60_000, interval: 50 },
+      )
+      .toBe(claims);
+    await Promise.all([a.engine.payouts.idle(), b.engine.payouts.idle()]);
+    const calls = await a.store.read((tx) =>
+      tx.all<{ claim_id: string; submissions: number }>(
+        'SELECT p.claim_id, s.submissions FROM payouts p JOIN sandbox_payouts s ON s.payout_id = p.id',
+      ),
+    );
+    expect(calls.map((c) => c.claim_id).sort()).toEqual([...ids].sort());
+    for (const c of calls) expect(c.submissions).toBe(1);
   });
 
   it('deliver each webhook once between two workers leasing from one table', async () => {
