@@ -5,7 +5,7 @@
 // (database, engine config, engine logs) are in a temporary directory, removed unless kept or a
 // check failed.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Store } from '../../engine/store/store.ts';
@@ -194,6 +194,11 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRep
     for (let n = 0; n < cluster.urls.length; n++) if (!cluster.isRunning(n)) await cluster.start(n);
     const restart = await fault?.finish(options.settleSeconds * 1000);
     if (restart) record.acked.push(...restart.outbox.delivered);
+    // Every acknowledged operation with its key and result, for a look after a failed check.
+    writeFileSync(
+      join(run.dir, 'acknowledged.jsonl'),
+      record.acked.map((a) => JSON.stringify(a)).join('\n') + '\n',
+    );
 
     progress(`load done (${record.acked.length} acknowledged); waiting for payouts and webhooks`);
     const store = await run.openStore();
