@@ -80,7 +80,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadRecord> {
   const start = performance.now();
   const deadline = start + opts.seconds * 1000;
 
-  /** Sends one request and records its latency and, unless it is a 2xx, what became of it. */
+  /** Sends one request; records its latency when it is a 2xx, the operation when it was given up. */
   async function timed(kind: OpKind, key: string, send: () => Promise<Outcome>): Promise<Outcome> {
     const t0 = performance.now();
     const outcome = await send();
