@@ -20,7 +20,7 @@ const whole = (min: number) => (value: string) => {
 
 const program = new Command('load')
   .description('load and fault scenarios against engine processes on one database (bench/README.md)')
-  .addArgument(new Argument('<scenario>', SCENARIOS.join(' | ')).choices(SCENARIOS))
+  .addArgument(new Argument('<scenario>', 'what to run (bench/README.md)').choices(SCENARIOS))
   .addOption(
     new Option('--seconds <n>', 'how long the load runs')
       .argParser(whole(1))
