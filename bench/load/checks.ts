@@ -284,7 +284,7 @@ function claimsPaid(record: LoadRecord, claims: readonly ClaimRow[], enginesDied
     ok: wrong.length === 0,
     detail:
       `${submitted.length} submitted, ${submitted.length - notPaid.length} paid with one payout, ` +
-      `${leasedOnes.length} waiting for a killed engine's payout lease to end, ${wrong.length} wrong` +
+      `${leasedOnes.length} waiting for a dead engine's payout lease to end, ${wrong.length} wrong` +
       few(wrong.map((a) => `${a.key} ${byId.get(String(a.id))?.state ?? 'absent'}`)),
   };
 }
