@@ -24,6 +24,7 @@ import { claimPageRoutes } from './routes/claim-page.ts';
 import { healthRoutes } from './routes/health.ts';
 import { nativeRoutes } from './routes/native.ts';
 import { nativeClaimRoutes } from './routes/native-claims.ts';
+import { nativeReportRoutes } from './routes/native-reports.ts';
 import { createPayoneerPayees } from './payouts/payoneer.ts';
 import { createPayPalConnect } from './payouts/paypal-connect.ts';
 import { paypalWebhookRoutes } from './routes/paypal-webhook.ts';
@@ -191,6 +192,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
 
   await app.register(healthRoutes(store));
   await app.register(nativeRoutes(ctx, authenticate), { prefix: '/v1' });
+  await app.register(nativeReportRoutes(ctx, authenticate), { prefix: '/v1' });
   await app.register(
     nativeClaimRoutes(ctx, authenticate, { methods: providers.methods, onSubmitted: payouts.kick }),
     { prefix: '/v1' },

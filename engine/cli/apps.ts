@@ -27,6 +27,8 @@ const appJson = (a: App) => ({
   name: a.name,
   scopes: a.scopes,
   rateLimitPerMinute: a.rateLimitPerMinute,
+  store: a.store,
+  till: a.till,
   createdAt: isoTime(a.createdAt),
   revokedAt: isoTime(a.revokedAt),
 });
@@ -50,11 +52,24 @@ export function registerApps(program: Command): void {
         .requiredOption('--name <name>', 'what the app is, e.g. "Till 1, Main St"')
         .requiredOption('--scopes <list>', `comma-separated scopes: ${SCOPES.join(', ')}`)
         .option('--rate-limit <n>', 'requests per minute (default 600)', wholeNumber(1))
-        .option('--id <appId>', 'the app id (default: a random app_...)'),
+        .option('--id <appId>', 'the app id (default: a random app_...)')
+        .option(
+          '--store <store>',
+          "a till's app: the store it is in (chain reports group by it; with --till)",
+        )
+        .option('--till <till>', 'a till\'s app: which till it is, e.g. "Till 2" (with --store)'),
     ),
   ).action(
     async (
-      opts: StoreFlags & JsonFlag & { name: string; scopes: string; rateLimit?: number; id?: string },
+      opts: StoreFlags &
+        JsonFlag & {
+          name: string;
+          scopes: string;
+          rateLimit?: number;
+          id?: string;
+          store?: string;
+          till?: string;
+        },
     ) => {
       const scopes = parseScopes(opts.scopes);
       const { app, secret } = await withStore(opts, 'create', (store) =>
@@ -66,6 +81,8 @@ export function registerApps(program: Command): void {
               scopes,
               ...(opts.rateLimit !== undefined ? { rateLimitPerMinute: opts.rateLimit } : {}),
               ...(opts.id !== undefined ? { appId: opts.id } : {}),
+              ...(opts.store !== undefined ? { store: opts.store } : {}),
+              ...(opts.till !== undefined ? { till: opts.till } : {}),
             },
             Date.now(),
           ),
@@ -82,6 +99,7 @@ export function registerApps(program: Command): void {
           ['Secret', secret],
           ['Scopes', app.scopes.join(', ')],
           ['Rate limit', `${app.rateLimitPerMinute} requests/minute`],
+          ...(app.store === null ? [] : [['Store, till', `${app.store}, ${app.till}`] as [string, string]]),
         ]),
       );
       print();
@@ -104,10 +122,19 @@ export function registerApps(program: Command): void {
       }
       print(
         table(
-          ['APP ID', 'NAME', 'SCOPES', { header: 'RATE/MIN', align: 'right' }, 'CREATED (UTC)', 'STATUS'],
+          [
+            'APP ID',
+            'NAME',
+            'STORE / TILL',
+            'SCOPES',
+            { header: 'RATE/MIN', align: 'right' },
+            'CREATED (UTC)',
+            'STATUS',
+          ],
           list.map((a) => [
             a.appId,
             a.name,
+            a.store === null ? '-' : `${a.store} / ${a.till}`,
             a.scopes.join(','),
             String(a.rateLimitPerMinute),
             shortTime(a.createdAt),

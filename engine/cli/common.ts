@@ -95,8 +95,14 @@ export function describeDatabase(db: EngineConfig['db']): string {
  * an empty database behind.
  */
 export async function openStore(config: EngineConfig, mode: 'create' | 'existing'): Promise<OpenedStore> {
-  if (config.db.url !== undefined)
-    return openPostgresStore({ url: config.db.url, poolSize: config.db.poolSize });
+  if (config.db.url !== undefined) {
+    try {
+      return await openPostgresStore({ url: config.db.url, poolSize: config.db.poolSize });
+    } catch (error) {
+      // No server, no such database, refused credentials: said plainly, with the URL's password hidden.
+      throw new CliError(`cannot open ${describeDatabase(config.db)}: ${(error as Error).message}`);
+    }
+  }
   const path = config.db.path;
   if (path !== ':memory:' && !existsSync(path)) {
     if (mode === 'existing') {

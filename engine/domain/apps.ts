@@ -12,6 +12,9 @@ export interface App {
   name: string;
   scopes: Scope[];
   rateLimitPerMinute: number;
+  /** The chain's store and till this app is (a till's own key), or null for other apps. */
+  store: string | null;
+  till: string | null;
   createdAt: number;
   revokedAt: number | null;
 }
@@ -23,6 +26,8 @@ interface AppRow {
   secret_hash: string;
   scopes: string;
   rate_limit_per_minute: number;
+  store: string | null;
+  till: string | null;
   created_at: number;
   revoked_at: number | null;
 }
@@ -33,6 +38,8 @@ const fromRow = (r: AppRow): App => ({
   name: r.name,
   scopes: r.scopes.split(' ').filter(Boolean) as Scope[],
   rateLimitPerMinute: r.rate_limit_per_minute,
+  store: r.store,
+  till: r.till,
   createdAt: r.created_at,
   revokedAt: r.revoked_at,
 });
@@ -41,9 +48,28 @@ const hashSecret = (secret: string) => hash('sha256', secret, 'buffer');
 
 export async function createApp(
   tx: Tx,
-  a: { name: string; scopes: Scope[]; rateLimitPerMinute?: number; appId?: string },
+  a: {
+    name: string;
+    scopes: Scope[];
+    rateLimitPerMinute?: number;
+    appId?: string;
+    /** A till's app: its store and till, together (reports group by both). */
+    store?: string;
+    till?: string;
+  },
   now: number,
 ): Promise<{ app: App; secret: string }> {
+  if ((a.store === undefined) !== (a.till === undefined)) {
+    throw new DomainError('validation_error', "A till's app names both its store and its till");
+  }
+  for (const label of [a.store, a.till]) {
+    if (label !== undefined && !/^\S(.{0,62}\S)?$/u.test(label)) {
+      throw new DomainError(
+        'validation_error',
+        'A store or till is 1 to 64 characters, not starting or ending with a space',
+      );
+    }
+  }
   for (const s of a.scopes) {
     if (!SCOPES.includes(s))
       throw new DomainError('validation_error', `Unknown scope "${s}"; scopes are ${SCOPES.join(', ')}`);
@@ -60,9 +86,18 @@ export async function createApp(
   }
   const secret = `sk_${randomBytes(32).toString('base64url')}`;
   const row = await tx.row<AppRow>(
-    `INSERT INTO apps (app_id, name, secret_hash, scopes, rate_limit_per_minute, created_at)
-     VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
-    [appId, a.name, hashSecret(secret).toString('hex'), a.scopes.join(' '), a.rateLimitPerMinute ?? 600, now],
+    `INSERT INTO apps (app_id, name, secret_hash, scopes, rate_limit_per_minute, store, till, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    [
+      appId,
+      a.name,
+      hashSecret(secret).toString('hex'),
+      a.scopes.join(' '),
+      a.rateLimitPerMinute ?? 600,
+      a.store ?? null,
+      a.till ?? null,
+      now,
+    ],
   );
   return { app: fromRow(row), secret };
 }

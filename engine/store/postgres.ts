@@ -43,7 +43,7 @@ const MIGRATION_LOCK_KEY = '7394410256710021891';
  * BIGINT (money, epoch ms, ids, COUNT) and NUMERIC (what SUM of BIGINT returns) come back as numbers,
  * as SQLite's do; a value a double cannot hold exactly is refused rather than rounded.
  */
-export function parseExactInteger(text: string): number {
+function parseExactInteger(text: string): number {
   const value = Number(text);
   if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(value)) {
     throw new RangeError(`PostgreSQL returned ${text}, which is not an integer a number holds exactly`);
@@ -58,6 +58,7 @@ const types: pg.CustomTypesConfig = {
       : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
+/** Numbered once per statement text: the domain's statements are a fixed set (a few built per filter). */
 const numbered = new Map<string, string>();
 function toPostgres(sql: string): string {
   let text = numbered.get(sql);

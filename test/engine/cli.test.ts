@@ -125,6 +125,38 @@ describe('apps', () => {
     expect(created.rateLimitPerMinute).toBe(120);
   });
 
+  it("creates a till's app with its store and till, listed with them", async () => {
+    const r = await run(
+      'apps',
+      'create',
+      '--name',
+      'Harbour Rd till 2',
+      '--scopes',
+      'cashback_read,cashback_write',
+      '--store',
+      'Harbour Rd',
+      '--till',
+      'Till 2',
+      '--json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ store: 'Harbour Rd', till: 'Till 2' });
+    const list = await run('apps', 'list');
+    expect(list.stdout).toMatch(/Harbour Rd till 2\s+Harbour Rd \/ Till 2/);
+    const half = await run(
+      'apps',
+      'create',
+      '--name',
+      'x',
+      '--scopes',
+      'cashback_read',
+      '--store',
+      'Harbour Rd',
+    );
+    expect(half.code).toBe(1);
+    expect(half.stderr).toContain('both its store and its till');
+  });
+
   it('refuses an unknown scope and a taken id (exit 1, message only)', async () => {
     const [scope, taken] = await Promise.all([
       run('apps', 'create', '--name', 'x', '--scopes', 'cashback_read,everything'),
@@ -141,10 +173,12 @@ describe('apps', () => {
     const [r, json] = await Promise.all([run('apps', 'list'), run('apps', 'list', '--json')]);
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^APP ID\s+NAME\s+SCOPES\s+RATE\/MIN\s+CREATED \(UTC\)\s+STATUS$/);
-    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(
+      /^APP ID\s+NAME\s+STORE \/ TILL\s+SCOPES\s+RATE\/MIN\s+CREATED \(UTC\)\s+STATUS$/,
+    );
+    expect(lines).toHaveLength(4); // the two above and the till's app of Harbour Rd
     expect(lines[1]).toContain(appId);
-    expect(lines[2]).toMatch(/^app_shop\s+Partner shop\s+partner\s+120\s/);
+    expect(lines[2]).toMatch(/^app_shop\s+Partner shop\s+-\s+partner\s+120\s/);
     // Columns line up: every row starts its NAME where the header does.
     const [header = '', till = '', shop = ''] = lines;
     const nameAt = header.indexOf('NAME');
@@ -154,7 +188,7 @@ describe('apps', () => {
     expect(r.stdout).not.toContain('sk_');
 
     const apps = JSON.parse(json.stdout) as Record<string, unknown>[];
-    expect(apps.map((a) => a['appId'])).toEqual([appId, 'app_shop']);
+    expect(apps.map((a) => a['appId'])).toEqual([appId, 'app_shop', expect.stringMatching(/^app_/)]);
     expect(json.stdout).not.toContain('sk_');
     expect(apps.flatMap((a) => Object.keys(a))).not.toContain('secret');
   });

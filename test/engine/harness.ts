@@ -20,7 +20,7 @@ export interface Harness {
   sent: { to: string; kind: string; code: string }[];
   app(
     scopes: Scope[],
-    opts?: { rateLimitPerMinute?: number; appId?: string },
+    opts?: { rateLimitPerMinute?: number; appId?: string; store?: string; till?: string },
   ): Promise<{ appId: string; secret: string; headers: Record<string, string> }>;
   program(p?: Partial<NewProgram>): Promise<number>;
   /** fastify.inject with JSON in; `body` is parsed as any client would (JSON.parse), `text` keeps exact digits. */

@@ -927,6 +927,7 @@ describe('auth and errors', () => {
         '/v1/programs',
         '/v1/redeem',
         '/v1/refund',
+        '/v1/reports/tills',
         '/v1/textcoins/claim',
         '/v1/webhooks/deliveries',
         '/v1/webhooks/deliveries/{id}',

@@ -1,6 +1,7 @@
 // `npm run engine -- serve --demo --db postgres://...` as a child process on a fresh database: it
 // migrates, serves on PostgreSQL, never prints the URL's password, and other commands reach the same
 // database with the same --db (here an app created first, so the demo adds none); SIGTERM stops it.
+// A database it cannot open is one plain line and exit 1.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,4 +68,17 @@ it('serves on PostgreSQL, hides the password, and shares the database with the o
   serve.child.kill('SIGTERM');
   expect(await serve.exited).toBe(0);
   expect(serve.out.stdout + serve.out.stderr).not.toContain(PASSWORD);
+});
+
+it('says plainly, exit 1, when the database cannot be reached, never printing the password', async () => {
+  // Port 1 on loopback: nothing listens there.
+  const unreachable = start(['apps', 'list', '--db', `postgres://tillback:${PASSWORD}@127.0.0.1:1/tillback`]);
+  expect(await unreachable.exited).toBe(1);
+  expect(unreachable.out.stderr).toMatch(
+    /^error: cannot open postgres:\/\/tillback:\*\*\*@127\.0\.0\.1:1\/tillback \(PostgreSQL, 10 connections\): .*ECONNREFUSED/,
+  );
+  expect(unreachable.out.stderr + unreachable.out.stdout).not.toContain(PASSWORD);
+  const missing = start(['apps', 'list', '--db', database.url.replace(/\/\w+$/, '/no_such_database')]);
+  expect(await missing.exited).toBe(1);
+  expect(missing.out.stderr).toMatch(/database "no_such_database" does not exist/);
 });
