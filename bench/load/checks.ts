@@ -5,7 +5,7 @@
 import type { Store } from '../../engine/store/store.ts';
 import type { TillClient } from './client.ts';
 import type { Receiver } from './receiver.ts';
-import type { Member } from './setup.ts';
+import { tillName, type Member } from './setup.ts';
 import { isExpectedRefusal, type AckedOp, type LedgerKind, type LoadRecord } from './workload.ts';
 
 export interface Verdict {
@@ -162,6 +162,7 @@ export async function runChecks(c: CheckInput): Promise<Verdict[]> {
   const claims = await claimRows(c.store, runId);
   verdicts.push(balancesMatch(record, balances, claims));
   verdicts.push(claimsPaid(record, claims, c.enginesDied));
+  verdicts.push(await chainReport(c));
 
   const events = await c.store.read((tx) => tx.all<{ id: string }>('SELECT id FROM events'));
   const missing = events.filter((e) => !c.receiver.received.has(e.id));
@@ -286,5 +287,63 @@ function claimsPaid(record: LoadRecord, claims: readonly ClaimRow[], enginesDied
       `${submitted.length} submitted, ${submitted.length - notPaid.length} paid with one payout, ` +
       `${leasedOnes.length} waiting for a dead engine's payout lease to end, ${wrong.length} wrong` +
       few(wrong.map((a) => `${a.key} ${byId.get(String(a.id))?.state ?? 'absent'}`)),
+  };
+}
+
+/**
+ * The chain's report (GET /v1/reports/tills) against the acknowledged operations: per store, till and
+ * transaction type, as many transactions and the same signed amount. Only when every operation was
+ * answered, as for balances.
+ */
+async function chainReport(c: CheckInput): Promise<Verdict> {
+  const check = 'the chain report per till equals the acknowledged operations';
+  if (c.record.gaveUp.length > 0)
+    return { check, ok: false, detail: 'not computable: operations were given up' };
+  const expected = new Map<string, { count: number; amount: number }>();
+  for (const op of c.record.acked) {
+    const { store, till } = tillName(op.till);
+    const key = `${store}/${till} ${TRANSACTION_TYPE[op.kind]}`;
+    const e = expected.get(key) ?? expected.set(key, { count: 0, amount: 0 }).get(key)!;
+    e.count++;
+    e.amount += op.kind === 'earn' ? op.amount : -op.amount;
+  }
+  // The whole run, whatever the clock: this database holds nothing else.
+  const hour = 3_600_000;
+  const from = new Date(Date.now() - 24 * hour).toISOString();
+  const to = new Date(Date.now() + hour).toISOString();
+  const o = await c.admin.send('GET', `/v1/reports/tills?from=${from}&to=${to}`);
+  if (o.kind !== 'answered' || o.answer.status !== 200) {
+    return {
+      check,
+      ok: false,
+      detail: `no report: ${o.kind === 'answered' ? o.answer.status : o.lastError}`,
+    };
+  }
+  const rows = (
+    o.answer.body as {
+      rows: { store: string | null; till: string | null; type: string; count: number; amount: number }[];
+    }
+  ).rows;
+  const reported = new Map(
+    rows
+      .filter((r) => r.store !== null && Object.values(TRANSACTION_TYPE).includes(r.type))
+      .map((r) => [`${r.store}/${r.till} ${r.type}`, { count: r.count, amount: r.amount }]),
+  );
+  const differ = [...new Set([...expected.keys(), ...reported.keys()])].filter((k) => {
+    const e = expected.get(k);
+    const r = reported.get(k);
+    return e?.count !== r?.count || e?.amount !== r?.amount;
+  });
+  return {
+    check,
+    ok: differ.length === 0,
+    detail:
+      `${expected.size} till and type rows, ${differ.length} differ` +
+      few(
+        differ.map(
+          (k) =>
+            `${k}: ${JSON.stringify(reported.get(k) ?? null)}, expected ${JSON.stringify(expected.get(k) ?? null)}`,
+        ),
+      ),
   };
 }

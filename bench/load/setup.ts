@@ -22,6 +22,9 @@ const NO_RATE_LIMIT = 1_000_000_000;
 
 const secret = () => randomBytes(32).toString('base64url');
 
+/** Where till `t` stands (0-based; the outbox's till is the last): four tills a store, as a chain's report groups them. */
+export const tillName = (t: number) => ({ store: `Store ${Math.floor(t / 4) + 1}`, till: `Till ${t + 1}` });
+
 export interface Credentials {
   appId: string;
   secret: string;
@@ -82,6 +85,7 @@ export async function createLoadApps(store: OpenedStore, tills: number): Promise
           name: `Till ${t + 1}`,
           scopes: ['cashback_read', 'cashback_write'],
           rateLimitPerMinute: NO_RATE_LIMIT,
+          ...tillName(t),
         },
         now,
       );

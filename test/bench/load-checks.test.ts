@@ -1,7 +1,7 @@
 // The load scenarios' checks can fail: after a short real load on one engine (SQLite), the same checks
 // pass on what happened, and each fails on a record that lies about it (an acknowledgement the engine
-// never gave, a wrong amount, a refusal that was in fact applied), on a reference the database holds
-// twice, and on a receiver that missed the events.
+// never gave; a wrong amount, in a balance and in the chain report; a refusal that was in fact
+// applied), on a reference the database holds twice, and on a receiver that missed the events.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runChecks, type CheckInput, type Verdict } from '../../bench/load/checks.ts';
@@ -90,12 +90,16 @@ describe('load checks', () => {
     expect(v.detail).toContain('1 missing');
   });
 
-  it('find a balance that differs from the acknowledged operations', async () => {
+  it('find a balance and a till in the chain report that differ from the acknowledged operations', async () => {
     const [first, ...rest] = record.acked;
     const lying = { ...record, acked: [{ ...first!, amount: first!.amount + 1 }, ...rest] };
-    const v = verdict(await checks({ record: lying }), BALANCES);
+    const verdicts = await checks({ record: lying });
+    const v = verdict(verdicts, BALANCES);
     expect(v.ok).toBe(false);
     expect(v.detail).toContain('1 differ');
+    const report = verdict(verdicts, 'the chain report per till equals the acknowledged operations');
+    expect(report.ok).toBe(false);
+    expect(report.detail).toContain('1 differ');
   });
 
   it('find a refusal that was applied', async () => {

@@ -47,6 +47,7 @@ function expectSound(report: ScenarioReport): void {
       'no balance below zero',
       'ledger invariants (GET /v1/ledger/verify)',
       'balances equal the acknowledged operations',
+      'the chain report per till equals the acknowledged operations',
       'every webhook event received (deduplicated by id)',
     ]),
   );
