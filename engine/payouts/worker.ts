@@ -59,6 +59,20 @@ export function createPayoutWorker(options: PayoutWorkerOptions): PayoutWorker {
   let again = false;
   let timer: NodeJS.Timeout | undefined;
   let stopped = true;
+  // Retries that could not be written (the database was unreachable). On PostgreSQL the payout stays
+  // leased for PAYOUT_LEASE_MS meanwhile; writing its retry as soon as the database is back lets it
+  // go again after its backoff rather than after the lease.
+  const unrecorded = new Map<string, { message: string; retryAt: number }>();
+
+  async function recordRetry(payoutId: string, retry: { message: string; retryAt: number }): Promise<void> {
+    try {
+      await store.transact((tx) => recordPayoutRetry(tx, payoutId, retry.message, retry.retryAt, ctx.now()));
+      unrecorded.delete(payoutId);
+    } catch (error) {
+      unrecorded.set(payoutId, retry);
+      options.onError?.(error, payoutId);
+    }
+  }
 
   async function attempt({ payout, request }: DuePayout): Promise<void> {
     const provider = providers.byName(payout.provider);
@@ -87,16 +101,18 @@ export function createPayoutWorker(options: PayoutWorkerOptions): PayoutWorker {
       );
     } catch (error) {
       if (!(error instanceof PayoutUnavailable)) options.onError?.(error, payout.id);
-      const now = ctx.now();
-      const retryAt = now + retryDelay(payout.attempts + 1, options.retryBaseMs, options.retryMaxMs);
-      const message = error instanceof Error ? error.message : String(error);
-      await store.transact((tx) => recordPayoutRetry(tx, payout.id, message, retryAt, now));
+      const retryAt = ctx.now() + retryDelay(payout.attempts + 1, options.retryBaseMs, options.retryMaxMs);
+      await recordRetry(payout.id, {
+        message: error instanceof Error ? error.message : String(error),
+        retryAt,
+      });
     }
   }
 
   async function run(): Promise<void> {
     do {
       again = false;
+      for (const [payoutId, retry] of unrecorded) await recordRetry(payoutId, retry);
       await store.transact((tx) => startPayouts(tx, providers.nameFor, ctx.now()));
       const due = await store.transact((tx) => duePayouts(ctx, tx, ctx.now()));
       await Promise.all(due.map(attempt));

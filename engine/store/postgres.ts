@@ -141,6 +141,13 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     if (closed) throw new Error('store is closed');
     const client = await pool.connect();
     let broken: Error | undefined;
+    // A checked-out connection the server closes (a restart, an administrator's terminate) emits
+    // 'error' on the client, not the pool: without a listener that would end the process. Noted
+    // here, the error also reaches the query in flight, and the connection is dropped at release.
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on('error', onError);
     try {
       await client.query(begin);
       try {
@@ -154,7 +161,8 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
         throw error;
       }
     } finally {
-      // A connection that could not roll back is closed rather than handed to the next caller.
+      client.off('error', onError);
+      // A connection that broke or could not roll back is closed rather than handed to the next caller.
       client.release(broken);
     }
   }

@@ -4,7 +4,6 @@
 // twice, no balance below zero, the ledger verified, every submitted claim paid, every event received.
 // Figures are not asserted (a busy machine); the engines' logs go to the run's log directory, which
 // is scanned for test PINs.
-import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -77,18 +76,6 @@ describe('load scenarios on SQLite (one engine process)', () => {
   );
 });
 
-/**
- * A known fault of engine/store/postgres.ts, reported to the lead: a pooled connection the server
- * closes while it is checked out (pg_ctl restart's 57P01 "terminating connection due to administrator
- * command", between two statements of a transaction) emits 'error' on the client, which nothing
- * listens to, and the engine process exits. The cluster starts it again, so every other check still
- * holds. Once the store listens for it, these two checks pass too: empty this list.
- */
-const KNOWN_PG_RESTART_FAULTS = [
-  'no engine process exited by itself',
-  'engines reconnected to PostgreSQL by themselves',
-];
-
 describe('load scenarios on PostgreSQL (two engine processes)', () => {
   it(
     'kill: one of two engines SIGKILLed and restarted, the other keeps serving; nothing lost or doubled',
@@ -108,12 +95,7 @@ describe('load scenarios on PostgreSQL (two engine processes)', () => {
       const report = await runScenario(
         short({ scenario: 'pg-restart', store: 'postgres', engines: 2, seconds: 9 }),
       );
-      // Kept because of the known fault; its engine logs are in the test log directory anyway.
-      if (report.keptDir) rmSync(report.keptDir, { recursive: true, force: true });
-      expectSound({
-        ...report,
-        verdicts: report.verdicts.filter((v) => !KNOWN_PG_RESTART_FAULTS.includes(v.check)),
-      });
+      expectSound(report);
       expect(report.restart?.outbox.duringOutage).toBeGreaterThan(0);
       expect(report.restart?.outbox.undelivered).toEqual([]);
     },

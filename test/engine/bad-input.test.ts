@@ -1859,7 +1859,7 @@ describe('the sweep covers every route the three APIs register (except GET /heal
       // seed-000.test.ts, seed-001.test.ts, seed-003.test.ts and seed-003-link.test.ts; the PayPal
       // webhook (registered only with PayPal configured) has its own in paypal-payouts.test.ts.
       .filter((r) => !/ \/(v1\/claims|v1\/public\/claims|cashout|api\/v2\/cashbacks)\b/.test(r));
-    expect(registered).toHaveLength(30);
+    expect(registered).toHaveLength(31);
     expect(ROUTES.map(routeName).sort()).toEqual(registered.sort());
     for (const route of ROUTES) {
       expect(h.engine.app.hasRoute({ method: route.method, url: route.url }), routeName(route)).toBe(true);
