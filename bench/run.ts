@@ -11,10 +11,12 @@
 //   npm run bench -- --only outbox      the till's outbox: enqueue latency at 10k queued, drain rate
 //   npm run bench -- --only flow        an earn from the swipe to the result: on the event stream, on the display
 //   npm run bench -- --only screens     what each screen's page and build files weigh, gzipped
+//   npm run bench -- --only central     earns/s on PostgreSQL at 1, 2 and 4 engines beside pgbench, and on SQLite
 //
-// Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,drivers,claims,outbox,flow,screens, --seconds N (domain and ledger runs),
+// Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,drivers,claims,outbox,flow,screens,central, --seconds N (domain and ledger runs),
 // --http-seconds N, --fsync-seconds N, --lowdb-seconds N, --large N (ledger size to grow to),
 // --webhook-events N (the webhook burst, default 5,000), --outbox-items N (default 10,000), --flow-earns N (default 300),
+// --central-seconds N (each step of the central row: pgbench and every engine count, default 10),
 // --dir DIR (where temporary databases go; default the OS temp dir), --json PATH, --profile,
 // --trace (the HTTP engine times every SQL statement and logs the split to stderr; slows it a little),
 // --clients 1,16,64 and --sync FULL,NORMAL (narrow the HTTP and domain runs, e.g. for a profile).
@@ -22,6 +24,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
+import { benchCentralEarn } from './central-earn.ts';
 import { benchClaims } from './claims.ts';
 import { benchOutbox } from './outbox.ts';
 import { benchDomainEarn } from './domain-earn.ts';
@@ -49,6 +52,7 @@ const BENCHES = [
   'outbox',
   'flow',
   'screens',
+  'central',
 ] as const;
 type BenchName = (typeof BENCHES)[number];
 
@@ -68,6 +72,9 @@ export interface RunOptions {
   outboxItems: number;
   /** Earns by swipe through the whole till, one at a time. */
   flowEarns: number;
+  /** Central row: seconds of pgbench and of each engine count; pgbench's scale. */
+  centralSeconds: number;
+  pgbenchScale: number;
   /** Drivers: seconds per framer/decoder, and swipes timed through the pty. */
   decoderSeconds: number;
   swipes: number;
@@ -114,6 +121,8 @@ export function parseArgs(argv: string[]): RunOptions {
     webhookSteadySeconds: quick ? 1 : 5,
     outboxItems: number('outbox-items', quick ? 500 : 10_000),
     flowEarns: number('flow-earns', quick ? 30 : 300),
+    centralSeconds: number('central-seconds', quick ? 1 : 10),
+    pgbenchScale: quick ? 1 : 8,
     decoderSeconds: quick ? 0.2 : 1,
     swipes: quick ? 30 : 300,
     dir: value('dir'),
@@ -160,6 +169,10 @@ function compare(rows: Row[]): void {
   const flow = byId.get('swipe-to-result');
   if (flow?.p99Ms !== undefined && swipe?.p99Ms !== undefined)
     add(flow, `the swipe alone (row 7) p99 ${swipe.p99Ms.toFixed(1)} ms`);
+  const row4 = byId.get('http-full-64');
+  const central = byId.get('central-sqlite');
+  if (row4 && central)
+    add(central, `row 4 (64 clients, FULL): ${Math.round(row4.figure).toLocaleString('en-US')}/s`);
   const engine = byId.get('domain-full');
   for (const r of rows.filter((x) => x.group === 2)) {
     if (engine) add(r, `engine FULL does ${times(engine.figure, r.figure)} this, fsync'd`);
@@ -274,6 +287,16 @@ export async function runAll(opts: RunOptions): Promise<{ text: string; rows: Ro
   if (want('screens')) {
     log('screens: the build each screen loads, gzipped');
     rows.push(...(await benchScreenBundles()));
+  }
+  if (want('central')) {
+    rows.push(
+      ...(await benchCentralEarn({
+        seconds: opts.centralSeconds,
+        warmupSeconds: opts.quick ? 0.5 : 2,
+        pgbenchScale: opts.pgbenchScale,
+        baseDir,
+      })),
+    );
   }
 
   compare(rows);

@@ -1,0 +1,206 @@
+// Row 12: the central engine on PostgreSQL, read against PostgreSQL's own ceiling. One server started
+// for the run with fsync and synchronous_commit on (a commit is on disk, as SQLite FULL's is; the test
+// fixture turns both off), and on it, in this order: pgbench's TPC-B-like load (bench/pgbench.ts),
+// then row 4's earns (seed 002 with real credentials, autocannon, the clients split evenly between the
+// engines) against 1, 2 and 4 `engine serve` processes (bench/load/cluster.ts, what a chain runs),
+// each count on a fresh database with freshly started engines, the ledger verified after over
+// GET /v1/ledger/verify. Then the server is stopped and the same load runs against one engine on a
+// SQLite file (FULL), so the two stores are compared by one driver in one run.
+import { join } from 'node:path';
+import { createApp } from '../engine/domain/apps.ts';
+import { startPostgresServer, type PostgresServer } from '../test/fixtures/postgres-server.ts';
+import { checkOneEarn, loadHttpEarns, processCpuSeconds, type EarnTarget } from './http-earn.ts';
+import { tillClient } from './load/client.ts';
+import { startCluster } from './load/cluster.ts';
+import { createPostgresDatabase } from './load/database.ts';
+import { openLoadStore, writeEngineConfig } from './load/setup.ts';
+import { runPgbench, type PgbenchResult } from './pgbench.ts';
+import { benchTempDir, createBenchTill, log, pct, removeDir } from './setup.ts';
+import type { Row } from './table.ts';
+
+/** Issue 7, point 4: at 4 engine processes, at least half of pgbench's tps as earns/s. */
+export const CENTRAL_TARGET = { engines: 4, ratio: 0.5 } as const;
+export const ENGINE_COUNTS = [1, 2, CENTRAL_TARGET.engines] as const;
+/** Row 4's target load: 64 tills' requests in flight in all. */
+const CLIENTS = 64;
+/** pgbench's clients, and its scale at a full run (scale >= clients, as pgbench's manual advises). */
+const PGBENCH_CLIENTS = 8;
+
+export interface CentralOptions {
+  seconds: number;
+  warmupSeconds: number;
+  /** 8 in a full run (one branch row per client); 1 with --quick (a faster `pgbench -i`). */
+  pgbenchScale: number;
+  baseDir?: string | undefined;
+}
+
+interface EnginesOutcome {
+  load: Awaited<ReturnType<typeof loadHttpEarns>>;
+  ledger: { ok: boolean; transfers: number; problems: string[] };
+}
+
+/**
+ * Starts `engines` engine processes on database `db` (a fresh one), creates the bench till and an
+ * admin app there, warms up, measures, verifies the ledger over HTTP and stops the engines.
+ */
+async function measureEngines(
+  db: string,
+  engines: number,
+  configFile: string,
+  logDir: string,
+  opts: CentralOptions,
+): Promise<EnginesOutcome> {
+  const store = await openLoadStore(db, configFile);
+  const { till, admin } = await (async () => {
+    try {
+      const created = await createBenchTill(store);
+      const { app, secret } = await store.transact((tx) =>
+        createApp(tx, { name: 'bench admin', scopes: ['admin'] }, Date.now()),
+      );
+      return { till: created, admin: { appId: app.appId, secret } };
+    } finally {
+      await store.close();
+    }
+  })();
+  const cluster = await startCluster({ db, configFile, engines, logDir });
+  try {
+    const targets: EarnTarget[] = cluster.urls.map((url) => ({ url, ...till }));
+    for (const [n, target] of targets.entries()) await checkOneEarn(target, n);
+    const engineCpu = () => {
+      const each = targets.map((_, n) => processCpuSeconds(cluster.pid(n)));
+      return each.every((s) => s !== undefined) ? each.reduce((a, b) => a + b, 0) : undefined;
+    };
+    await loadHttpEarns(targets, engineCpu, 16, opts.warmupSeconds, 'warm');
+    const load = await loadHttpEarns(targets, engineCpu, CLIENTS, opts.seconds, 'central');
+    const verify = await tillClient({ urls: cluster.urls, credentials: admin }).send(
+      'GET',
+      '/v1/ledger/verify',
+    );
+    if (verify.kind !== 'answered' || verify.answer.status !== 200) {
+      throw new Error(
+        `GET /v1/ledger/verify: ${verify.kind === 'answered' ? JSON.stringify(verify.answer) : verify.lastError}`,
+      );
+    }
+    const report = verify.answer.body as { ok: boolean; transfers: number; problems: { message: string }[] };
+    return {
+      load,
+      ledger: { ok: report.ok, transfers: report.transfers, problems: report.problems.map((p) => p.message) },
+    };
+  } finally {
+    await cluster.stop();
+  }
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
+
+function engineRow(
+  store: 'PostgreSQL' | 'SQLite',
+  engines: number,
+  outcome: EnginesOutcome,
+  pgbench: PgbenchResult,
+): Row {
+  const { load, ledger } = outcome;
+  const ratio = load.perSecond / pgbench.tps;
+  const failed = load.non2xx + load.errors;
+  const isTarget = store === 'PostgreSQL' && engines === CENTRAL_TARGET.engines;
+  const verdicts = [
+    ...(isTarget ? [ratio >= CENTRAL_TARGET.ratio && failed === 0 ? 'PASS' : 'MISS'] : []),
+    ...(ledger.ok ? [] : [`LEDGER: ${ledger.problems.length} problems`]),
+  ];
+  const cpu = `CPU: engines ${pct(load.engineCpu)}, load generator ${pct(load.loadgenCpu)}, others ${pct(load.othersCpu)}`;
+  log(
+    `central ${store} ${plural(engines, 'engine')}: ${load.perSecond.toFixed(0)} earns/s p50 ${load.p50Ms.toFixed(1)} ms ` +
+      `p99 ${load.p99Ms.toFixed(1)} ms, ${ratio.toFixed(2)}x pgbench, ledger ${ledger.ok ? 'ok' : 'PROBLEMS'} ` +
+      `(${ledger.transfers} transfers), ${cpu}${failed ? ` (failed ${failed}: ${load.firstFailure ?? ''})` : ''}`,
+  );
+  return {
+    id: store === 'SQLite' ? 'central-sqlite' : `central-pg-${engines}`,
+    group: 12,
+    name: `central seed 002 earn on ${store}`,
+    setting: `${plural(engines, 'engine')}, ${CLIENTS} clients${store === 'SQLite' ? ', sync=FULL' : ''}`,
+    figure: load.perSecond,
+    unit: 'earns/s',
+    p50Ms: load.p50Ms,
+    p99Ms: load.p99Ms,
+    against:
+      `${ratio.toFixed(2)}x pgbench's ${Math.round(pgbench.tps).toLocaleString('en-US')} tps` +
+      (isTarget ? ` (target >= ${CENTRAL_TARGET.ratio}x at ${CENTRAL_TARGET.engines} engines)` : '') +
+      (store === 'PostgreSQL' ? `; ${Math.round(load.perSecond / engines)}/s per engine` : '') +
+      `; ${cpu}`,
+    ...(verdicts.length ? { verdict: verdicts.join(' ') } : {}),
+    samples: load.ok,
+    errors: failed,
+    details: {
+      non2xx: load.non2xx,
+      errors: load.errors,
+      timeouts: load.timeouts,
+      firstFailure: load.firstFailure,
+      engineCpu: load.engineCpu,
+      loadgenCpu: load.loadgenCpu,
+      othersCpu: load.othersCpu,
+      ratioToPgbench: ratio,
+      ledgerTransfers: ledger.transfers,
+      ledgerProblems: ledger.problems.slice(0, 10),
+    },
+  };
+}
+
+export async function benchCentralEarn(opts: CentralOptions): Promise<Row[]> {
+  const dir = benchTempDir(opts.baseDir, 'central');
+  const configFile = join(dir, 'engine.json');
+  // Every secret given, so engines starting together never race to generate a secrets file.
+  writeEngineConfig(configFile, undefined, dir);
+  let server: PostgresServer | undefined;
+  try {
+    server = await startPostgresServer({ durable: true });
+    log(`central: pgbench -i -s ${opts.pgbenchScale}, then ${PGBENCH_CLIENTS} clients for ${opts.seconds} s`);
+    const pgbench = await runPgbench({
+      url: await createPostgresDatabase(server, 'pgbench'),
+      scale: opts.pgbenchScale,
+      clients: PGBENCH_CLIENTS,
+      jobs: 2,
+      seconds: opts.seconds,
+      dir,
+    });
+    log(
+      `central pgbench: ${pgbench.tps.toFixed(0)} tps p50 ${pgbench.p50Ms.toFixed(2)} ms p99 ${pgbench.p99Ms.toFixed(2)} ms ` +
+        `(init ${pgbench.initSeconds.toFixed(1)} s)`,
+    );
+    const rows: Row[] = [
+      {
+        id: 'central-pgbench',
+        group: 12,
+        name: 'pgbench TPC-B-like on PostgreSQL',
+        setting: `${PGBENCH_CLIENTS} clients, scale ${opts.pgbenchScale}`,
+        figure: pgbench.tps,
+        unit: 'tps',
+        p50Ms: pgbench.p50Ms,
+        p99Ms: pgbench.p99Ms,
+        against: `the server's own ceiling: fsync and synchronous_commit on, the engines' server; DESIGN.md measured about 4,000 tps`,
+        ...(pgbench.notCompleted ? { verdict: `${pgbench.notCompleted} not completed` } : {}),
+        samples: pgbench.transactions,
+        errors: pgbench.notCompleted,
+        details: { initSeconds: pgbench.initSeconds, scale: opts.pgbenchScale, clients: PGBENCH_CLIENTS },
+      },
+    ];
+    for (const engines of ENGINE_COUNTS) {
+      log(
+        `central: ${plural(engines, 'engine process')} on PostgreSQL, ${CLIENTS} clients, ${opts.seconds} s`,
+      );
+      const db = await createPostgresDatabase(server, `central_${engines}`);
+      rows.push(
+        engineRow('PostgreSQL', engines, await measureEngines(db, engines, configFile, dir, opts), pgbench),
+      );
+    }
+    // The SQLite engine gets the machine without a PostgreSQL server (checkpoints, autovacuum) beside it.
+    await server.stop();
+    server = undefined;
+    log(`central: 1 engine process on SQLite (FULL), ${CLIENTS} clients, ${opts.seconds} s`);
+    const sqlite = await measureEngines(join(dir, 'central.sqlite'), 1, configFile, dir, opts);
+    rows.push(engineRow('SQLite', 1, sqlite, pgbench));
+    return rows;
+  } finally {
+    await server?.stop();
+    removeDir(dir);
+  }
+}
