@@ -7,6 +7,7 @@
 // GET /v1/ledger/verify. Then the server is stopped and the same load runs against one engine on a
 // SQLite file (FULL), so the two stores are compared by one driver in one run.
 import { join } from 'node:path';
+import pg from 'pg';
 import { createApp } from '../engine/domain/apps.ts';
 import { startPostgresServer, type PostgresServer } from '../test/fixtures/postgres-server.ts';
 import { checkOneEarn, loadHttpEarns, processCpuSeconds, type EarnTarget } from './http-earn.ts';
@@ -37,6 +38,63 @@ export interface CentralOptions {
 interface EnginesOutcome {
   load: Awaited<ReturnType<typeof loadHttpEarns>>;
   ledger: { ok: boolean; transfers: number; problems: string[] };
+  /** PostgreSQL: what the engines' connections were doing during the load. */
+  waits: ConnectionWaits | undefined;
+}
+
+/** The engines' connections in a transaction, sampled from pg_stat_activity every 100 ms. */
+interface ConnectionWaits {
+  samples: number;
+  /** Mean connections running a statement or waiting inside PostgreSQL. */
+  active: number;
+  /** Mean of those waiting for a row lock another transaction holds (wait_event_type Lock). */
+  onLock: number;
+  /** Mean of those waiting for the WAL to be written and flushed (IO / LWLock WAL events). */
+  onWal: number;
+}
+
+/**
+ * Samples pg_stat_activity while the load runs, to tell a database at its hardware's limit (commits
+ * waiting on the WAL's fsync) from transactions queued behind one row (waiting on a lock).
+ */
+function sampleWaits(url: string): { stop(): Promise<ConnectionWaits> } {
+  const client = new pg.Client({ connectionString: url });
+  let stopped = false;
+  const totals = { samples: 0, active: 0, onLock: 0, onWal: 0 };
+  const loop = (async () => {
+    await client.connect();
+    while (!stopped) {
+      const { rows } = await client.query<{ active: string; on_lock: string; on_wal: string }>(
+        `SELECT count(*) AS active,
+                count(*) FILTER (WHERE wait_event_type = 'Lock') AS on_lock,
+                count(*) FILTER (WHERE wait_event LIKE 'WAL%') AS on_wal
+           FROM pg_stat_activity
+          WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'`,
+      );
+      const row = rows[0];
+      if (row) {
+        totals.samples++;
+        totals.active += Number(row.active);
+        totals.onLock += Number(row.on_lock);
+        totals.onWal += Number(row.on_wal);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await client.end();
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      const mean = (x: number) => (totals.samples ? x / totals.samples : NaN);
+      return {
+        samples: totals.samples,
+        active: mean(totals.active),
+        onLock: mean(totals.onLock),
+        onWal: mean(totals.onWal),
+      };
+    },
+  };
 }
 
 /**
@@ -71,7 +129,14 @@ async function measureEngines(
       return each.every((s) => s !== undefined) ? each.reduce((a, b) => a + b, 0) : undefined;
     };
     await loadHttpEarns(targets, engineCpu, 16, opts.warmupSeconds, 'warm');
-    const load = await loadHttpEarns(targets, engineCpu, CLIENTS, opts.seconds, 'central');
+    const sampler = db.startsWith('postgres://') ? sampleWaits(db) : undefined;
+    let waits: ConnectionWaits | undefined;
+    let load: EnginesOutcome['load'];
+    try {
+      load = await loadHttpEarns(targets, engineCpu, CLIENTS, opts.seconds, 'central');
+    } finally {
+      waits = await sampler?.stop();
+    }
     const verify = await tillClient({ urls: cluster.urls, credentials: admin }).send(
       'GET',
       '/v1/ledger/verify',
@@ -84,6 +149,7 @@ async function measureEngines(
     const report = verify.answer.body as { ok: boolean; transfers: number; problems: { message: string }[] };
     return {
       load,
+      waits,
       ledger: { ok: report.ok, transfers: report.transfers, problems: report.problems.map((p) => p.message) },
     };
   } finally {
@@ -99,7 +165,7 @@ function engineRow(
   outcome: EnginesOutcome,
   pgbench: PgbenchResult,
 ): Row {
-  const { load, ledger } = outcome;
+  const { load, ledger, waits } = outcome;
   const ratio = load.perSecond / pgbench.tps;
   const failed = load.non2xx + load.errors;
   const isTarget = store === 'PostgreSQL' && engines === CENTRAL_TARGET.engines;
@@ -126,6 +192,9 @@ function engineRow(
       `${ratio.toFixed(2)}x pgbench's ${Math.round(pgbench.tps).toLocaleString('en-US')} tps` +
       (isTarget ? ` (target >= ${CENTRAL_TARGET.ratio}x at ${CENTRAL_TARGET.engines} engines)` : '') +
       (store === 'PostgreSQL' ? `; ${Math.round(load.perSecond / engines)}/s per engine` : '') +
+      (waits
+        ? `; busy connections ${waits.active.toFixed(1)}: ${waits.onLock.toFixed(1)} waiting on a row lock, ${waits.onWal.toFixed(1)} on the WAL`
+        : '') +
       `; ${cpu}`,
     ...(verdicts.length ? { verdict: verdicts.join(' ') } : {}),
     samples: load.ok,
@@ -139,6 +208,7 @@ function engineRow(
       loadgenCpu: load.loadgenCpu,
       othersCpu: load.othersCpu,
       ratioToPgbench: ratio,
+      waits,
       ledgerTransfers: ledger.transfers,
       ledgerProblems: ledger.problems.slice(0, 10),
     },
