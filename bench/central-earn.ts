@@ -51,6 +51,8 @@ interface ConnectionWaits {
   onLock: number;
   /** Mean of those waiting for the WAL to be written and flushed (IO / LWLock WAL events). */
   onWal: number;
+  /** The statement most often seen waiting on a lock (its text: PostgreSQL shows no parameters). */
+  topLockWait: string | undefined;
 }
 
 /**
@@ -61,22 +63,25 @@ function sampleWaits(url: string): { stop(): Promise<ConnectionWaits> } {
   const client = new pg.Client({ connectionString: url });
   let stopped = false;
   const totals = { samples: 0, active: 0, onLock: 0, onWal: 0 };
+  const lockWaits = new Map<string, number>();
   const loop = (async () => {
     await client.connect();
     while (!stopped) {
-      const { rows } = await client.query<{ active: string; on_lock: string; on_wal: string }>(
-        `SELECT count(*) AS active,
-                count(*) FILTER (WHERE wait_event_type = 'Lock') AS on_lock,
-                count(*) FILTER (WHERE wait_event LIKE 'WAL%') AS on_wal
-           FROM pg_stat_activity
+      const { rows } = await client.query<{
+        wait_event_type: string | null;
+        wait_event: string | null;
+        query: string;
+      }>(
+        `SELECT wait_event_type, wait_event, query FROM pg_stat_activity
           WHERE datname = current_database() AND pid <> pg_backend_pid() AND state = 'active'`,
       );
-      const row = rows[0];
-      if (row) {
-        totals.samples++;
-        totals.active += Number(row.active);
-        totals.onLock += Number(row.on_lock);
-        totals.onWal += Number(row.on_wal);
+      totals.samples++;
+      totals.active += rows.length;
+      for (const row of rows) {
+        if (row.wait_event?.startsWith('WAL')) totals.onWal++;
+        if (row.wait_event_type !== 'Lock') continue;
+        totals.onLock++;
+        lockWaits.set(row.query, (lockWaits.get(row.query) ?? 0) + 1);
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -92,6 +97,7 @@ function sampleWaits(url: string): { stop(): Promise<ConnectionWaits> } {
         active: mean(totals.active),
         onLock: mean(totals.onLock),
         onWal: mean(totals.onWal),
+        topLockWait: [...lockWaits].sort((a, b) => b[1] - a[1])[0]?.[0],
       };
     },
   };
@@ -193,7 +199,9 @@ function engineRow(
       (isTarget ? ` (target >= ${CENTRAL_TARGET.ratio}x at ${CENTRAL_TARGET.engines} engines)` : '') +
       (store === 'PostgreSQL' ? `; ${Math.round(load.perSecond / engines)}/s per engine` : '') +
       (waits
-        ? `; busy connections ${waits.active.toFixed(1)}: ${waits.onLock.toFixed(1)} waiting on a row lock, ${waits.onWal.toFixed(1)} on the WAL`
+        ? `; busy connections ${waits.active.toFixed(1)}: ${waits.onLock.toFixed(1)} waiting on a row lock` +
+          (waits.topLockWait ? ` (mostly at "${waits.topLockWait.slice(0, 40)}")` : '') +
+          `, ${waits.onWal.toFixed(1)} on the WAL`
         : '') +
       `; ${cpu}`,
     ...(verdicts.length ? { verdict: verdicts.join(' ') } : {}),
