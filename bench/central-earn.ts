@@ -179,7 +179,8 @@ function engineRow(
     ...(isTarget ? [ratio >= CENTRAL_TARGET.ratio && failed === 0 ? 'PASS' : 'MISS'] : []),
     ...(ledger.ok ? [] : [`LEDGER: ${ledger.problems.length} problems`]),
   ];
-  const cpu = `CPU: engines ${pct(load.engineCpu)}, load generator ${pct(load.loadgenCpu)}, others ${pct(load.othersCpu)}`;
+  const others = store === 'PostgreSQL' ? 'others (PostgreSQL among them)' : 'others';
+  const cpu = `CPU: engines ${pct(load.engineCpu)}, load generator ${pct(load.loadgenCpu)}, ${others} ${pct(load.othersCpu)}`;
   log(
     `central ${store} ${plural(engines, 'engine')}: ${load.perSecond.toFixed(0)} earns/s p50 ${load.p50Ms.toFixed(1)} ms ` +
       `p99 ${load.p99Ms.toFixed(1)} ms, ${ratio.toFixed(2)}x pgbench, ledger ${ledger.ok ? 'ok' : 'PROBLEMS'} ` +

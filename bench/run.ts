@@ -2,7 +2,7 @@
 // JSON in bench/results/latest.json. Progress goes to stderr. The bench reports; it never fails
 // the build on a figure (PASS/MISS is printed, the exit code is 0 unless a benchmark crashed).
 //
-//   npm run bench                       full run (about 3 minutes)
+//   npm run bench                       full run (about 4 minutes)
 //   npm run bench -- --quick            short run with small sizes (the smoke test uses it)
 //   npm run bench -- --only http,domain --http-seconds 20
 //   npm run bench -- --profile          also writes a CPU profile of the HTTP engine process
