@@ -42,14 +42,14 @@ interface EnginesOutcome {
   waits: ConnectionWaits | undefined;
 }
 
-/** The engines' connections in a transaction, sampled from pg_stat_activity every 100 ms. */
+/** The engines' connections running a statement (state active), sampled from pg_stat_activity every 100 ms. */
 interface ConnectionWaits {
   samples: number;
   /** Mean connections running a statement or waiting inside PostgreSQL. */
   active: number;
   /** Mean of those waiting for a row lock another transaction holds (wait_event_type Lock). */
   onLock: number;
-  /** Mean of those waiting for the WAL to be written and flushed (IO / LWLock WAL events). */
+  /** Mean of those waiting for the WAL to be written or flushed (wait events named WAL...). */
   onWal: number;
   /** The statement most often seen waiting on a lock (its text: PostgreSQL shows no parameters). */
   topLockWait: string | undefined;
@@ -64,6 +64,8 @@ function sampleWaits(url: string): { stop(): Promise<ConnectionWaits> } {
   let stopped = false;
   const totals = { samples: 0, active: 0, onLock: 0, onWal: 0 };
   const lockWaits = new Map<string, number>();
+  // Kept until stop(): a sampler that failed must not end the bench before the load has finished.
+  let failure: unknown;
   const loop = (async () => {
     await client.connect();
     while (!stopped) {
@@ -86,11 +88,15 @@ function sampleWaits(url: string): { stop(): Promise<ConnectionWaits> } {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await client.end();
-  })();
+  })().catch((error: unknown) => {
+    failure = error;
+    void client.end().catch(() => {});
+  });
   return {
     async stop() {
       stopped = true;
       await loop;
+      if (failure) throw new Error('sampling pg_stat_activity failed', { cause: failure });
       const mean = (x: number) => (totals.samples ? x / totals.samples : NaN);
       return {
         samples: totals.samples,
