@@ -56,9 +56,15 @@ async function httpCost(): Promise<void> {
   for (const traced of [false, true]) {
     const engine = await startEngineProcess('FULL', { trace: traced });
     try {
-      await loadHttpEarns(engine, 16, 1, 'warm');
+      await loadHttpEarns([engine.target], engine.cpuSeconds, 16, 1, 'warm');
       if (traced) await engine.trace();
-      const r = await loadHttpEarns(engine, IN_FLIGHT, traced ? 2 : httpSeconds, 'cost');
+      const r = await loadHttpEarns(
+        [engine.target],
+        engine.cpuSeconds,
+        IN_FLIGHT,
+        traced ? 2 : httpSeconds,
+        'cost',
+      );
       if (traced) {
         const report = await engine.trace();
         if (report)

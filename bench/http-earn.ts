@@ -31,8 +31,18 @@ interface EngineInfo {
   programId: number;
 }
 
+/** An engine the earns go to: its base URL and the till's credentials and program there. */
+export interface EarnTarget {
+  url: string;
+  appId: string;
+  secret: string;
+  programId: number;
+}
+
 interface EngineChild {
   info: EngineInfo;
+  /** Where the earns go, for loadHttpEarns. */
+  target: EarnTarget;
   /** CPU seconds the engine process has used so far (Linux /proc), or undefined elsewhere. */
   cpuSeconds(): number | undefined;
   /** With --trace: the engine's SQL timings since the last call. */
@@ -95,6 +105,7 @@ export async function startEngineProcess(
   const info = JSON.parse(first) as EngineInfo;
   return {
     info,
+    target: { ...info, url: `http://127.0.0.1:${info.port}` },
     cpuSeconds: () => processCpuSeconds(child.pid),
     async trace() {
       child.stdin.write('trace\n');
@@ -149,7 +160,7 @@ function cpuShares(
 }
 
 /** utime + stime of a process from /proc/<pid>/stat, in seconds (clock ticks of 1/100 s). */
-function processCpuSeconds(pid: number | undefined): number | undefined {
+export function processCpuSeconds(pid: number | undefined): number | undefined {
   if (pid === undefined) return undefined;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -164,9 +175,15 @@ function earnBody(programId: number, i: number, ref: string): string {
   return `{"card_id":${programId},"email":"${memberEmail(i)}","member_name":"${memberName(i)}","purchase_amount":${purchaseDecimal(i)},"reference":"${ref}-${i}"}`;
 }
 
-/** autocannon with `connections` clients for `seconds`, every request a new earn with a unique reference. */
+/**
+ * autocannon with `connections` clients for `seconds`, every request a new earn with a unique
+ * reference. With several targets (engine processes on one database) the clients are split evenly
+ * between them, one autocannon each, and the figures are over all of them. `engineCpuSeconds` is the
+ * CPU time the engines have used so far (summed), for the CPU shares.
+ */
 export async function loadHttpEarns(
-  engine: EngineChild,
+  targets: EarnTarget[],
+  engineCpuSeconds: () => number | undefined,
   connections: number,
   seconds: number,
   ref: string,
@@ -175,43 +192,53 @@ export async function loadHttpEarns(
   let ok = 0;
   let firstFailure: string | undefined;
   const latencies: number[] = [];
-  const { info } = engine;
   const started = performance.now();
   const cpu0 = process.cpuUsage();
-  const engineCpu0 = engine.cpuSeconds();
+  const engineCpu0 = engineCpuSeconds();
   const machine0 = machineBusySeconds();
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url: `http://127.0.0.1:${info.port}/api/v1/cashback/cashback/earn`,
-        method: 'POST',
-        connections,
-        pipelining: 1,
-        duration: seconds,
-        timeout: 30,
-        headers: { 'content-type': 'application/json', 'x-app-id': info.appId, 'x-api-key': info.secret },
-        requests: [
-          {
-            setupRequest: (req) => ({ ...req, body: earnBody(info.programId, counter++, ref) }),
-            onResponse: (status, body) => {
-              if (status >= 300 && firstFailure === undefined)
-                firstFailure = `${status} ${body.slice(0, 300)}`;
-            },
+  const one = (target: EarnTarget, clients: number) =>
+    new Promise<autocannon.Result>((resolve, reject) => {
+      const instance = autocannon(
+        {
+          url: `${target.url}/api/v1/cashback/cashback/earn`,
+          method: 'POST',
+          connections: clients,
+          pipelining: 1,
+          duration: seconds,
+          timeout: 30,
+          headers: {
+            'content-type': 'application/json',
+            'x-app-id': target.appId,
+            'x-api-key': target.secret,
           },
-        ],
-      },
-      (error, r) => (error ? reject(error) : resolve(r)),
-    );
-    instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
-      if (status >= 200 && status < 300) {
-        ok++;
-        latencies.push(ms);
-      }
+          requests: [
+            {
+              setupRequest: (req) => ({ ...req, body: earnBody(target.programId, counter++, ref) }),
+              onResponse: (status, body) => {
+                if (status >= 300 && firstFailure === undefined)
+                  firstFailure = `${status} ${body.slice(0, 300)}`;
+              },
+            },
+          ],
+        },
+        (error, r) => (error ? reject(error) : resolve(r)),
+      );
+      instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+        if (status >= 200 && status < 300) {
+          ok++;
+          latencies.push(ms);
+        }
+      });
     });
-  });
+  const results = await Promise.all(
+    targets.map((target, i) =>
+      one(target, Math.floor(connections / targets.length) + (i < connections % targets.length ? 1 : 0)),
+    ),
+  );
+  const sum = (key: 'non2xx' | 'errors' | 'timeouts') => results.reduce((n, r) => n + r[key], 0);
   const elapsed = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  const engineCpu1 = engine.cpuSeconds();
+  const engineCpu1 = engineCpuSeconds();
   const machine1 = machineBusySeconds();
   return {
     ok,
@@ -219,9 +246,9 @@ export async function loadHttpEarns(
     perSecond: ok / elapsed,
     p50Ms: percentile(latencies, 50),
     p99Ms: percentile(latencies, 99),
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
+    non2xx: sum('non2xx'),
+    errors: sum('errors'),
+    timeouts: sum('timeouts'),
     ...cpuShares(elapsed, (cpu.user + cpu.system) / 1e6, engineCpu0, engineCpu1, machine0, machine1),
     ...(firstFailure !== undefined ? { firstFailure } : {}),
   };
@@ -241,12 +268,15 @@ function logTrace(label: string, t: TraceReport, earns: number): void {
   }
 }
 
-/** One earn, checked, so a misconfiguration fails loudly instead of measuring error responses. */
-async function checkOneEarn(info: EngineInfo): Promise<void> {
-  const res = await fetch(`http://127.0.0.1:${info.port}/api/v1/cashback/cashback/earn`, {
+/**
+ * One earn, checked, so a misconfiguration fails loudly instead of measuring error responses. `n`
+ * keeps the references of several engines on one database apart.
+ */
+export async function checkOneEarn(target: EarnTarget, n = 0): Promise<void> {
+  const res = await fetch(`${target.url}/api/v1/cashback/cashback/earn`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-app-id': info.appId, 'x-api-key': info.secret },
-    body: earnBody(info.programId, 0, 'check'),
+    headers: { 'content-type': 'application/json', 'x-app-id': target.appId, 'x-api-key': target.secret },
+    body: earnBody(target.programId, n, 'check'),
   });
   const text = await res.text();
   if (res.status !== 200 || !text.includes('"success":true')) {
@@ -272,11 +302,18 @@ export async function benchHttpEarn(opts: {
     });
     const modeRows: Row[] = [];
     try {
-      await checkOneEarn(engine.info);
-      await loadHttpEarns(engine, 16, opts.warmupSeconds, `warm-${synchronous}`);
+      const targets = [engine.target];
+      await checkOneEarn(engine.target);
+      await loadHttpEarns(targets, engine.cpuSeconds, 16, opts.warmupSeconds, `warm-${synchronous}`);
       for (const clients of opts.clients) {
         if (opts.trace) await engine.trace();
-        const r = await loadHttpEarns(engine, clients, opts.seconds, `http-${synchronous}-${clients}`);
+        const r = await loadHttpEarns(
+          targets,
+          engine.cpuSeconds,
+          clients,
+          opts.seconds,
+          `http-${synchronous}-${clients}`,
+        );
         const trace = opts.trace ? await engine.trace() : null;
         if (trace) logTrace(`${synchronous} ${clients} clients`, trace, r.ok);
         const cpu = `CPU: engine ${pct(r.engineCpu)}, load generator ${pct(r.loadgenCpu)}, others ${pct(r.othersCpu)}`;

@@ -2,7 +2,7 @@
 // JSON in bench/results/latest.json. Progress goes to stderr. The bench reports; it never fails
 // the build on a figure (PASS/MISS is printed, the exit code is 0 unless a benchmark crashed).
 //
-//   npm run bench                       full run (about 3 minutes, plus 1 to 3 for the drain of 100,000)
+//   npm run bench                       full run (about 4 minutes, plus 1 to 3 for the drain of 100,000)
 //   npm run bench -- --quick            short run with small sizes (the smoke test uses it)
 //   npm run bench -- --only http,domain --http-seconds 20
 //   npm run bench -- --profile          also writes a CPU profile of the HTTP engine process
@@ -11,11 +11,13 @@
 //   npm run bench -- --only outbox      the till's outbox: enqueue latency at 10k queued, drain rate; 100k drained into an engine process
 //   npm run bench -- --only flow        an earn from the swipe to the result: on the event stream, on the display
 //   npm run bench -- --only screens     what each screen's page and build files weigh, gzipped
+//   npm run bench -- --only central     earns/s on PostgreSQL at 1, 2 and 4 engines beside pgbench, and on SQLite
 //
-// Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,drivers,claims,outbox,flow,screens, --seconds N (domain and ledger runs),
+// Options: --quick, --only fsync,lowdb,domain,http,ledger,webhooks,drivers,claims,outbox,flow,screens,central, --seconds N (domain and ledger runs),
 // --http-seconds N, --fsync-seconds N, --lowdb-seconds N, --large N (ledger size to grow to),
 // --webhook-events N (the webhook burst, default 5,000), --outbox-items N (default 10,000), --outbox-batch N (default 100), --drain-items N (default 100,000),
 // --flow-earns N (default 300),
+// --central-seconds N (each step of the central row: pgbench and every engine count, default 10),
 // --dir DIR (where temporary databases go; default the OS temp dir), --json PATH, --profile,
 // --trace (the HTTP engine times every SQL statement and logs the split to stderr; slows it a little),
 // --clients 1,16,64 and --sync FULL,NORMAL (narrow the HTTP and domain runs, e.g. for a profile).
@@ -23,6 +25,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
+import { benchCentralEarn } from './central-earn.ts';
 import { benchClaims } from './claims.ts';
 import { benchOutbox } from './outbox.ts';
 import { benchOutboxDrain } from './outbox-drain.ts';
@@ -51,6 +54,7 @@ const BENCHES = [
   'outbox',
   'flow',
   'screens',
+  'central',
 ] as const;
 type BenchName = (typeof BENCHES)[number];
 
@@ -74,6 +78,9 @@ export interface RunOptions {
   outboxBatch: number;
   /** Earns by swipe through the whole till, one at a time. */
   flowEarns: number;
+  /** Central row: seconds of pgbench and of each engine count; pgbench's scale. */
+  centralSeconds: number;
+  pgbenchScale: number;
   /** Drivers: seconds per framer/decoder, and swipes timed through the pty. */
   decoderSeconds: number;
   swipes: number;
@@ -122,6 +129,8 @@ export function parseArgs(argv: string[]): RunOptions {
     drainItems: number('drain-items', quick ? 2_000 : 100_000),
     outboxBatch: number('outbox-batch', 100),
     flowEarns: number('flow-earns', quick ? 30 : 300),
+    centralSeconds: number('central-seconds', quick ? 1 : 10),
+    pgbenchScale: quick ? 1 : 8,
     decoderSeconds: quick ? 0.2 : 1,
     swipes: quick ? 30 : 300,
     dir: value('dir'),
@@ -168,6 +177,10 @@ function compare(rows: Row[]): void {
   const flow = byId.get('swipe-to-result');
   if (flow?.p99Ms !== undefined && swipe?.p99Ms !== undefined)
     add(flow, `the swipe alone (row 7) p99 ${swipe.p99Ms.toFixed(1)} ms`);
+  const row4 = byId.get('http-full-64');
+  const central = byId.get('central-sqlite');
+  if (row4 && central)
+    add(central, `row 4 (64 clients, FULL): ${Math.round(row4.figure).toLocaleString('en-US')}/s`);
   const engine = byId.get('domain-full');
   for (const r of rows.filter((x) => x.group === 2)) {
     if (engine) add(r, `engine FULL does ${times(engine.figure, r.figure)} this, fsync'd`);
@@ -291,6 +304,16 @@ export async function runAll(opts: RunOptions): Promise<{ text: string; rows: Ro
   if (want('screens')) {
     log('screens: the build each screen loads, gzipped');
     rows.push(...(await benchScreenBundles()));
+  }
+  if (want('central')) {
+    rows.push(
+      ...(await benchCentralEarn({
+        seconds: opts.centralSeconds,
+        warmupSeconds: opts.quick ? 0.5 : 2,
+        pgbenchScale: opts.pgbenchScale,
+        baseDir,
+      })),
+    );
   }
 
   compare(rows);

@@ -87,33 +87,7 @@ async function open(dir: string, opts: Parameters<typeof openBenchEngine>[0]): P
     },
   });
   const engine = await createEngine({ store, config, logger: false });
-  let { appId, secret, programId } = opts.existing ?? { appId: '', secret: '', programId: 0 };
-  if (!opts.existing) {
-    const now = Date.now();
-    const created = await store.transact(async (tx) => {
-      const { app, secret: s } = await createApp(
-        tx,
-        {
-          name: 'bench till',
-          scopes: ['cashback_read', 'cashback_write'],
-          rateLimitPerMinute: 1_000_000_000,
-        },
-        now,
-      );
-      const program = await createProgram(
-        tx,
-        {
-          uniqueIdentifier: 'BENCH-5',
-          name: 'Bench 5% card',
-          currency: PROGRAM_CURRENCY,
-          cashbackBps: 500,
-        },
-        now,
-      );
-      return { appId: app.appId, secret: s, programId: program.id };
-    });
-    ({ appId, secret, programId } = created);
-  }
+  const { appId, secret, programId } = opts.existing ?? (await createBenchTill(store));
   return {
     dir,
     store,
@@ -128,6 +102,29 @@ async function open(dir: string, opts: Parameters<typeof openBenchEngine>[0]): P
       if (!closeOpts.keepFiles) removeDir(dir);
     },
   };
+}
+
+/**
+ * The till app the earns come from (a rate limit high enough not to interfere) and the 5% program
+ * they earn on, in any store: a SQLite file here, the PostgreSQL database of the central row.
+ */
+export async function createBenchTill(
+  store: Store,
+): Promise<{ appId: string; secret: string; programId: number }> {
+  const now = Date.now();
+  return store.transact(async (tx) => {
+    const { app, secret } = await createApp(
+      tx,
+      { name: 'bench till', scopes: ['cashback_read', 'cashback_write'], rateLimitPerMinute: 1_000_000_000 },
+      now,
+    );
+    const program = await createProgram(
+      tx,
+      { uniqueIdentifier: 'BENCH-5', name: 'Bench 5% card', currency: PROGRAM_CURRENCY, cashbackBps: 500 },
+      now,
+    );
+    return { appId: app.appId, secret, programId: program.id };
+  });
 }
 
 /** One earn through the domain function, as seed 002's route calls it (email + member_name, reference). */

@@ -6,8 +6,8 @@ import { dirname } from 'node:path';
 export interface Row {
   /** Stable key, e.g. "http-full-64". */
   id: string;
-  /** The numbered part of the benchmark spec (1 fsync, 2 lowdb, 3 domain, 4 HTTP, 5 ledger size, 6 webhooks, 7 drivers, 8 claims, 9 till outbox, 10 swipe to result, 11 screen bundles). */
-  group: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11;
+  /** The numbered part of the benchmark spec (1 fsync, 2 lowdb, 3 domain, 4 HTTP, 5 ledger size, 6 webhooks, 7 drivers, 8 claims, 9 till outbox, 10 swipe to result, 11 screen bundles, 12 central engine on PostgreSQL). */
+  group: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11 | 12;
   name: string;
   setting: string;
   figure: number;

@@ -56,6 +56,8 @@ export interface Cluster {
   /** Starts engine `n` again on its port and waits until it answers /health. */
   start(n: number): Promise<void>;
   isRunning(n: number): boolean;
+  /** The process id of engine `n` while it runs (the benchmark reads its CPU time). */
+  pid(n: number): number | undefined;
   /** Engine processes that exited by themselves (not killed or stopped by the cluster) so far. */
   exits(): number;
   /** A supervised restart that failed, if any. */
@@ -162,6 +164,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     kill,
     start,
     isRunning: (n) => slots[n]?.child !== undefined,
+    pid: (n) => slots[n]?.child?.pid,
     exits: () => crashes,
     get restartError() {
       return restartError;

@@ -3,7 +3,7 @@
 // (test/fixtures/postgres-server.ts: Debian's postgresql, initdb in a temporary directory, loopback).
 import { join } from 'node:path';
 import pg from 'pg';
-import { startPostgresServer } from '../../test/fixtures/postgres-server.ts';
+import { startPostgresServer, type PostgresServer } from '../../test/fixtures/postgres-server.ts';
 
 export const STORES = ['sqlite', 'postgres'] as const;
 export type StoreKind = (typeof STORES)[number];
@@ -26,20 +26,29 @@ export async function createLoadDatabase(kind: StoreKind, runDir: string): Promi
     return { location: file, label: `SQLite ${file}`, restart: undefined, close: async () => {} };
   }
   const server = await startPostgresServer();
+  let url: string;
   try {
-    const admin = new pg.Client({ connectionString: server.url('postgres') });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${DATABASE}`);
-    await admin.end();
+    url = await createPostgresDatabase(server, DATABASE);
   } catch (error) {
     await server.stop();
     throw error;
   }
-  const url = server.url(DATABASE);
   return {
     location: url,
     label: `PostgreSQL ${url} (throwaway server in ${server.dir})`,
     restart: () => server.restart(),
     close: () => server.stop(),
   };
+}
+
+/** Creates database `name` (a plain identifier) on `server`; answers its URL. */
+export async function createPostgresDatabase(server: PostgresServer, name: string): Promise<string> {
+  const admin = new pg.Client({ connectionString: server.url('postgres') });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  return server.url(name);
 }

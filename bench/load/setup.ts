@@ -38,10 +38,13 @@ export interface LoadSetup {
   programId: number;
 }
 
-/** Writes the engines' configuration; `receiver` gets every event (native body, signed with its secret). */
+/**
+ * Writes the engines' configuration; `receiver` gets every event (native body, signed with its
+ * secret). Without one (the benchmark), no subscriber: an earn costs what it costs a lone till.
+ */
 export function writeEngineConfig(
   file: string,
-  receiver: { url: string; secret: string },
+  receiver: { url: string; secret: string } | undefined,
   runDir: string,
 ): void {
   const config: EngineConfigInput = {
@@ -53,7 +56,7 @@ export function writeEngineConfig(
     payouts: { pollIntervalMs: 500, retryBaseMs: 200, retryMaxMs: 2_000 },
     webhooks: {
       secrets: [secret()],
-      subscribers: [{ url: receiver.url, secrets: [receiver.secret] }],
+      subscribers: receiver ? [{ url: receiver.url, secrets: [receiver.secret] }] : [],
       allowPrivateNetworks: ['127.0.0.1/32'],
       // Short, so a delivery leased by a killed engine is due again soon (the lease is this + 30 s).
       timeoutMs: 2_000,
