@@ -34,6 +34,11 @@ const NOT_ON_POSTGRES = [
 
 export default defineConfig({
   test: {
+    // Three test files at a time on two cores: most of a file's time is waiting (on Chromium, child
+    // engines, PostgreSQL, pseudo-terminals), and vitest's default (one fewer than the cores: one)
+    // left the second core idle and the whole run at 16 minutes. The tests are written for a loaded
+    // machine (events awaited, generous timeouts), so the extra contention only costs wall time.
+    maxWorkers: 3,
     projects: [
       {
         test: {
