@@ -191,6 +191,38 @@ function addAtCommit(
   sums.set(id, sum);
 }
 
+/** Whether this side of a transfer takes money out of the account, which must then stay covered. */
+const needsCheck = (
+  normal: 'debit' | 'credit',
+  mayGoNegative: boolean,
+  side: 'debit' | 'credit',
+  t: TransferInput,
+) => side !== normal && !mayGoNegative && !t.allowNegative;
+
+/**
+ * One side of a transfer: the account's row as the update left it, or, for a shared account on
+ * PostgreSQL, its id alone (the change is applied at commit). Not async: the row's own update is
+ * returned as is, so the common path costs no extra promise.
+ */
+function applySide(tx: Tx, t: TransferInput, side: 'debit' | 'credit'): Promise<AccountRow | number> {
+  const spec = t[side];
+  const column = `${side}s_${t.pending ? 'pending' : 'posted'}` as const;
+  if (!spec.shared) return addToAccount(tx, spec, column, t.amount, t.now);
+  if (needsCheck(spec.normal, spec.mayGoNegative, side, t))
+    throw new Error(`account ${spec.code} is shared: no transfer may need its balance checked`);
+  const commit = tx.beforeCommit;
+  if (!commit) return addToAccount(tx, spec, column, t.amount, t.now);
+  if (spec.currency !== t.currency)
+    throw new Error(`account ${spec.code} is in ${spec.currency}, transfer in ${t.currency}`);
+  return ensureAccount(tx, spec, t.now).then((id) => {
+    addAtCommit(tx, commit, id, column, t.amount);
+    return id;
+  });
+}
+
+const rowOf = (side: AccountRow | number) => (typeof side === 'number' ? undefined : side);
+const idOf = (side: AccountRow | number) => (typeof side === 'number' ? side : side.id);
+
 /**
  * Moves `amount` from the debit account to the credit account. The balance check reads the rows
  * the UPDATEs return (which also locks them on PostgreSQL); when it fails the error is thrown after
@@ -199,35 +231,17 @@ function addAtCommit(
 export async function transfer(tx: Tx, t: TransferInput): Promise<TransferDone> {
   if (!Number.isSafeInteger(t.amount) || t.amount <= 0)
     throw new Error(`transfer amount must be a positive integer`);
-  const phase = t.pending ? 'pending' : 'posted';
-  // Whichever side this transfer takes money out of, that account must still be covered.
-  const checked = (normal: 'debit' | 'credit', mayGoNegative: boolean, side: 'debit' | 'credit') =>
-    side !== normal && !mayGoNegative && !t.allowNegative;
-  const apply = async (spec: AccountSpec, side: 'debit' | 'credit') => {
-    const column = `${side}s_${phase}` as const;
-    if (spec.shared && checked(spec.normal, spec.mayGoNegative, side))
-      throw new Error(`account ${spec.code} is shared: no transfer may need its balance checked`);
-    if (spec.shared && tx.beforeCommit) {
-      if (spec.currency !== t.currency)
-        throw new Error(`account ${spec.code} is in ${spec.currency}, transfer in ${t.currency}`);
-      const id = await ensureAccount(tx, spec, t.now);
-      addAtCommit(tx, tx.beforeCommit, id, column, t.amount);
-      return { id, row: undefined };
-    }
-    const row = await addToAccount(tx, spec, column, t.amount, t.now);
-    return { id: row.id, row };
-  };
-  const debit = await apply(t.debit, 'debit');
-  const credit = await apply(t.credit, 'credit');
-  for (const { row } of [debit, credit]) {
+  const debit = await applySide(tx, t, 'debit');
+  const credit = await applySide(tx, t, 'credit');
+  const rows = { debit: rowOf(debit), credit: rowOf(credit) };
+  for (const row of [rows.debit, rows.credit]) {
     if (row && row.currency !== t.currency)
       throw new Error(`account ${row.code} is in ${row.currency}, transfer in ${t.currency}`);
   }
-  for (const [{ row }, side] of [
-    [debit, 'debit'],
-    [credit, 'credit'],
-  ] as const) {
-    if (!row || !checked(row.normal_side, Boolean(row.may_go_negative), side)) continue;
+  // Whichever side this transfer takes money out of, that account must still be covered.
+  for (const side of ['debit', 'credit'] as const) {
+    const row = rows[side];
+    if (!row || !needsCheck(row.normal_side, Boolean(row.may_go_negative), side, t)) continue;
     const available = balanceOf(row).available;
     if (available < 0) {
       const before = available + t.amount;
@@ -239,9 +253,17 @@ export async function transfer(tx: Tx, t: TransferInput): Promise<TransferDone> 
   const row = await tx.row<{ id: number }>(
     `INSERT INTO transfers (transaction_id, debit_account_id, credit_account_id, amount, currency, phase, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-    [t.transactionId, debit.id, credit.id, t.amount, t.currency, phase, t.now],
+    [
+      t.transactionId,
+      idOf(debit),
+      idOf(credit),
+      t.amount,
+      t.currency,
+      t.pending ? 'pending' : 'posted',
+      t.now,
+    ],
   );
-  return { id: row.id, debit: debit.row, credit: credit.row };
+  return { id: row.id, ...rows };
 }
 
 interface TransferRow {
