@@ -6,6 +6,8 @@ const credit = (code: string, kind: string, currency: string) =>
   ({ code, kind, currency, normal: 'credit', mayGoNegative: false }) as const;
 const debit = (code: string, kind: string, currency: string) =>
   ({ code, kind, currency, normal: 'debit', mayGoNegative: true }) as const;
+/** An account every member's operations change: see `shared` in ledger.ts. */
+const shared = <T extends object>(spec: T) => ({ ...spec, shared: true }) as const;
 
 export const chart = {
   /** Cashback earned but not yet matured. */
@@ -16,16 +18,16 @@ export const chart = {
     credit(`member:${memberId}:program:${programId}:available`, 'member_available', currency),
   /** The merchant's cashback expense: the source of every earn and the sink of every clawback. */
   programFunding: (programId: number, currency: string) =>
-    debit(`program:${programId}:funding`, 'program_funding', currency),
+    shared(debit(`program:${programId}:funding`, 'program_funding', currency)),
   /** Where redeemed cashback goes: the discounts the merchant has given. */
   programRedeemed: (programId: number, currency: string) =>
-    credit(`program:${programId}:redeemed`, 'program_redeemed', currency),
+    shared(credit(`program:${programId}:redeemed`, 'program_redeemed', currency)),
   /** Cashback members cashed out through claims: held here (pending) until paid, then posted. */
   programCashouts: (programId: number, currency: string) =>
     credit(`program:${programId}:cashouts`, 'program_cashouts', currency),
   /** Expired cashback (breakage). */
   programExpired: (programId: number, currency: string) =>
-    credit(`program:${programId}:expired`, 'program_expired', currency),
+    shared(credit(`program:${programId}:expired`, 'program_expired', currency)),
   /** A partner's prepaid deposit; never below zero. */
   partnerDeposit: (partnerId: number, unit: string) =>
     credit(`partner:${partnerId}:deposit`, 'partner_deposit', unit),
@@ -33,7 +35,7 @@ export const chart = {
   partnerFunding: (partnerId: number, unit: string) =>
     debit(`partner:${partnerId}:funding`, 'partner_funding', unit),
   /** The distribution fund paying base cashback and matching partner cashback. */
-  fund: (unit: string) => debit(`fund:${unit}`, 'fund', unit),
+  fund: (unit: string) => shared(debit(`fund:${unit}`, 'fund', unit)),
   /** A customer's wallet address. */
   wallet: (address: string, unit: string) => credit(`wallet:${unit}:${address}`, 'wallet', unit),
   /** Cashback waiting for an email recipient to claim it. */

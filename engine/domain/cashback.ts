@@ -8,7 +8,7 @@ import { amountOf, describeAmount, type AmountInput } from './amounts.ts';
 import { DAY_MS, type DomainContext } from './context.ts';
 import { DomainError } from './errors.ts';
 import { idempotent, storedResult, type IdempotencyKey, type Replayable } from './idempotency.ts';
-import { balanceOf, findAccount, transfer, type AccountRow } from './ledger.ts';
+import { balanceOf, findAccount, rowAfter, transfer, type AccountRow } from './ledger.ts';
 import { addLot, consumeLots, processDueLots } from './lots.ts';
 import { checkPin } from './member-auth.ts';
 import { findOrCreateMember, getMember, type MemberSelector } from './members.ts';
@@ -148,7 +148,8 @@ export async function earnIn(
         currency: program.currency,
         now,
       });
-      credited.push(moved.credit);
+      const credit = rowAfter(moved, 'credit');
+      credited.push(credit);
       await addLot(
         tx,
         program,
@@ -160,7 +161,7 @@ export async function earnIn(
           state,
           maturesAt: maturing ? maturesAt : now,
           expiresAt: program.expiryDays === null ? null : now + program.expiryDays * DAY_MS,
-          availableAfter: balanceOf(moved.credit).available,
+          availableAfter: balanceOf(credit).available,
         },
         now,
       );
@@ -290,7 +291,7 @@ export async function redeem(ctx: DomainContext, input: RedeemInput): Promise<Re
         programId: program.id,
         currency: program.currency,
         amountRedeemed: amount,
-        balance: await memberBalance(tx, memberId, program, [moved.debit]),
+        balance: await memberBalance(tx, memberId, program, [rowAfter(moved, 'debit')]),
         redeemedAt: now,
       } satisfies RedeemResult;
     });
@@ -543,7 +544,7 @@ export async function adjust(ctx: DomainContext, input: AdjustInput): Promise<Re
             state: 'available',
             maturesAt: now,
             expiresAt: program.expiryDays === null ? null : now + program.expiryDays * DAY_MS,
-            availableAfter: balanceOf(moved.credit).available,
+            availableAfter: balanceOf(rowAfter(moved, 'credit')).available,
           },
           now,
         );

@@ -13,6 +13,11 @@ export interface AccountSpec {
   normal: 'debit' | 'credit';
   /** Funding accounts may; member balances and deposits may not (except by an allowed clawback). */
   mayGoNegative: boolean;
+  /**
+   * Changed by the operations of every member (a program's funding, the seed-004 fund): on PostgreSQL
+   * its changes go to shard rows at commit (see `transfer`). No transfer may need its balance checked.
+   */
+  shared?: boolean;
 }
 
 export interface AccountRow {
@@ -74,8 +79,13 @@ export async function ensureAccount(tx: Tx, spec: AccountSpec, now: number): Pro
   return row.id;
 }
 
+/** Accounts with their balances: each row's own plus its shards' (see `transfer`), by `a.`. */
+const withShards = `SELECT a.id, a.code, a.kind, a.currency, a.normal_side, a.may_go_negative,
+  ${['debits_posted', 'credits_posted', 'debits_pending', 'credits_pending'].map((c) => `a.${c} + COALESCE(SUM(s.${c}), 0) AS ${c}`).join(', ')}
+  FROM accounts a LEFT JOIN account_shards s ON s.account_id = a.id`;
+
 export async function findAccount(tx: Tx, code: string): Promise<AccountRow | undefined> {
-  return tx.one<AccountRow>(`SELECT ${accountColumns} FROM accounts WHERE code = ?`, [code]);
+  return tx.one<AccountRow>(`${withShards} WHERE a.code = ? GROUP BY a.id`, [code]);
 }
 
 export interface TransferInput {
@@ -94,15 +104,19 @@ export interface TransferInput {
   insufficient?: (account: AccountRow, available: number) => DomainError;
 }
 
-function outflowSide(a: AccountRow): 'debit' | 'credit' {
-  return a.normal_side === 'credit' ? 'debit' : 'credit';
-}
-
 export interface TransferDone {
   id: number;
-  /** Both accounts as they stand after the transfer. */
-  debit: AccountRow;
-  credit: AccountRow;
+  /** Both accounts as they stand after the transfer; undefined for a shared one applied at commit. */
+  debit: AccountRow | undefined;
+  credit: AccountRow | undefined;
+}
+
+/** The row of a transfer's side that is never shared (a member's account), as the transfer left it. */
+export function rowAfter(done: TransferDone, side: 'debit' | 'credit'): AccountRow {
+  const row = done[side];
+  if (!row)
+    throw new Error(`the ${side} account of transfer ${done.id} is shared: its row is read at commit`);
+  return row;
 }
 
 // The four balance updates a transfer makes, by account code: the code's unique index finds the
@@ -128,6 +142,87 @@ async function addToAccount(
   return tx.row<AccountRow>(addTo[column], [amount, spec.code]);
 }
 
+// Shared accounts on PostgreSQL. Every earn debits its program's funding account. Updated where the
+// transfer happens, that row stayed locked through the rest of the earn (lot, balance read, stored
+// response: a network round trip each) and its commit, so a program's earns ran one at a time however
+// many engines served them (bench/README.md, row 12). Moving the update to just before COMMIT was not
+// enough: the lock was still held through each commit's WAL flush, so earns of one program still
+// committed one at a time (measured: engine/README.md, PostgreSQL). So a transaction sums its changes
+// per shared account and, through `tx.beforeCommit`, adds them as its last statements to one of
+// SHARDS rows of `account_shards` chosen at random, not to the account's row: concurrent transactions
+// mostly take different shard rows and commit together. Additions commute, and an account's balance is
+// its row plus its shards (`withShards`). No check reads a shared account (`transfer` refuses one that
+// would need it), so none needs its row locked before then. The shard rows are locked in account id
+// order and last, after every other lock of the transaction: waits on them cannot form a cycle.
+// (`resolvePending` still updates its rows where it runs: a pending transfer on a shared account, the
+// seed-004 fund's textcoins, is rare.) SQLite has no `beforeCommit` (one writer, no row locks to
+// shorten): its transfers update the accounts' rows at once, as before, and its shard table stays empty.
+const SHARDS = 32;
+const addToShard = `INSERT INTO account_shards (account_id, shard, debits_posted, credits_posted, debits_pending, credits_pending)
+  VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, shard) DO UPDATE SET
+  debits_posted = account_shards.debits_posted + excluded.debits_posted,
+  credits_posted = account_shards.credits_posted + excluded.credits_posted,
+  debits_pending = account_shards.debits_pending + excluded.debits_pending,
+  credits_pending = account_shards.credits_pending + excluded.credits_pending`;
+const columnIndex = { debits_posted: 0, credits_posted: 1, debits_pending: 2, credits_pending: 3 } as const;
+const atCommit = new WeakMap<Tx, Map<number, [number, number, number, number]>>();
+
+function addAtCommit(
+  tx: Tx,
+  commit: NonNullable<Tx['beforeCommit']>,
+  id: number,
+  column: keyof typeof addTo,
+  amount: number,
+): void {
+  let sums = atCommit.get(tx);
+  if (!sums) {
+    const registered = new Map<number, [number, number, number, number]>();
+    sums = registered;
+    atCommit.set(tx, registered);
+    commit(async () => {
+      const shard = Math.floor(Math.random() * SHARDS);
+      for (const [account, changes] of [...registered].sort(([a], [b]) => a - b)) {
+        await tx.run(addToShard, [account, shard, ...changes]);
+      }
+    });
+  }
+  const sum = sums.get(id) ?? [0, 0, 0, 0];
+  sum[columnIndex[column]] += amount;
+  sums.set(id, sum);
+}
+
+/** Whether this side of a transfer takes money out of the account, which must then stay covered. */
+const needsCheck = (
+  normal: 'debit' | 'credit',
+  mayGoNegative: boolean,
+  side: 'debit' | 'credit',
+  t: TransferInput,
+) => side !== normal && !mayGoNegative && !t.allowNegative;
+
+/**
+ * One side of a transfer: the account's row as the update left it, or, for a shared account on
+ * PostgreSQL, its id alone (the change is applied at commit). Not async: the row's own update is
+ * returned as is, so the common path costs no extra promise.
+ */
+function applySide(tx: Tx, t: TransferInput, side: 'debit' | 'credit'): Promise<AccountRow | number> {
+  const spec = t[side];
+  const column = `${side}s_${t.pending ? 'pending' : 'posted'}` as const;
+  if (!spec.shared) return addToAccount(tx, spec, column, t.amount, t.now);
+  if (needsCheck(spec.normal, spec.mayGoNegative, side, t))
+    throw new Error(`account ${spec.code} is shared: no transfer may need its balance checked`);
+  const commit = tx.beforeCommit;
+  if (!commit) return addToAccount(tx, spec, column, t.amount, t.now);
+  if (spec.currency !== t.currency)
+    throw new Error(`account ${spec.code} is in ${spec.currency}, transfer in ${t.currency}`);
+  return ensureAccount(tx, spec, t.now).then((id) => {
+    addAtCommit(tx, commit, id, column, t.amount);
+    return id;
+  });
+}
+
+const rowOf = (side: AccountRow | number) => (typeof side === 'number' ? undefined : side);
+const idOf = (side: AccountRow | number) => (typeof side === 'number' ? side : side.id);
+
 /**
  * Moves `amount` from the debit account to the credit account. The balance check reads the rows
  * the UPDATEs return (which also locks them on PostgreSQL); when it fails the error is thrown after
@@ -136,33 +231,39 @@ async function addToAccount(
 export async function transfer(tx: Tx, t: TransferInput): Promise<TransferDone> {
   if (!Number.isSafeInteger(t.amount) || t.amount <= 0)
     throw new Error(`transfer amount must be a positive integer`);
-  const phase = t.pending ? 'pending' : 'posted';
-  const debit = await addToAccount(tx, t.debit, `debits_${phase}`, t.amount, t.now);
-  const credit = await addToAccount(tx, t.credit, `credits_${phase}`, t.amount, t.now);
-  for (const a of [debit, credit]) {
-    if (a.currency !== t.currency)
-      throw new Error(`account ${a.code} is in ${a.currency}, transfer in ${t.currency}`);
+  const debit = await applySide(tx, t, 'debit');
+  const credit = await applySide(tx, t, 'credit');
+  const rows = { debit: rowOf(debit), credit: rowOf(credit) };
+  for (const row of [rows.debit, rows.credit]) {
+    if (row && row.currency !== t.currency)
+      throw new Error(`account ${row.code} is in ${row.currency}, transfer in ${t.currency}`);
   }
   // Whichever side this transfer takes money out of, that account must still be covered.
-  for (const [account, side] of [
-    [debit, 'debit'],
-    [credit, 'credit'],
-  ] as const) {
-    if (side !== outflowSide(account) || account.may_go_negative || t.allowNegative) continue;
-    const available = balanceOf(account).available;
+  for (const side of ['debit', 'credit'] as const) {
+    const row = rows[side];
+    if (!row || !needsCheck(row.normal_side, Boolean(row.may_go_negative), side, t)) continue;
+    const available = balanceOf(row).available;
     if (available < 0) {
       const before = available + t.amount;
       throw t.insufficient
-        ? t.insufficient(account, before)
+        ? t.insufficient(row, before)
         : new DomainError('insufficient_balance', 'Insufficient balance', { available: before });
     }
   }
   const row = await tx.row<{ id: number }>(
     `INSERT INTO transfers (transaction_id, debit_account_id, credit_account_id, amount, currency, phase, created_at)
      VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-    [t.transactionId, debit.id, credit.id, t.amount, t.currency, phase, t.now],
+    [
+      t.transactionId,
+      idOf(debit),
+      idOf(credit),
+      t.amount,
+      t.currency,
+      t.pending ? 'pending' : 'posted',
+      t.now,
+    ],
   );
-  return { id: row.id, debit, credit };
+  return { id: row.id, ...rows };
 }
 
 interface TransferRow {
@@ -235,7 +336,7 @@ export interface LedgerReport {
 
 /** Recomputes every balance from the transfers and compares it with the cached one. */
 export async function verifyLedger(tx: Tx): Promise<LedgerReport> {
-  const accounts = await tx.all<AccountRow>(`SELECT ${accountColumns} FROM accounts ORDER BY id`);
+  const accounts = await tx.all<AccountRow>(`${withShards} GROUP BY a.id ORDER BY a.id`);
   const sums = await tx.all<{ account: number; side: 'd' | 'c'; state: 'posted' | 'pending'; total: number }>(
     `SELECT debit_account_id AS account, 'd' AS side, 'posted' AS state, SUM(amount) AS total
        FROM transfers WHERE phase IN ('posted', 'post_pending') GROUP BY debit_account_id

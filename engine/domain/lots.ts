@@ -5,7 +5,7 @@
 // balance left by a clawback is repaid by the next cashback before any of it is spendable).
 import type { Tx } from '../store/store.ts';
 import { chart } from './accounts.ts';
-import { balanceOf, transfer } from './ledger.ts';
+import { balanceOf, rowAfter, transfer } from './ledger.ts';
 import type { Program } from './programs.ts';
 import { recordTransaction } from './transactions.ts';
 
@@ -151,7 +151,7 @@ export async function processDueLots(
       currency,
       now,
     });
-    const availableAfter = balanceOf(moved.credit).available;
+    const availableAfter = balanceOf(rowAfter(moved, 'credit')).available;
     const remaining = Math.min(lot.remaining, Math.max(0, availableAfter));
     await tx.run('UPDATE earn_lots SET remaining = ?, state = ? WHERE id = ?', [
       remaining,

@@ -69,11 +69,16 @@ function toPostgres(sql: string): string {
   return text;
 }
 
-function makeTx(client: pg.PoolClient, forUpdate: string): Tx {
+function makeTx(
+  client: pg.PoolClient,
+  forUpdate: string,
+  beforeCommit?: (fn: () => Promise<void>) => void,
+): Tx {
   const query = <T>(sql: string, params: readonly SqlValue[]) =>
     client.query<T & pg.QueryResultRow>(toPostgres(sql), params as SqlValue[]);
   return {
     forUpdate,
+    ...(beforeCommit && { beforeCommit }),
     one: async <T>(sql: string, params: readonly SqlValue[] = []) =>
       (await query<T>(sql, params)).rows[0] as T | undefined,
     row: async <T>(sql: string, params: readonly SqlValue[] = []) => {
@@ -151,7 +156,9 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     try {
       await client.query(begin);
       try {
-        const value = await work(makeTx(client, forUpdate));
+        const atCommit: (() => Promise<void>)[] = [];
+        const value = await work(makeTx(client, forUpdate, (fn) => atCommit.push(fn)));
+        for (const fn of atCommit) await fn();
         await client.query('COMMIT');
         return value;
       } catch (error) {

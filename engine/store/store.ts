@@ -15,6 +15,13 @@ export interface Tx {
   row<T>(sql: string, params?: readonly SqlValue[]): Promise<T>;
   all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   run(sql: string, params?: readonly SqlValue[]): Promise<RunResult>;
+  /**
+   * PostgreSQL only (concurrent writers): runs `fn` once the work has returned, just before COMMIT,
+   * in the order registered; a throw rolls the transaction back. The ledger applies the balances of
+   * rows every transaction of a program changes there, so their locks are held for one statement and
+   * the commit (ledger.ts). Absent on SQLite, whose one writer takes no row locks to shorten.
+   */
+  readonly beforeCommit?: (fn: () => Promise<void>) => void;
 }
 
 /**

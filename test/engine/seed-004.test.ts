@@ -140,6 +140,8 @@ async function snapshot() {
       `SELECT code, currency, debits_posted, credits_posted, debits_pending, credits_pending
          FROM accounts ORDER BY id`,
     ),
+    // Where PostgreSQL keeps the balance changes of shared accounts (engine/domain/ledger.ts).
+    shards: await tx.all('SELECT * FROM account_shards ORDER BY account_id, shard'),
     counts: await tx.one(
       `SELECT (SELECT COUNT(*) FROM transactions) AS transactions,
               (SELECT COUNT(*) FROM transfers) AS transfers,

@@ -3,9 +3,15 @@
 // nor leave the earn lots out of step with it; earns creating one new member make one member; two
 // sweeps at once mature each lot and expire each claim once (row locks); two payout workers call the
 // provider once per payout, and two webhook workers send each event once (SKIP LOCKED and leases).
+// A program's shared accounts (its funding, where every earn comes from) are locked only at commit, and
+// earns, redeems and refunds of many members of one program through both engines at once all succeed
+// with every balance the sum of its transfers.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineConfigInput } from '../../../engine/config.ts';
+import { chart } from '../../../engine/domain/accounts.ts';
+import { balanceOf, findAccount, transfer } from '../../../engine/domain/ledger.ts';
 import { recordEvent } from '../../../engine/domain/outbox.ts';
+import { recordTransaction } from '../../../engine/domain/transactions.ts';
 import { startHarness, type Harness } from '../harness.ts';
 import { startReceiver, type Receiver } from '../webhook-receiver.ts';
 
@@ -259,5 +265,130 @@ describe('two engines on one PostgreSQL database', () => {
     );
     expect(rows).toHaveLength(events);
     for (const row of rows) expect(row).toEqual({ status: 'delivered', attempts: 1 });
+  });
+  it("locks a program's funding row only at commit, and applies nothing of a transaction rolled back", async () => {
+    const [a, b] = await twoEngines();
+    const till = await a.app(['cashback_write']);
+    const programId = await a.program({ cashbackBps: 500 });
+    const earned = await a.request({
+      method: 'POST',
+      url: '/v1/earn',
+      headers: { ...till.headers, 'idempotency-key': 'earn-1' },
+      body: {
+        program_id: programId,
+        member: { email: 'ana@example.com' },
+        member_name: 'Ana',
+        purchase_amount: 2_000,
+      },
+    });
+    expect(earned.status, earned.text).toBe(200);
+    const memberId = earned.body.member_id as number;
+    const currency = earned.body.currency as string;
+    const funding = chart.programFunding(programId, currency);
+    const member = chart.memberAvailable(memberId, programId, currency);
+    const balances = () =>
+      a.store.read(async (tx) => ({
+        funding: balanceOf((await findAccount(tx, funding.code))!).posted,
+        member: balanceOf((await findAccount(tx, member.code))!).posted,
+      }));
+    expect(await balances()).toEqual({ funding: 100, member: 100 });
+    // What an earn does, from the funding account to the member's; the other engine meanwhile tries
+    // to take, without waiting, the lock a balance UPDATE takes (55P03: the row is locked). Not FOR
+    // UPDATE: that one also waits for the KEY SHARE lock the transfer's foreign key takes, which no
+    // balance update does.
+    const lockNow = (code: string) =>
+      b.store.transact((tx) =>
+        tx.row('SELECT id FROM accounts WHERE code = ? FOR NO KEY UPDATE NOWAIT', [code]),
+      );
+    const moveSeven = async (work: () => Promise<void>) =>
+      a.store.transact(async (tx) => {
+        const now = a.clock.now;
+        const transactionId = await recordTransaction(
+          tx,
+          { type: 'adjust', currency, amount: 7, programId, memberId },
+          now,
+        );
+        await transfer(tx, { transactionId, debit: funding, credit: member, amount: 7, currency, now });
+        await work();
+      });
+    await moveSeven(async () => {
+      await expect(lockNow(funding.code)).resolves.toMatchObject({ id: expect.any(Number) });
+      await expect(lockNow(member.code)).rejects.toMatchObject({ code: '55P03' });
+    });
+    expect(await balances()).toEqual({ funding: 107, member: 107 });
+    await expect(
+      moveSeven(async () => {
+        throw new Error('after the transfer');
+      }),
+    ).rejects.toThrow('after the transfer');
+    expect(await balances()).toEqual({ funding: 107, member: 107 });
+    expect(await a.ledgerProblems()).toEqual([]);
+  });
+
+  it('earn, redeem and refund many members of one program at once: every balance the sum of its transfers', async () => {
+    const [a, b] = await twoEngines();
+    const admin = await a.app(['admin']);
+    const programId = await a.program({ cashbackBps: 500, expiryDays: 365, allowsPinRedemption: true });
+    const post = (i: number, url: string, key: string, body: Record<string, unknown>) =>
+      (i % 2 ? b : a).request({
+        method: 'POST',
+        url,
+        headers: { ...admin.headers, 'idempotency-key': key },
+        body: { program_id: programId, ...body },
+      });
+    // Each member first earns 1,000 on a purchase of 20,000 and sets a PIN.
+    const members: { id: number; firstEarn: number }[] = [];
+    for (let m = 0; m < 4; m++) {
+      const first = await post(m, '/v1/earn', `first-${m}`, {
+        member: { email: `m${m}@example.com` },
+        member_name: 'M',
+        purchase_amount: 20_000,
+      });
+      expect(first.body.cashback_earned, first.text).toBe(1_000);
+      const id = first.body.member_id as number;
+      const pin = await a.request({
+        method: 'PUT',
+        url: `/v1/members/${id}/pin`,
+        headers: { ...admin.headers, 'idempotency-key': `pin-${m}` },
+        body: { pin: PIN },
+      });
+      expect(pin.status, pin.text).toBe(200);
+      members.push({ id, firstEarn: first.body.transaction_id as number });
+    }
+    // Then, all in flight together on both engines: per member 10 earns of 50, 5 redeems of 30 and 3
+    // refunds of 1,000 of the first purchase (50 clawed back each).
+    const requests = members.flatMap(({ id, firstEarn }, m) => [
+      ...Array.from({ length: 10 }, (_, i) =>
+        post(i, '/v1/earn', `earn-${m}-${i}`, { member: { id }, purchase_amount: 1_000 }),
+      ),
+      ...Array.from({ length: 5 }, (_, i) =>
+        post(i + 1, '/v1/redeem', `redeem-${m}-${i}`, { member: { id }, amount: 30, pin: PIN }),
+      ),
+      ...Array.from({ length: 3 }, (_, i) =>
+        post(i, '/v1/refund', `refund-${m}-${i}`, {
+          member: { id },
+          refund_amount: 1_000,
+          original_transaction_id: firstEarn,
+        }),
+      ),
+    ]);
+    const results = await Promise.all(requests);
+    for (const r of results) expect(r.status, r.text).toBe(200);
+
+    for (const { id } of members) {
+      const balance = await b.request({
+        method: 'GET',
+        url: `/v1/members/${id}/balance?program_id=${programId}`,
+        headers: admin.headers,
+      });
+      expect(balance.body.balance.available, balance.text).toBe(1_000 + 10 * 50 - 5 * 30 - 3 * 50);
+    }
+    const currency = results[0]!.body.currency as string;
+    const posted = (code: string) =>
+      a.store.read(async (tx) => balanceOf((await findAccount(tx, code))!).posted);
+    // The funding account paid every earn and took every clawback back; redeemed took every redeem.
+    expect(await posted(chart.programFunding(programId, currency).code)).toBe(4 * (1_000 + 500 - 150));
+    expect(await posted(chart.programRedeemed(programId, currency).code)).toBe(4 * 150);
+    expect(await a.ledgerProblems()).toEqual([]);
   });
 });
