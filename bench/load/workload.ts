@@ -107,57 +107,51 @@ export async function runLoad(opts: LoadOptions): Promise<LoadRecord> {
 
   type Till = (typeof tills)[number];
 
-  async function earn(till: Till, member: Member): Promise<void> {
+  /** An earn or a redeem: sent with its key, kept as acknowledged with the amount its answer names. */
+  async function ledgerOperation(
+    kind: 'earn' | 'redeem',
+    till: Till,
+    member: Member,
+    body: Record<string, unknown>,
+    amountOf: (answer: Record<string, number>) => number,
+  ): Promise<void> {
     const key = till.nextKey();
-    const body = {
-      program_id: opts.programId,
-      member: { id: member.id },
-      purchase_amount: between(1_000, 10_000),
-      reference: key,
-    };
-    const o = await timed('earn', key, () =>
-      till.client.send('POST', '/v1/earn', { body, idempotencyKey: key }),
+    const o = await timed(kind, key, () =>
+      till.client.send('POST', `/v1/${kind}`, {
+        body: { program_id: opts.programId, member: { id: member.id }, ...body, reference: key },
+        idempotencyKey: key,
+      }),
     );
     if (o.kind === 'answered' && o.answer.status === 200) {
-      const r = o.answer.body as { transaction_id: number; cashback_earned: number; replayed: boolean };
+      const r = o.answer.body as Record<string, number> & { replayed: boolean };
       record.acked.push({
-        kind: 'earn',
+        kind,
         key,
         till: till.t,
         memberId: member.id,
-        amount: r.cashback_earned,
-        id: r.transaction_id,
+        amount: amountOf(r),
+        id: r['transaction_id']!,
         replayed: r.replayed,
       });
-    } else refusal('earn', key, o);
+    } else refusal(kind, key, o);
   }
 
-  async function redeem(till: Till, member: Member): Promise<void> {
-    const key = till.nextKey();
-    const amount = between(100, 800);
-    const body = {
-      program_id: opts.programId,
-      member: { id: member.id },
-      amount,
-      pin: LOAD_MEMBER_PIN,
-      reference: key,
-    };
-    const o = await timed('redeem', key, () =>
-      till.client.send('POST', '/v1/redeem', { body, idempotencyKey: key }),
+  const earn = (till: Till, member: Member) =>
+    ledgerOperation(
+      'earn',
+      till,
+      member,
+      { purchase_amount: between(1_000, 10_000) },
+      (r) => r['cashback_earned']!,
     );
-    if (o.kind === 'answered' && o.answer.status === 200) {
-      const r = o.answer.body as { transaction_id: number; amount_redeemed: number; replayed: boolean };
-      record.acked.push({
-        kind: 'redeem',
-        key,
-        till: till.t,
-        memberId: member.id,
-        amount: r.amount_redeemed,
-        id: r.transaction_id,
-        replayed: r.replayed,
-      });
-    } else refusal('redeem', key, o);
-  }
+  const redeem = (till: Till, member: Member) =>
+    ledgerOperation(
+      'redeem',
+      till,
+      member,
+      { amount: between(100, 800), pin: LOAD_MEMBER_PIN },
+      (r) => r['amount_redeemed']!,
+    );
 
   async function claim(till: Till, member: Member): Promise<void> {
     const key = till.nextKey();
