@@ -3,7 +3,7 @@
 // first, with older pages on demand.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { problemText, useLoad, useManager } from './context.ts';
-import { ScrollBox } from './scroll-box.tsx';
+import { DataTable } from './scroll-box.tsx';
 import { formats } from './format.ts';
 import { kindText, OperationsTable } from './history.tsx';
 import {
@@ -204,34 +204,23 @@ function QueueLog() {
       <p class="error" role="alert">
         {first.error}
       </p>
-      {first.data && events.length === 0 ? (
-        <p class="empty">{m.noLog}</p>
-      ) : (
-        <ScrollBox label={m.logTitle}>
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{m.col_time}</th>
-                <th scope="col">{m.col_event}</th>
-                <th scope="col">{m.col_operation}</th>
-                <th scope="col">{m.col_message}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {events.map((e) => (
-                <tr key={e.seq}>
-                  <td>{f.at(e.at)}</td>
-                  <td>{kindText(manager, e.kind)}</td>
-                  <td class="mono" dir="ltr">
-                    {e.operationId.slice(0, 8)}
-                  </td>
-                  <td>{e.message}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollBox>
-      )}
+      <DataTable
+        label={m.logTitle}
+        columns={[m.col_time, m.col_event, m.col_operation, m.col_message]}
+        empty={!!first.data && events.length === 0}
+        emptyText={m.noLog}
+      >
+        {events.map((e) => (
+          <tr key={e.seq}>
+            <td>{f.at(e.at)}</td>
+            <td>{kindText(manager, e.kind)}</td>
+            <td class="mono" dir="ltr">
+              {e.operationId.slice(0, 8)}
+            </td>
+            <td>{e.message}</td>
+          </tr>
+        ))}
+      </DataTable>
       {cursor && (
         <button type="button" class="more" onClick={() => void more()}>
           {m.olderEvents}

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import type { DeviceSummary } from '../../../contract/till-events.ts';
 import { problemText, useLoad, useManager } from './context.ts';
-import { ScrollBox } from './scroll-box.tsx';
+import { DataTable } from './scroll-box.tsx';
 import { formats } from './format.ts';
 import { DeviceLogSchema, DevicesSchema, type DeviceEvent } from './schemas.ts';
 import { devices } from './state.ts';
@@ -53,38 +53,28 @@ function DeviceLog({ device, name }: { device: string | null; name: string }) {
       <p class="error" role="alert">
         {first.error}
       </p>
-      {first.data && events.length === 0 ? (
-        <p class="empty">{m.noLog}</p>
-      ) : (
-        <ScrollBox label={title}>
-          <table aria-labelledby="device-log-title">
-            <thead>
-              <tr>
-                <th scope="col">{m.col_time}</th>
-                <th scope="col">{m.col_terminal}</th>
-                <th scope="col">{m.col_event}</th>
-                <th scope="col">{m.col_details}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {events.map((e) => (
-                <tr key={e.seq}>
-                  <td>{f.at(e.at)}</td>
-                  <td class="mono" dir="ltr">
-                    {e.deviceId ?? m.notice}
-                  </td>
-                  <td class="mono" dir="ltr">
-                    {e.type}
-                  </td>
-                  <td class="details" dir="ltr">
-                    {summaryText(e.summary)}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollBox>
-      )}
+      <DataTable
+        label={title}
+        labelledBy="device-log-title"
+        columns={[m.col_time, m.col_terminal, m.col_event, m.col_details]}
+        empty={!!first.data && events.length === 0}
+        emptyText={m.noLog}
+      >
+        {events.map((e) => (
+          <tr key={e.seq}>
+            <td>{f.at(e.at)}</td>
+            <td class="mono" dir="ltr">
+              {e.deviceId ?? m.notice}
+            </td>
+            <td class="mono" dir="ltr">
+              {e.type}
+            </td>
+            <td class="details" dir="ltr">
+              {summaryText(e.summary)}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       {cursor && (
         <button type="button" class="more" onClick={() => void more()}>
           {m.olderEvents}
@@ -119,59 +109,47 @@ export function TerminalsSection() {
       <p class="error" role="alert">
         {error}
       </p>
-      {devices.value && list.length === 0 ? (
-        <p class="empty">{m.noTerminals}</p>
-      ) : (
-        <ScrollBox label={m.terminalsTitle}>
-          <table aria-labelledby="terminals-title">
-            <thead>
-              <tr>
-                <th scope="col">{m.col_terminal}</th>
-                <th scope="col">{m.col_kind}</th>
-                <th scope="col">{m.col_link}</th>
-                <th scope="col">{m.col_path}</th>
-                <th scope="col">{m.col_state}</th>
-                <th scope="col">{m.col_actions}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((d) => (
-                <tr key={d.id} data-device={d.id} aria-current={d.id === selected ? 'true' : undefined}>
-                  <th scope="row" dir="ltr">
-                    {d.label ?? d.id}
-                    {d.product && <span class="sub"> {d.product}</span>}
-                  </th>
-                  <td>
-                    {m[`kind_${d.kind}`]}
-                    {d.driver && (
-                      <span class="sub mono" dir="ltr">
-                        {' '}
-                        {d.driver}
-                      </span>
-                    )}
-                  </td>
-                  <td class="mono">{d.link}</td>
-                  <td class="mono" dir="ltr">
-                    {d.path}
-                  </td>
-                  <td>
-                    <span class={`badge dev-${d.state}`}>{m[`dev_${d.state}`]}</span>
-                  </td>
-                  <td>
-                    <button
-                      type="button"
-                      onClick={() => show(d.id)}
-                      aria-label={`${m.showLog}: ${d.label ?? d.id}`}
-                    >
-                      {m.showLog}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollBox>
-      )}
+      <DataTable
+        label={m.terminalsTitle}
+        labelledBy="terminals-title"
+        columns={[m.col_terminal, m.col_kind, m.col_link, m.col_path, m.col_state, m.col_actions]}
+        empty={!!devices.value && list.length === 0}
+        emptyText={m.noTerminals}
+      >
+        {list.map((d) => (
+          <tr key={d.id} data-device={d.id} aria-current={d.id === selected ? 'true' : undefined}>
+            <th scope="row" dir="ltr">
+              {d.label ?? d.id}
+              {d.product && <span class="sub"> {d.product}</span>}
+            </th>
+            <td>
+              {m[`kind_${d.kind}`]}
+              {d.driver && (
+                <span class="sub mono" dir="ltr">
+                  {' '}
+                  {d.driver}
+                </span>
+              )}
+            </td>
+            <td class="mono">{d.link}</td>
+            <td class="mono" dir="ltr">
+              {d.path}
+            </td>
+            <td>
+              <span class={`badge dev-${d.state}`}>{m[`dev_${d.state}`]}</span>
+            </td>
+            <td>
+              <button
+                type="button"
+                onClick={() => show(d.id)}
+                aria-label={`${m.showLog}: ${d.label ?? d.id}`}
+              >
+                {m.showLog}
+              </button>
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       {selected && (
         <button type="button" onClick={() => show(null)}>
           {m.showAll}

@@ -3,7 +3,7 @@
 // and "Send again". When the engine cannot be reached, or does not let the till see them, it says so.
 import { useState } from 'preact/hooks';
 import { problemText, useLoad, useManager } from './context.ts';
-import { ScrollBox } from './scroll-box.tsx';
+import { DataTable } from './scroll-box.tsx';
 import { formats } from './format.ts';
 import { DeliveriesSchema, type Delivery } from './schemas.ts';
 
@@ -63,52 +63,45 @@ export function WebhooksSection() {
       <p class="error" role="alert">
         {error ?? list.error}
       </p>
-      {list.data && deliveries.length === 0 ? (
-        <p class="empty">{m.noDeliveries}</p>
-      ) : (
-        <ScrollBox label={m.webhooksTitle}>
-          <table aria-labelledby="webhooks-title">
-            <thead>
-              <tr>
-                <th scope="col">{m.col_created}</th>
-                <th scope="col">{m.col_event}</th>
-                <th scope="col">{m.col_endpoint}</th>
-                <th scope="col">{m.status}</th>
-                <th scope="col" class="num">
-                  {m.col_attempts}
-                </th>
-                <th scope="col">{m.col_last}</th>
-                <th scope="col">{m.col_next}</th>
-                <th scope="col">{m.col_actions}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {deliveries.map((d) => (
-                <tr key={d.delivery_id} data-delivery={d.delivery_id}>
-                  <td>{f.at(d.created_at)}</td>
-                  <td class="mono" dir="ltr">
-                    {d.event_type}
-                  </td>
-                  <td class="mono url" dir="ltr">
-                    {d.url}
-                  </td>
-                  <td>
-                    <span class={`badge wh-${d.status}`}>{m[`wh_${d.status}`]}</span>
-                  </td>
-                  <td class="num">{f.count(d.attempts)}</td>
-                  <td>{last(d)}</td>
-                  <td>{d.next_attempt_at ? f.at(d.next_attempt_at) : ''}</td>
-                  <td>
-                    <button type="button" onClick={() => void resend(d)}>
-                      {m.resend}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </ScrollBox>
-      )}
+      <DataTable
+        label={m.webhooksTitle}
+        labelledBy="webhooks-title"
+        columns={[
+          m.col_created,
+          m.col_event,
+          m.col_endpoint,
+          m.status,
+          { label: m.col_attempts, num: true },
+          m.col_last,
+          m.col_next,
+          m.col_actions,
+        ]}
+        empty={!!list.data && deliveries.length === 0}
+        emptyText={m.noDeliveries}
+      >
+        {deliveries.map((d) => (
+          <tr key={d.delivery_id} data-delivery={d.delivery_id}>
+            <td>{f.at(d.created_at)}</td>
+            <td class="mono" dir="ltr">
+              {d.event_type}
+            </td>
+            <td class="mono url" dir="ltr">
+              {d.url}
+            </td>
+            <td>
+              <span class={`badge wh-${d.status}`}>{m[`wh_${d.status}`]}</span>
+            </td>
+            <td class="num">{f.count(d.attempts)}</td>
+            <td>{last(d)}</td>
+            <td>{d.next_attempt_at ? f.at(d.next_attempt_at) : ''}</td>
+            <td>
+              <button type="button" onClick={() => void resend(d)}>
+                {m.resend}
+              </button>
+            </td>
+          </tr>
+        ))}
+      </DataTable>
     </div>
   );
 }
