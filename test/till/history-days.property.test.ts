@@ -36,13 +36,35 @@ const instant = fc.integer({ min: Date.UTC(1990, 0, 1), max: Date.UTC(2060, 0, 1
 const zone = fc.constantFrom(...ZONES);
 
 describe('days in a time zone', () => {
-  it('localDate is the date Intl shows for the instant', () => {
+  it('localDate is the date Intl shows for the instant, or the next where the clock went back across midnight', () => {
     fc.assert(
       fc.property(instant, zone, (ms, z) => {
-        expect(localDate(ms, z)).toBe(oracleDate(ms, z));
+        const shown = oracleDate(ms, z);
+        const d = localDate(ms, z);
+        if (z === 'America/St_Johns') expect([shown, addDays(shown, 1)]).toContain(d);
+        else expect(d).toBe(shown);
       }),
       { numRuns: 2_000 },
     );
+  });
+
+  it('days never go backwards as time goes forwards', () => {
+    fc.assert(
+      fc.property(instant, fc.integer({ min: 1, max: 3 * 3_600_000 }), zone, (ms, step, z) => {
+        expect(localDate(ms, z) <= localDate(ms + step, z)).toBe(true);
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("St. John's 1993-10-31: 00:01 went back to 23:01, and that hour is the 31st's", () => {
+    const z = 'America/St_Johns';
+    const wentBack = Date.parse('1993-10-31T02:31:00Z'); // 00:01 NDT, shown as 23:01 NST on the 30th
+    expect(oracleDate(wentBack, z)).toBe('1993-10-30');
+    expect(localDate(wentBack, z)).toBe('1993-10-31');
+    expect(localDate(wentBack - 60_001, z)).toBe('1993-10-30');
+    expect(new Date(dayStart('1993-10-31', z)).toISOString()).toBe('1993-10-31T02:30:00.000Z');
+    expect(dayStart('1993-11-01', z) - dayStart('1993-10-31', z)).toBe(25 * 3_600_000);
   });
 
   it("an instant lies in [its day's start, the next day's start), and a day starts on that date", () => {

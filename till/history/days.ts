@@ -58,10 +58,17 @@ export function dayStart(date: IsoDate, zone: string): number {
   return new TZDate(y, m - 1, d, zone).getTime();
 }
 
-/** The date in `zone` at the instant `ms`. */
+/**
+ * The day in `zone` that holds the instant `ms`: the date its clock shows, except where the clock
+ * went back across midnight. St. John's turned 00:01 back to 23:01 until 2011, so the new date's
+ * first minute came before an hour of the old date again; that hour belongs to the new day, which
+ * had already begun, so that days never overlap and an instant's day agrees with dayStart's ranges.
+ */
 export function localDate(ms: number, zone: string): IsoDate {
   const t = new TZDate(ms, zone);
-  return `${pad(t.getFullYear(), 4)}-${pad(t.getMonth() + 1, 2)}-${pad(t.getDate(), 2)}`;
+  const shown = `${pad(t.getFullYear(), 4)}-${pad(t.getMonth() + 1, 2)}-${pad(t.getDate(), 2)}`;
+  const next = addDays(shown, 1);
+  return dayStart(next, zone) <= ms ? next : shown;
 }
 
 /** The instant `ms` as ISO 8601 with the zone's offset there, e.g. 2026-11-30T13:00:00.000+01:00. */
