@@ -26,6 +26,8 @@ export const ENGINE_COUNTS = [1, 2, CENTRAL_TARGET.engines] as const;
 const CLIENTS = 64;
 /** pgbench's clients, and its scale at a full run (scale >= clients, as pgbench's manual advises). */
 const PGBENCH_CLIENTS = 8;
+/** Warm-up per engine process, in multiples of the run's warm-up (1 s in a full run). */
+const WARMUP_PER_ENGINE = 2;
 
 export interface CentralOptions {
   seconds: number;
@@ -140,7 +142,15 @@ async function measureEngines(
       const each = targets.map((_, n) => processCpuSeconds(cluster.pid(n)));
       return each.every((s) => s !== undefined) ? each.reduce((a, b) => a + b, 0) : undefined;
     };
-    await loadHttpEarns(targets, engineCpu, 16, opts.warmupSeconds, 'warm');
+    // Each process compiles its own hot code (V8's JIT is per process): with four engines sharing the
+    // warm-up each got a quarter of one, and the first seconds measured compiling (row 12 read 30% low).
+    await loadHttpEarns(
+      targets,
+      engineCpu,
+      CLIENTS,
+      opts.warmupSeconds * WARMUP_PER_ENGINE * engines,
+      'warm',
+    );
     const sampler = db.startsWith('postgres://') ? sampleWaits(db) : undefined;
     let waits: ConnectionWaits | undefined;
     let load: EnginesOutcome['load'];

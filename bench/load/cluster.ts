@@ -37,6 +37,8 @@ export interface ClusterOptions {
   engines: number;
   /** Where each engine's log goes (`engine-<n>.log`). */
   logDir: string;
+  /** Node options before the engine's own, e.g. ['--cpu-prof'] for `npm run bench -- --profile`. */
+  nodeArgs?: readonly string[];
 }
 
 interface Slot {
@@ -91,6 +93,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const child = spawn(
       process.execPath,
       [
+        ...(opts.nodeArgs ?? []),
         '--import',
         'tsx',
         ENGINE_CLI,

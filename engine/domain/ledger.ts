@@ -60,22 +60,29 @@ export function balanceOf(a: AccountRow): Balance {
 const accountColumns =
   'id, code, kind, currency, normal_side, may_go_negative, debits_posted, credits_posted, debits_pending, credits_pending';
 
+/** Accounts a transaction created, which stay out of `tx.knownAccounts` since it may yet roll back. */
+const createdIn = new WeakMap<Tx, Set<string>>();
+
 /** Returns the account's id, creating it on first use. */
 export async function ensureAccount(tx: Tx, spec: AccountSpec, now: number): Promise<number> {
-  const found = await tx.one<{ id: number; currency: string }>(
-    'SELECT id, currency FROM accounts WHERE code = ?',
-    [spec.code],
-  );
+  const found =
+    tx.knownAccounts?.get(spec.code) ??
+    (await tx.one<{ id: number; currency: string }>('SELECT id, currency FROM accounts WHERE code = ?', [
+      spec.code,
+    ]));
   if (found) {
     if (found.currency !== spec.currency) {
       throw new Error(`account ${spec.code} is in ${found.currency}, not ${spec.currency}`);
     }
+    // Read committed: a row found that this transaction did not create is another's, committed.
+    if (!createdIn.get(tx)?.has(spec.code)) tx.knownAccounts?.set(spec.code, found);
     return found.id;
   }
   const row = await tx.row<{ id: number }>(
     'INSERT INTO accounts (code, kind, currency, normal_side, may_go_negative, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
     [spec.code, spec.kind, spec.currency, spec.normal, spec.mayGoNegative ? 1 : 0, now],
   );
+  createdIn.set(tx, (createdIn.get(tx) ?? new Set()).add(spec.code));
   return row.id;
 }
 

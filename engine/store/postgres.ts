@@ -58,27 +58,35 @@ const types: pg.CustomTypesConfig = {
       : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
-/** Numbered once per statement text: the domain's statements are a fixed set (a few built per filter). */
-const numbered = new Map<string, string>();
-function toPostgres(sql: string): string {
-  let text = numbered.get(sql);
-  if (text === undefined) {
-    text = numberPlaceholders(sql);
-    numbered.set(sql, text);
+/**
+ * Each statement text is numbered once and named, so every connection parses and plans it once and
+ * then only binds and executes it (a named prepared statement): PostgreSQL's CPU per statement, not
+ * the network, bounds a central engine on a small server (bench/README.md, row 12). The domain's
+ * statements are a fixed set, a few built per filter; past NAMED_LIMIT texts (a query built from input
+ * it should not have been) the rest go unnamed, so no connection holds an unbounded set of plans.
+ */
+const NAMED_LIMIT = 1_000;
+const prepared = new Map<string, pg.QueryConfig>();
+function toPostgres(sql: string): pg.QueryConfig {
+  let query = prepared.get(sql);
+  if (query === undefined) {
+    const text = numberPlaceholders(sql);
+    query = prepared.size < NAMED_LIMIT ? { name: `tb${prepared.size}`, text } : { text };
+    prepared.set(sql, query);
   }
-  return text;
+  return query;
 }
 
 function makeTx(
   client: pg.PoolClient,
   forUpdate: string,
-  beforeCommit?: (fn: () => Promise<void>) => void,
+  writes?: Pick<Tx, 'beforeCommit' | 'knownAccounts'>,
 ): Tx {
   const query = <T>(sql: string, params: readonly SqlValue[]) =>
-    client.query<T & pg.QueryResultRow>(toPostgres(sql), params as SqlValue[]);
+    client.query<T & pg.QueryResultRow>({ ...toPostgres(sql), values: params as SqlValue[] });
   return {
     forUpdate,
-    ...(beforeCommit && { beforeCommit }),
+    ...writes,
     one: async <T>(sql: string, params: readonly SqlValue[] = []) =>
       (await query<T>(sql, params)).rows[0] as T | undefined,
     row: async <T>(sql: string, params: readonly SqlValue[] = []) => {
@@ -98,6 +106,16 @@ const sqlState = (error: unknown): string | undefined =>
   typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
     ? error.code
     : undefined;
+
+/**
+ * A prepared statement whose result columns changed since this connection planned it (another engine
+ * migrated the table during a rolling upgrade): PostgreSQL refuses it on that connection for good, so
+ * the connection is closed and the transaction run again on another, which prepares it afresh.
+ */
+const isStalePlan = (error: unknown): error is Error =>
+  sqlState(error) === '0A000' &&
+  error instanceof Error &&
+  /cached plan must not change result type/.test(error.message);
 
 async function migrate(pool: pg.Pool, dir: string | undefined): Promise<void> {
   const client = await pool.connect();
@@ -136,6 +154,20 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     throw error;
   }
   let closed = false;
+  const knownAccounts: NonNullable<Tx['knownAccounts']> = new Map();
+
+  // Connections opened before a stale plan was seen are closed at their next checkout (isStalePlan).
+  let planGeneration = 0;
+  const generationOf = new WeakMap<pg.PoolClient, number>();
+  async function checkout(): Promise<pg.PoolClient> {
+    for (;;) {
+      const client = await pool.connect();
+      const generation = generationOf.get(client);
+      if (generation === undefined) generationOf.set(client, planGeneration);
+      if (generation === undefined || generation === planGeneration) return client;
+      client.release(true);
+    }
+  }
 
   /** Runs `work` between `begin` and COMMIT on one connection; a throw rolls back. */
   async function inTransaction<T>(
@@ -144,7 +176,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     work: (tx: Tx) => Promise<T>,
   ): Promise<T> {
     if (closed) throw new Error('store is closed');
-    const client = await pool.connect();
+    const client = await checkout();
     let broken: Error | undefined;
     // A checked-out connection the server closes (a restart, an administrator's terminate) emits
     // 'error' on the client, not the pool: without a listener that would end the process. Noted
@@ -157,7 +189,14 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
       await client.query(begin);
       try {
         const atCommit: (() => Promise<void>)[] = [];
-        const value = await work(makeTx(client, forUpdate, (fn) => atCommit.push(fn)));
+        const value = await work(
+          makeTx(
+            client,
+            forUpdate,
+            // Writes only (a read takes no locks): the hooks a write transaction has on PostgreSQL.
+            forUpdate ? { beforeCommit: (fn) => atCommit.push(fn), knownAccounts } : {},
+          ),
+        );
         for (const fn of atCommit) await fn();
         await client.query('COMMIT');
         return value;
@@ -165,6 +204,12 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
         await client.query('ROLLBACK').catch((rollbackError: Error) => {
           broken = rollbackError;
         });
+        // This connection's prepared plans are stale, and so may every other's be: closed, each takes
+        // its plans with it, so the transaction's next attempt prepares afresh.
+        if (isStalePlan(error)) {
+          broken = error;
+          planGeneration++;
+        }
         throw error;
       }
     } finally {
@@ -174,22 +219,32 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     }
   }
 
+  /** Runs the transaction again, on a fresh one, after a failure `retryable` says rolled it back. */
+  async function withRetries<T>(run: () => Promise<T>, retryable: (error: unknown) => boolean): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run();
+      } catch (error) {
+        if (attempt >= MAX_ATTEMPTS || !retryable(error)) throw error;
+        // The other transaction is committing: a short random pause keeps the two from meeting again.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      }
+    }
+  }
+
   return {
     dialect: 'postgres',
-    async transact(work) {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await inTransaction('BEGIN ISOLATION LEVEL READ COMMITTED', ' FOR UPDATE', work);
-        } catch (error) {
-          const state = sqlState(error);
-          if (attempt >= MAX_ATTEMPTS || state === undefined || !RETRYABLE.has(state)) throw error;
-          // The other transaction is committing: a short random pause keeps the two from meeting again.
-          await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
-        }
-      }
-    },
+    transact: (work) =>
+      withRetries(
+        () => inTransaction('BEGIN ISOLATION LEVEL READ COMMITTED', ' FOR UPDATE', work),
+        (error) => RETRYABLE.has(sqlState(error) ?? '') || isStalePlan(error),
+      ),
     // A snapshot of one moment across every statement; no locks to take in it.
-    read: (work) => inTransaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', '', work),
+    read: (work) =>
+      withRetries(
+        () => inTransaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', '', work),
+        isStalePlan,
+      ),
     async close() {
       if (closed) return;
       closed = true;

@@ -22,6 +22,14 @@ export interface Tx {
    * the commit (ledger.ts). Absent on SQLite, whose one writer takes no row locks to shorten.
    */
   readonly beforeCommit?: (fn: () => Promise<void>) => void;
+  /**
+   * PostgreSQL only: committed accounts' ids and currencies by code, shared by every transaction of
+   * the store, so a transfer on a program's account need not look its id up each time. An account
+   * is never deleted and its code and currency never change, so an entry never goes stale; only rows
+   * another transaction committed are put here (ledger.ts). Absent on SQLite, where a lookup is an
+   * in-process call and a shared commit could still fail after a row was seen.
+   */
+  readonly knownAccounts?: Map<string, { id: number; currency: string }>;
 }
 
 /**

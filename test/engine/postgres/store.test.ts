@@ -3,6 +3,8 @@
 // run again without doubling anything, reads on one snapshot, and close ending every connection.
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { chart } from '../../../engine/domain/accounts.ts';
+import { ensureAccount } from '../../../engine/domain/ledger.ts';
 import { loadMigrations } from '../../../engine/store/migrations.ts';
 import { openPostgresStore } from '../../../engine/store/postgres.ts';
 import type { Store } from '../../../engine/store/store.ts';
@@ -14,12 +16,12 @@ afterEach(async () => {
 });
 
 /** A fresh database (the migrated template's copy) and `count` stores on it. */
-async function stores(count = 1): Promise<{ url: string; stores: Store[] }> {
+async function stores(count = 1, poolSize = 4): Promise<{ url: string; stores: Store[] }> {
   const database = await createPostgresDatabase();
   cleanups.push(database.drop);
   const opened: Store[] = [];
   for (let i = 0; i < count; i++) {
-    const store = await openPostgresStore({ url: database.url, poolSize: 4 });
+    const store = await openPostgresStore({ url: database.url, poolSize });
     cleanups.push(() => store.close());
     opened.push(store);
   }
@@ -190,5 +192,76 @@ describe('PostgreSQL store', () => {
     await store.close();
     await expect.poll(connections, { timeout: 10_000 }).toBe(0);
     await expect(store.transact((tx) => tx.one('SELECT 1'))).rejects.toThrow(/store is closed/);
+  });
+  it('remembers only committed accounts: one a rolled-back transaction created and found is made again', async () => {
+    const {
+      url,
+      stores: [store],
+    } = await stores();
+    const spec = chart.programFunding(77, 'AUD');
+    // Created, then found by the same transaction (so not yet committed by anyone), then rolled back.
+    await expect(
+      store!.transact(async (tx) => {
+        expect(await ensureAccount(tx, spec, 1)).toBe(await ensureAccount(tx, spec, 1));
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    const id = await store!.transact((tx) => ensureAccount(tx, spec, 2));
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ id: string }>('SELECT id FROM accounts WHERE code = $1', [
+        spec.code,
+      ]);
+      expect(rows.map((r) => Number(r.id))).toEqual([id]);
+      // Committed and found, it is remembered: the row's currency is still checked against the spec.
+      expect(await store!.transact((tx) => ensureAccount(tx, spec, 3))).toBe(id);
+      await expect(
+        store!.transact((tx) => ensureAccount(tx, chart.programFunding(77, 'NZD'), 4)),
+      ).rejects.toThrow(/is in AUD, not NZD/);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('runs a statement again after its table changed under a prepared plan (an upgrade migrating)', async () => {
+    const {
+      url,
+      stores: [store],
+    } = await stores(1, 12);
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query('CREATE TABLE upgrade_probe (a BIGINT)');
+      await client.query('INSERT INTO upgrade_probe VALUES (1)');
+      // Every pooled connection prepares the statement with the table's one column; after the change
+      // more connections hold a stale plan than a transaction has attempts.
+      await Promise.all(
+        Array.from({ length: 12 }, () => store!.transact((tx) => tx.all('SELECT * FROM upgrade_probe'))),
+      );
+      await client.query('ALTER TABLE upgrade_probe ADD COLUMN b BIGINT DEFAULT 2');
+      // One at a time, so each checkout is offered the idle, stale connections first.
+      for (let i = 0; i < 12; i++) {
+        expect(await store!.transact((tx) => tx.all('SELECT * FROM upgrade_probe'))).toEqual([
+          { a: 1, b: 2 },
+        ]);
+      }
+      expect(await store!.read((tx) => tx.all('SELECT * FROM upgrade_probe'))).toEqual([{ a: 1, b: 2 }]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('runs more distinct statements than it names, the rest unnamed', async () => {
+    const {
+      stores: [store],
+    } = await stores();
+    const answers = await store!.transact(async (tx) => {
+      const out: number[] = [];
+      for (let i = 0; i < 1_050; i++)
+        out.push((await tx.row<{ n: number }>(`SELECT CAST(? AS BIGINT) + ${i} AS n`, [1])).n);
+      return out;
+    });
+    expect(answers).toEqual(Array.from({ length: 1_050 }, (_, i) => i + 1));
   });
 });
