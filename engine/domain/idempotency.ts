@@ -93,7 +93,7 @@ export async function idempotent<T extends object>(
     return stored;
   }
   const result = await run();
-  await tx.run('UPDATE idempotency_keys SET result = ? WHERE app_id = ? AND scope = ? AND key = ?', [
+  tx.defer('UPDATE idempotency_keys SET result = ? WHERE app_id = ? AND scope = ? AND key = ?', [
     JSON.stringify(result),
     ...ids,
   ]);

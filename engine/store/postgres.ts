@@ -17,6 +17,7 @@
 // the start, a few times, on a fresh transaction. Work has no effect outside its `tx` (the Store
 // contract), so a retry never doubles anything; any other error, including a lost connection during
 // COMMIT (whose outcome is unknown), is never retried.
+import type { Writable } from 'node:stream';
 import pg from 'pg';
 import { applyMigrations } from './migrations.ts';
 import { numberPlaceholders } from './placeholders.ts';
@@ -77,16 +78,64 @@ function toPostgres(sql: string): pg.QueryConfig {
   return query;
 }
 
+/**
+ * The transaction's statements on `client`, a connection in pipeline mode. A deferred statement
+ * (`defer`, and the transaction's BEGIN) is written at once but not waited for: it reaches the server
+ * in front of the next statement, so both cost one round trip, and that next statement (or the
+ * COMMIT, through `settle`) answers for it. After a failure the server refuses the rest of the
+ * transaction, so the first failure is what every later call throws: the real cause (a deadlock to
+ * retry, say), not "current transaction is aborted".
+ */
 function makeTx(
   client: pg.PoolClient,
   forUpdate: string,
   writes?: Pick<Tx, 'beforeCommit' | 'knownAccounts'>,
-): Tx {
-  const query = <T>(sql: string, params: readonly SqlValue[]) =>
+): Tx & { settle(): Promise<void>; end(statement: 'COMMIT' | 'ROLLBACK'): Promise<unknown> } {
+  // Deferred statements are also held in the socket's buffer (corked) until the next statement is
+  // written, so they leave in one write: a write to a loopback socket wakes the server each time and
+  // was the engine's largest single cost (bench/README.md, row 12). Released at the latest once this
+  // turn of the event loop is over. pg writes through `connection.stream`, a net.Socket; without one
+  // (another transport), statements are written one by one as before.
+  const stream = (client as unknown as { connection?: { stream?: Partial<Writable> } }).connection?.stream;
+  let corked = false;
+  const release = () => {
+    if (!corked) return;
+    corked = false;
+    stream?.uncork?.();
+  };
+  const hold = () => {
+    if (corked || !stream?.cork) return;
+    stream.cork();
+    corked = true;
+    setImmediate(release);
+  };
+  const send = <T>(sql: string, params: readonly SqlValue[]) =>
     client.query<T & pg.QueryResultRow>({ ...toPostgres(sql), values: params as SqlValue[] });
+  let inFlight: Promise<void>[] = [];
+  let failure: { error: unknown } | undefined;
+  const settle = async () => {
+    if (inFlight.length > 0) {
+      const waiting = inFlight;
+      inFlight = [];
+      await Promise.all(waiting);
+    }
+    if (failure) throw failure.error;
+  };
+  const query = async <T>(sql: string, params: readonly SqlValue[]) => {
+    const result = send<T>(sql, params);
+    release();
+    try {
+      await settle();
+    } catch (error) {
+      result.catch(() => undefined);
+      throw error;
+    }
+    return result;
+  };
   return {
     forUpdate,
     ...writes,
+    settle,
     one: async <T>(sql: string, params: readonly SqlValue[] = []) =>
       (await query<T>(sql, params)).rows[0] as T | undefined,
     row: async <T>(sql: string, params: readonly SqlValue[] = []) => {
@@ -99,6 +148,23 @@ function makeTx(
     run: async (sql: string, params: readonly SqlValue[] = []): Promise<RunResult> => ({
       changes: (await query(sql, params)).rowCount ?? 0,
     }),
+    // COMMIT or ROLLBACK, written with whatever was deferred.
+    end: (statement) => {
+      const ended = client.query(statement);
+      release();
+      return ended;
+    },
+    defer: (sql: string, params: readonly SqlValue[] = []) => {
+      hold();
+      inFlight.push(
+        send(sql, params).then(
+          () => undefined,
+          (error: unknown) => {
+            failure ??= { error };
+          },
+        ),
+      );
+    },
   };
 }
 
@@ -143,6 +209,8 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     max: options.poolSize ?? 10,
     types,
     application_name: 'tillback-engine',
+    // A transaction's BEGIN and its deferred writes travel with the next statement (makeTx).
+    pipeline: true,
   });
   // An idle connection the server drops (a restart) is removed from the pool and the next checkout
   // opens a new one; without a listener the 'error' event would end the process.
@@ -186,22 +254,25 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     };
     client.on('error', onError);
     try {
-      await client.query(begin);
+      const atCommit: (() => void)[] = [];
+      const tx = makeTx(
+        client,
+        forUpdate,
+        // Writes only (a read takes no locks): the hooks a write transaction has on PostgreSQL.
+        forUpdate ? { beforeCommit: (fn) => atCommit.push(fn), knownAccounts } : {},
+      );
       try {
-        const atCommit: (() => Promise<void>)[] = [];
-        const value = await work(
-          makeTx(
-            client,
-            forUpdate,
-            // Writes only (a read takes no locks): the hooks a write transaction has on PostgreSQL.
-            forUpdate ? { beforeCommit: (fn) => atCommit.push(fn), knownAccounts } : {},
-          ),
-        );
-        for (const fn of atCommit) await fn();
-        await client.query('COMMIT');
+        tx.defer(begin);
+        const value = await work(tx);
+        for (const fn of atCommit) fn();
+        const committed = tx.end('COMMIT');
+        committed.catch(() => undefined);
+        // A deferred statement that failed turned the COMMIT into a rollback: its error is thrown here.
+        await tx.settle();
+        await committed;
         return value;
       } catch (error) {
-        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+        await tx.end('ROLLBACK').catch((rollbackError: Error) => {
           broken = rollbackError;
         });
         // This connection's prepared plans are stale, and so may every other's be: closed, each takes

@@ -48,6 +48,9 @@ function makeTx(db: Database.Database, cache: Map<string, Statement>): Tx {
     run: async (sql: string, params: readonly SqlValue[] = []): Promise<RunResult> => ({
       changes: prepare(sql).run(...params).changes,
     }),
+    defer: (sql: string, params: readonly SqlValue[] = []) => {
+      prepare(sql).run(...params);
+    },
   };
 }
 

@@ -16,12 +16,18 @@ export interface Tx {
   all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   run(sql: string, params?: readonly SqlValue[]): Promise<RunResult>;
   /**
-   * PostgreSQL only (concurrent writers): runs `fn` once the work has returned, just before COMMIT,
-   * in the order registered; a throw rolls the transaction back. The ledger applies the balances of
-   * rows every transaction of a program changes there, so their locks are held for one statement and
-   * the commit (ledger.ts). Absent on SQLite, whose one writer takes no row locks to shorten.
+   * A write whose outcome the work does not need (a stored response, a shard's sum). PostgreSQL sends
+   * it with the COMMIT, pipelined, so it costs no round trip of its own; its failure rolls the
+   * transaction back as any other would. SQLite runs it at once.
    */
-  readonly beforeCommit?: (fn: () => Promise<void>) => void;
+  defer(sql: string, params?: readonly SqlValue[]): void;
+  /**
+   * PostgreSQL only (concurrent writers): runs `fn` once the work has returned, in the order
+   * registered, for it to `defer` the transaction's last statements. The ledger applies the balances
+   * of rows every transaction of a program changes there, so their locks are held for one statement
+   * and the commit (ledger.ts). Absent on SQLite, whose one writer takes no row locks to shorten.
+   */
+  readonly beforeCommit?: (fn: () => void) => void;
   /**
    * PostgreSQL only: committed accounts' ids and currencies by code, shared by every transaction of
    * the store, so a transfer on a program's account need not look its id up each time. An account

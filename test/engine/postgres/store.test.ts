@@ -264,4 +264,68 @@ describe('PostgreSQL store', () => {
     });
     expect(answers).toEqual(Array.from({ length: 1_050 }, (_, i) => i + 1));
   });
+  describe('deferred writes (sent with the next statement)', () => {
+    async function probe() {
+      const {
+        url,
+        stores: [store],
+      } = await stores();
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      cleanups.push(() => client.end());
+      await client.query('CREATE TABLE deferred_probe (n BIGINT PRIMARY KEY CHECK (n > 0))');
+      const committed = async () =>
+        (await client.query<{ n: string }>('SELECT n FROM deferred_probe ORDER BY n')).rows.map((r) =>
+          Number(r.n),
+        );
+      return { store: store!, committed };
+    }
+
+    it('are seen by the statements after them, in order, and commit with the rest', async () => {
+      const { store, committed } = await probe();
+      const seen = await store.transact(async (tx) => {
+        tx.defer('INSERT INTO deferred_probe (n) VALUES (?)', [1]);
+        tx.defer('UPDATE deferred_probe SET n = n + ? WHERE n = ?', [1, 1]);
+        const row = await tx.row<{ n: number }>('SELECT n FROM deferred_probe');
+        tx.defer('INSERT INTO deferred_probe (n) VALUES (?)', [7]);
+        return row.n;
+      });
+      expect(seen).toBe(2);
+      expect(await committed()).toEqual([2, 7]);
+    });
+
+    it('throw their own error at the next statement, and the whole transaction rolls back', async () => {
+      const { store, committed } = await probe();
+      let after = 0;
+      await expect(
+        store.transact(async (tx) => {
+          await tx.run('INSERT INTO deferred_probe (n) VALUES (?)', [3]);
+          tx.defer('INSERT INTO deferred_probe (n) VALUES (?)', [-1]);
+          tx.defer('INSERT INTO deferred_probe (n) VALUES (?)', [4]);
+          await tx.one('SELECT 1 AS one');
+          after++;
+        }),
+      ).rejects.toMatchObject({ code: '23514' });
+      expect(after).toBe(0);
+      expect(await committed()).toEqual([]);
+    });
+
+    it('that fail at the COMMIT roll it back and throw, and one of a rolled-back savepoint is undone', async () => {
+      const { store, committed } = await probe();
+      await expect(
+        store.transact(async (tx) => {
+          await tx.run('INSERT INTO deferred_probe (n) VALUES (?)', [5]);
+          tx.defer('INSERT INTO deferred_probe (n) VALUES (?)', [-2]);
+        }),
+      ).rejects.toMatchObject({ code: '23514' });
+      expect(await committed()).toEqual([]);
+      await store.transact(async (tx) => {
+        await tx.run('SAVEPOINT s');
+        tx.defer('INSERT INTO deferred_probe (n) VALUES (?)', [6]);
+        await tx.run('ROLLBACK TO s');
+        tx.defer('INSERT INTO deferred_probe (n) VALUES (?)', [8]);
+      });
+      expect(await committed()).toEqual([8]);
+    });
+  });
 });
