@@ -29,6 +29,13 @@ export interface PostgresOptions {
   poolSize?: number;
   /** Another schema's migrations directory; the engine's own by default. */
   migrationsDir?: string;
+  /**
+   * A read replica (a hot standby refuses writes): no migrations are applied (the primary's arrive by
+   * replication), and every transaction, `transact`'s too, is begun READ ONLY.
+   */
+  readOnly?: boolean;
+  /** Give up opening a connection after this long (pg's `connectionTimeoutMillis`); default: wait. */
+  connectTimeoutMs?: number;
 }
 
 const INT8_OID = 20;
@@ -125,17 +132,19 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     max: options.poolSize ?? 10,
     types,
     application_name: 'tillback-engine',
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 0,
   });
   // An idle connection the server drops (a restart) is removed from the pool and the next checkout
   // opens a new one; without a listener the 'error' event would end the process.
   pool.on('error', () => undefined);
   try {
-    await migrate(pool, options.migrationsDir);
+    if (!options.readOnly) await migrate(pool, options.migrationsDir);
   } catch (error) {
     await pool.end();
     throw error;
   }
   let closed = false;
+  const readOnly = options.readOnly ? ' READ ONLY' : '';
 
   /** Runs `work` between `begin` and COMMIT on one connection; a throw rolls back. */
   async function inTransaction<T>(
@@ -179,7 +188,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     async transact(work) {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await inTransaction('BEGIN ISOLATION LEVEL READ COMMITTED', ' FOR UPDATE', work);
+          return await inTransaction(`BEGIN ISOLATION LEVEL READ COMMITTED${readOnly}`, ' FOR UPDATE', work);
         } catch (error) {
           const state = sqlState(error);
           if (attempt >= MAX_ATTEMPTS || state === undefined || !RETRYABLE.has(state)) throw error;
