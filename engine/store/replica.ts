@@ -34,11 +34,12 @@ export function isReplicaUnavailable(error: unknown): boolean {
 
 /**
  * Opens the replica. No connection is made yet, so an engine starts (and serves everything else)
- * while its replica is down; each read connects, and fails with ReplicaUnavailableError until it is back.
+ * while its replica is down; reads connect as they need to, and fail with ReplicaUnavailableError
+ * until it is back.
  */
 export async function openReplicaStore(options: { url: string; poolSize?: number }): Promise<Store> {
   const store = await openPostgresStore({ ...options, readOnly: true, connectTimeoutMs: CONNECT_TIMEOUT_MS });
-  const said = (error: unknown): never => {
+  const asUnavailable = (error: unknown): never => {
     if (!isReplicaUnavailable(error)) throw error;
     throw new ReplicaUnavailableError(
       'The read replica that serves reports cannot be reached just now; try again shortly',
@@ -47,7 +48,7 @@ export async function openReplicaStore(options: { url: string; poolSize?: number
   };
   return {
     ...store,
-    read: (work) => store.read(work).catch(said),
-    transact: (work) => store.transact(work).catch(said),
+    read: (work) => store.read(work).catch(asUnavailable),
+    transact: (work) => store.transact(work).catch(asUnavailable),
   };
 }
