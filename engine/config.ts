@@ -72,7 +72,8 @@ export const EngineConfigSchema = z
     trustProxy: z.union([z.boolean(), z.array(z.string().min(1)).min(1)]).default(false),
     /**
      * The store: a SQLite file (`path`, the default, embedded in a till), or a PostgreSQL database
-     * (`url`) that several engine processes share. Setting `url` chooses PostgreSQL.
+     * (`url`) that several engine processes share. Setting `url` chooses PostgreSQL; `replicaUrl` adds
+     * a streaming read replica of it that serves the reads that may lag (the chain report).
      */
     db: z
       .object({
@@ -86,8 +87,17 @@ export const EngineConfigSchema = z
           .string()
           .refine(isPostgresUrl, 'a PostgreSQL connection URL: postgres://user:password@host:5432/database')
           .optional(),
-        /** Connections each engine process keeps to PostgreSQL. */
+        /** A hot standby of `url` (read-only, never migrated): the chain report reads there. */
+        replicaUrl: z
+          .string()
+          .refine(isPostgresUrl, 'a PostgreSQL connection URL: postgres://user:password@host:5432/database')
+          .optional(),
+        /** Connections each engine process keeps to PostgreSQL (to the primary, and as many to a replica). */
         poolSize: z.coerce.number().int().min(1).max(1000).default(10),
+      })
+      .refine((db) => db.replicaUrl === undefined || db.url !== undefined, {
+        error: 'a read replica is a copy of a PostgreSQL primary: set db.url (TILLBACK_DB_URL, --db) too',
+        path: ['replicaUrl'],
       })
       .prefault({}),
     /** Where generated secrets are kept when not given (created at first start, mode 0600). */
@@ -214,6 +224,7 @@ const env: Record<string, (v: string) => [string[], unknown]> = {
   TILLBACK_DB: (v) => [['db', 'path'], v],
   TILLBACK_DB_SYNCHRONOUS: (v) => [['db', 'synchronous'], v],
   TILLBACK_DB_URL: (v) => [['db', 'url'], v],
+  TILLBACK_DB_REPLICA_URL: (v) => [['db', 'replicaUrl'], v],
   TILLBACK_DB_POOL_SIZE: (v) => [['db', 'poolSize'], v],
   TILLBACK_CARD_HASH_KEY: (v) => [['secrets', 'cardHashKey'], v],
   TILLBACK_MEMBER_TOKEN_KEY: (v) => [['secrets', 'memberTokenKey'], v],

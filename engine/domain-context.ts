@@ -14,11 +14,17 @@ export const noNotifier: Notifier = {
 export function domainContext(
   store: Store,
   config: EngineConfig,
-  options: { now?: (() => number) | undefined; notifier?: Notifier | undefined } = {},
+  options: {
+    now?: (() => number) | undefined;
+    notifier?: Notifier | undefined;
+    /** A read replica of `store` for the reads that may lag (store/replica.ts); default `store`. */
+    laggingStore?: Store | undefined;
+  } = {},
 ): DomainContext {
   const secrets = resolveSecrets(config);
   return {
     store,
+    laggingStore: options.laggingStore ?? store,
     now: options.now ?? Date.now,
     notifier: options.notifier ?? noNotifier,
     settings: {

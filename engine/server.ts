@@ -40,6 +40,8 @@ import { webhookWorker, type WebhookWorker } from './webhooks/worker.ts';
 
 export interface EngineOptions {
   store: Store;
+  /** A read replica of `store` (store/replica.ts) for the reads that may lag: `ctx.laggingStore`. */
+  laggingStore?: Store | undefined;
   config: EngineConfig;
   /** The clock; tests pass one they can move. */
   now?: () => number;
@@ -106,7 +108,11 @@ export function publicBaseUrl(config: EngineConfig, listening: string): string {
 export async function createEngine(options: EngineOptions): Promise<Engine> {
   const { store, config } = options;
   const now = options.now ?? Date.now;
-  const ctx = domainContext(store, config, { now, notifier: options.notifier });
+  const ctx = domainContext(store, config, {
+    now,
+    notifier: options.notifier,
+    laggingStore: options.laggingStore,
+  });
   const apps = appDirectory(store);
   const authenticate = apps.authenticate;
 

@@ -15,6 +15,7 @@ import {
 import pg from 'pg';
 import { DomainError } from '../domain/errors.ts';
 import { openPostgresStore } from '../store/postgres.ts';
+import { openReplicaStore } from '../store/replica.ts';
 import { openSqliteStore } from '../store/sqlite.ts';
 import type { Store } from '../store/store.ts';
 
@@ -59,7 +60,9 @@ export function jsonOption(cmd: Command): Command {
 const defaults = EngineConfigSchema.parse({});
 
 /** The configuration: defaults, then the file, then the environment, then the command-line flags. */
-export function loadCliConfig(flags: StoreFlags & { port?: string; host?: string }): EngineConfig {
+export function loadCliConfig(
+  flags: StoreFlags & { port?: string; host?: string; replicaDb?: string },
+): EngineConfig {
   const base = loadEngineConfig({ file: flags.config });
   const overrides: EngineConfigInput = {};
   if (flags.db !== undefined && isPostgresUrl(flags.db)) {
@@ -72,6 +75,9 @@ export function loadCliConfig(flags: StoreFlags & { port?: string; host?: string
       overrides.secretsFile = join(dirname(flags.db), 'engine-secrets.json');
     }
   }
+  // Validated with the rest: a replica needs a PostgreSQL primary, whichever way each was given.
+  if (flags.replicaDb !== undefined)
+    overrides.db = { ...(overrides.db ?? base.db), replicaUrl: flags.replicaDb };
   if (flags.port !== undefined) overrides.port = flags.port;
   if (flags.host !== undefined) overrides.host = flags.host;
   if (Object.keys(overrides).length === 0) return base;
@@ -80,12 +86,24 @@ export function loadCliConfig(flags: StoreFlags & { port?: string; host?: string
 
 export type OpenedStore = Store;
 
+/** A connection URL for people to read: its password hidden. */
+function withoutPassword(text: string): string {
+  const url = new URL(text);
+  if (url.password) url.password = '***';
+  return url.href;
+}
+
 /** The configured database for people to read: the file, or the URL without its password. */
 export function describeDatabase(db: EngineConfig['db']): string {
   if (db.url === undefined) return `${db.path} (synchronous=${db.synchronous})`;
-  const url = new URL(db.url);
-  if (url.password) url.password = '***';
-  return `${url.href} (PostgreSQL, ${db.poolSize} connections)`;
+  return `${withoutPassword(db.url)} (PostgreSQL, ${db.poolSize} connections)`;
+}
+
+/** The configured read replica for people to read, or undefined without one. */
+export function describeReplica(db: EngineConfig['db']): string | undefined {
+  return db.replicaUrl === undefined
+    ? undefined
+    : `${withoutPassword(db.replicaUrl)} (read replica, reports)`;
 }
 
 /**
@@ -113,6 +131,15 @@ export async function openStore(config: EngineConfig, mode: 'create' | 'existing
     mkdirSync(dirname(path), { recursive: true });
   }
   return openSqliteStore({ path, synchronous: config.db.synchronous });
+}
+
+/**
+ * The configured read replica (`db.replicaUrl`), or undefined. Nothing is connected yet: an engine whose
+ * replica is down starts, and its reports answer 503 until the replica is back (store/replica.ts).
+ */
+export async function openReplica(config: EngineConfig): Promise<OpenedStore | undefined> {
+  if (config.db.replicaUrl === undefined) return undefined;
+  return openReplicaStore({ url: config.db.replicaUrl, poolSize: config.db.poolSize });
 }
 
 /** Loads the configuration, opens the store, runs the work and closes the store, whatever happens. */

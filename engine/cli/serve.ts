@@ -1,6 +1,6 @@
-// `serve`: runs the engine over its store (SQLite, or PostgreSQL given a postgres:// --db) until
-// SIGINT or SIGTERM, then closes the engine (finishing requests in flight) and the store. `--demo`
-// adds a demo app and program.
+// `serve`: runs the engine over its store (SQLite, or PostgreSQL given a postgres:// --db, with a read
+// replica for the chain report given --replica-db) until SIGINT or SIGTERM, then closes the engine
+// (finishing requests in flight) and the stores. `--demo` adds a demo app and program.
 import type { Command } from 'commander';
 import { EngineConfigSchema, type EngineConfig } from '../config.ts';
 import { demoConfig, demoNotifier, describeDemo, ensureDemoData, type DemoState } from '../demo.ts';
@@ -10,6 +10,8 @@ import {
   EXIT,
   loadCliConfig,
   describeDatabase,
+  describeReplica,
+  openReplica,
   openStore,
   print,
   storeOptions,
@@ -18,6 +20,7 @@ import {
 } from './common.ts';
 
 interface ServeFlags extends StoreFlags {
+  replicaDb?: string;
   port?: string;
   host?: string;
   demo?: boolean;
@@ -41,6 +44,7 @@ function cliCommand(config: EngineConfig): string {
 
 function banner(config: EngineConfig, url: string): string {
   const row = (label: string, value: string) => `  ${label.padEnd(11)}${value}`;
+  const replica = describeReplica(config.db);
   return [
     'Tillback cashback engine is running',
     row('API:', `${url}/v1`),
@@ -52,14 +56,19 @@ function banner(config: EngineConfig, url: string): string {
     row('Claims:', `${url}/c/<claim id> (the claim page customers open)`),
     row('Health:', `${url}/health`),
     row('Database:', describeDatabase(config.db)),
+    ...(replica === undefined ? [] : [row('Replica:', replica)]),
   ].join('\n');
 }
 
-async function closeAll(engine: Engine | undefined, store: OpenedStore): Promise<void> {
+async function closeAll(
+  engine: Engine | undefined,
+  store: OpenedStore,
+  replica: OpenedStore | undefined,
+): Promise<void> {
   try {
     await engine?.close();
   } finally {
-    await store.close();
+    await Promise.all([store.close(), replica?.close()]);
   }
 }
 
@@ -71,12 +80,17 @@ export function registerServe(program: Command): void {
       .option('--port <n>', 'port to listen on; 0 picks a free one (default 8080)')
       .option('--host <host>', 'address to listen on (default 127.0.0.1)')
       .option(
+        '--replica-db <url>',
+        'postgres:// URL of a read replica of --db that serves the chain report (default: db.replicaUrl)',
+      )
+      .option(
         '--demo',
         'on an empty database create a demo app and program, and print codes instead of sending them',
       ),
   ).action(async (opts: ServeFlags) => {
     const config = loadCliConfig(opts);
     const store = await openStore(config, 'create');
+    const replica = await openReplica(config);
     let engine: Engine | undefined;
     let demo: DemoState | undefined;
     let url: string;
@@ -84,12 +98,14 @@ export function registerServe(program: Command): void {
       // Loaded here: Fastify and its plugins are most of the CLI's start-up time.
       const { createEngine } = await import('../server.ts');
       engine = await createEngine(
-        opts.demo ? { store, config: demoConfig(config), notifier: demoNotifier() } : { store, config },
+        opts.demo
+          ? { store, laggingStore: replica, config: demoConfig(config), notifier: demoNotifier() }
+          : { store, laggingStore: replica, config },
       );
       if (opts.demo) demo = await ensureDemoData(store, Date.now());
       url = await engine.listen();
     } catch (error) {
-      await closeAll(engine, store);
+      await closeAll(engine, store, replica);
       const code = (error as { code?: unknown }).code;
       if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') {
         throw new CliError(
@@ -114,7 +130,7 @@ export function registerServe(program: Command): void {
         process.exit(EXIT.failed);
       }, SHUTDOWN_TIMEOUT_MS);
       timer.unref();
-      closeAll(running, store).then(
+      closeAll(running, store, replica).then(
         () => {
           print('Stopped.');
           process.exitCode = EXIT.ok;

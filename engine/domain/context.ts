@@ -32,7 +32,15 @@ export interface DomainSettings {
 }
 
 export interface DomainContext {
+  /** The primary: every write, and every read that must see what was just written. */
   store: Store;
+  /**
+   * For reads that may lag behind the last commits (the chain report): a streaming read replica when
+   * `db.replicaUrl` is set, else `store` itself. Never written to (its transactions are READ ONLY);
+   * never for a read that must see the caller's own write (a balance after an earn, a claim's state).
+   * A replica that cannot be reached fails the read (ReplicaUnavailableError, 503), it never falls back.
+   */
+  laggingStore: Store;
   now: () => number;
   settings: DomainSettings;
   notifier: Notifier;

@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z, ZodError, type ZodType } from 'zod';
 import { requireScope, type App, type Scope } from '../domain/apps.ts';
 import { DomainError } from '../domain/errors.ts';
+import { ReplicaUnavailableError } from '../store/store.ts';
 
 export interface ApiError {
   status: number;
@@ -65,6 +66,9 @@ export function toApiError(error: unknown): ApiError {
     return { status: error.status, code: error.code, message: error.message, details: error.details };
   }
   if (error instanceof ZodError) return describeZod(error, 'body');
+  if (error instanceof ReplicaUnavailableError) {
+    return { status: 503, code: 'replica_unavailable', message: error.message };
+  }
   const e = error as { statusCode?: number; code?: string; message?: string };
   if (e.statusCode === 429) {
     return { status: 429, code: 'rate_limited', message: e.message ?? 'Too many requests; slow down' };

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { DomainContext } from '../domain/context.ts';
 import { MAX_REPORT_DAYS, tillReport } from '../domain/reports.ts';
 import { apiPlugin, defineRoute, type Authenticate, type RouteSpec } from '../http/api.ts';
-import { currencyCode, errors, style } from './native.ts';
+import { currencyCode, errorSchema, errors, style } from './native.ts';
 import { isoTime } from './shared.ts';
 
 /** A UTC instant in a query string, `2026-11-30` or `2026-11-30T09:00:00Z`, as epoch milliseconds. */
@@ -23,7 +23,7 @@ export function nativeReportRoutes(ctx: DomainContext, authenticate: Authenticat
       method: 'GET',
       url: '/reports/tills',
       summary: 'Transactions per store, till, type and currency over a time range',
-      description: `Transactions created in [from, to), at most ${MAX_REPORT_DAYS} days, grouped by the store and till of the app that made them (apps create --store --till); other apps report under null. amount is the signed effect on members' cashback, purchase_amount the purchases (earns and refunds), both in minor units.`,
+      description: `Transactions created in [from, to), at most ${MAX_REPORT_DAYS} days, grouped by the store and till of the app that made them (apps create --store --till); other apps report under null. amount is the signed effect on members' cashback, purchase_amount the purchases (earns and refunds), both in minor units. With a read replica configured (db.replicaUrl) the report is read there and may lag the latest transactions by the replica's replay delay; 503 replica_unavailable while it cannot be reached.`,
       tags: ['Native: reports'],
       scope: 'admin',
       query: z.object({ from: queryInstant, to: queryInstant }).strict(),
@@ -44,9 +44,11 @@ export function nativeReportRoutes(ctx: DomainContext, authenticate: Authenticat
           ),
         }),
         ...errors,
+        503: errorSchema,
       },
       handler: async ({ query }) => {
-        const rows = await ctx.store.read((tx) => tillReport(tx, query));
+        // A head office's report may lag: on a chain with a replica it is read there, off the primary.
+        const rows = await tillReport(ctx.laggingStore, query);
         return {
           from: isoTime(query.from),
           to: isoTime(query.to),

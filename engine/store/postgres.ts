@@ -30,6 +30,13 @@ export interface PostgresOptions {
   poolSize?: number;
   /** Another schema's migrations directory; the engine's own by default. */
   migrationsDir?: string;
+  /**
+   * A read replica (a hot standby refuses writes): no migrations are applied (the primary's arrive by
+   * replication), and every transaction, `transact`'s too, is begun READ ONLY.
+   */
+  readOnly?: boolean;
+  /** Give up opening a connection after this long (pg's `connectionTimeoutMillis`); default: wait. */
+  connectTimeoutMs?: number;
 }
 
 const INT8_OID = 20;
@@ -211,17 +218,19 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     application_name: 'tillback-engine',
     // A transaction's BEGIN and its deferred writes travel with the next statement (makeTx).
     pipeline: true,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 0,
   });
   // An idle connection the server drops (a restart) is removed from the pool and the next checkout
   // opens a new one; without a listener the 'error' event would end the process.
   pool.on('error', () => undefined);
   try {
-    await migrate(pool, options.migrationsDir);
+    if (!options.readOnly) await migrate(pool, options.migrationsDir);
   } catch (error) {
     await pool.end();
     throw error;
   }
   let closed = false;
+  const readOnly = options.readOnly ? ' READ ONLY' : '';
   const knownAccounts: NonNullable<Tx['knownAccounts']> = new Map();
 
   // Connections opened before a stale plan was seen are closed at their next checkout (isStalePlan).
@@ -307,7 +316,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     dialect: 'postgres',
     transact: (work) =>
       withRetries(
-        () => inTransaction('BEGIN ISOLATION LEVEL READ COMMITTED', ' FOR UPDATE', work),
+        () => inTransaction(`BEGIN ISOLATION LEVEL READ COMMITTED${readOnly}`, ' FOR UPDATE', work),
         (error) => RETRYABLE.has(sqlState(error) ?? '') || isStalePlan(error),
       ),
     // A snapshot of one moment across every statement; no locks to take in it.

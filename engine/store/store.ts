@@ -61,3 +61,11 @@ export interface Store {
   read<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
+
+/**
+ * A read replica (store/replica.ts) could not be reached or could not serve the read just now; nothing
+ * was read. Here, not beside the replica, so the HTTP layer maps it (a 503) without loading `pg`.
+ */
+export class ReplicaUnavailableError extends Error {
+  override name = 'ReplicaUnavailableError';
+}

@@ -38,7 +38,7 @@ export interface Harness {
 export async function startHarness(
   config: EngineConfigInput = {},
   storeOptions: TestStoreOptions = {},
-  engineOptions: Pick<EngineOptions, 'resolve'> = {},
+  engineOptions: Pick<EngineOptions, 'resolve' | 'laggingStore'> = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'tillback-test-'));
   const store = await openTestStore(dir, storeOptions);

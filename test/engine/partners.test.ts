@@ -57,6 +57,7 @@ beforeEach(async () => {
     failNotify: false,
     ctx: {
       store,
+      laggingStore: store,
       now: () => clock.now,
       settings: {
         cardHashKey: 'test-card-key',

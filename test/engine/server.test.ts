@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeDatabase, loadCliConfig } from '../../engine/cli/common.ts';
+import { describeDatabase, describeReplica, loadCliConfig } from '../../engine/cli/common.ts';
 import { ConfigError, loadEngineConfig } from '../../engine/config.ts';
 import { loggerOptions, redactUrl } from '../../engine/logger.ts';
 import { onPostgres } from './fixtures/test-store.ts';
@@ -120,6 +120,50 @@ describe('the store setting', () => {
     expect(asPath).toMatch(/db\.path: a postgres:\/\/ URL goes in db\.url/);
     expect(asPath).not.toContain('s3cret');
     expect(refused({ TILLBACK_DB_URL: 'mysql://x@y/z' })).toMatch(/db\.url: a PostgreSQL connection URL/);
+  });
+
+  it('takes a read replica beside a PostgreSQL primary, from db.replicaUrl, TILLBACK_DB_REPLICA_URL or --replica-db', () => {
+    const replica = 'postgres://tillback:s3cret@replica.example:5433/tillback';
+    const config = loadEngineConfig({
+      environment: { TILLBACK_DB_URL: url, TILLBACK_DB_REPLICA_URL: replica },
+    });
+    expect(config.db).toMatchObject({ url, replicaUrl: replica });
+    expect(loadEngineConfig({ environment: { TILLBACK_DB_URL: url } }).db.replicaUrl).toBeUndefined();
+    const flagged = loadCliConfig({ db: url, replicaDb: replica });
+    expect(flagged.db).toMatchObject({ url, replicaUrl: replica });
+    expect(describeReplica(flagged.db)).toBe(
+      'postgres://tillback:***@replica.example:5433/tillback (read replica, reports)',
+    );
+    expect(describeReplica(loadCliConfig({ db: url }).db)).toBeUndefined();
+  });
+
+  it('refuses a replica that is no postgres URL, or without a PostgreSQL primary, naming the setting, not the value', () => {
+    const replica = 'postgres://tillback:s3cret@replica.example:5433/tillback';
+    const refusal = (load: () => unknown) => {
+      try {
+        load();
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as Error).message).not.toContain('s3cret');
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    const primaryNeeded = /db\.replicaUrl: a read replica is a copy of a PostgreSQL primary: set db\.url/;
+    expect(refusal(() => loadEngineConfig({ environment: { TILLBACK_DB_REPLICA_URL: replica } }))).toMatch(
+      primaryNeeded,
+    );
+    // A SQLite file given as --db drops the configured primary: the replica is refused with it.
+    expect(refusal(() => loadCliConfig({ db: '/tmp/x/engine.sqlite', replicaDb: replica }))).toMatch(
+      primaryNeeded,
+    );
+    expect(
+      refusal(() =>
+        loadEngineConfig({
+          environment: { TILLBACK_DB_URL: url, TILLBACK_DB_REPLICA_URL: 'mysql://tillback:s3cret@y/z' },
+        }),
+      ),
+    ).toMatch(/db\.replicaUrl: a PostgreSQL connection URL/);
   });
 
   it('reads --db as a file or a postgres:// URL, and prints a URL without its password', () => {
