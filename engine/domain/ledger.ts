@@ -330,7 +330,8 @@ export const voidPending = (tx: Tx, pendingId: number, transactionId: number, no
   resolvePending(tx, pendingId, 'void_pending', transactionId, now);
 
 export interface LedgerProblem {
-  kind: 'cached_balance' | 'currency_imbalance' | 'negative_balance' | 'currency_mismatch';
+  kind:
+    'cached_balance' | 'currency_imbalance' | 'negative_balance' | 'currency_mismatch' | 'unknown_account';
   message: string;
 }
 
@@ -403,6 +404,16 @@ export async function verifyLedger(tx: Tx): Promise<LedgerReport> {
           message: `${a.code} is below zero with no refund clawback`,
         });
       }
+    }
+  }
+  // PostgreSQL has no foreign key from a transfer to its accounts (migration 012): check it here.
+  const known = new Set(accounts.map((a) => a.id));
+  for (const id of recomputed.keys()) {
+    if (!known.has(id)) {
+      problems.push({
+        kind: 'unknown_account',
+        message: `transfers name account ${id}, which does not exist`,
+      });
     }
   }
   for (const [code, c] of Object.entries(currencies)) {

@@ -1186,7 +1186,13 @@ export function nativeRoutes(ctx: DomainContext, authenticate: Authenticate) {
           ),
           problems: z.array(
             z.object({
-              kind: z.enum(['cached_balance', 'currency_imbalance', 'negative_balance', 'currency_mismatch']),
+              kind: z.enum([
+                'cached_balance',
+                'currency_imbalance',
+                'negative_balance',
+                'currency_mismatch',
+                'unknown_account',
+              ]),
               message: z.string(),
             }),
           ),

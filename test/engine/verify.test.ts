@@ -1,5 +1,7 @@
 // verifyLedger's rule for member balances below zero: allowed only on an account a refund clawback
 // moved money on. Checked on a real ledger: one made negative by a clawback, one by a forged transfer.
+// And the rule that stands in for PostgreSQL's dropped foreign keys (migration 012): accounts are
+// never deleted, and a transfer naming an account that does not exist is named.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { accountId } from '../../engine/domain/accounts.ts';
 import { earn, redeem, refund } from '../../engine/domain/cashback.ts';
@@ -83,5 +85,61 @@ describe('verifyLedger: balances below zero', () => {
         message: `member:${forged.memberId}:program:${programId}:available is below zero with no refund clawback`,
       },
     ]);
+  });
+});
+
+describe('accounts a transfer names', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(async () => h.close());
+
+  it('are never deleted', async () => {
+    const programId = await h.program();
+    await earn(h.engine.ctx, {
+      appId: 'test',
+      programId,
+      member: { email: 'kept@example.com' },
+      memberName: 'M',
+      purchaseAmount: { minor: 100_000 },
+    });
+    await expect(h.store.transact((tx) => tx.run('DELETE FROM accounts'))).rejects.toThrow(
+      /accounts are never deleted/,
+    );
+    expect(await h.ledgerProblems()).toEqual([]);
+  });
+
+  it('are checked by verify where no foreign key checks them (PostgreSQL)', async () => {
+    const programId = await h.program();
+    const e = await earn(h.engine.ctx, {
+      appId: 'test',
+      programId,
+      member: { email: 'orphan@example.com' },
+      memberName: 'M',
+      purchaseAmount: { minor: 100_000 },
+    });
+    const missing = 9_000_000;
+    const forge = h.store.transact(async (tx) => {
+      const to = await accountId(tx, h.clock.now, 'programFunding', programId, 'TND');
+      await tx.run(
+        `INSERT INTO transfers (transaction_id, debit_account_id, credit_account_id, amount, currency, phase, created_at)
+         VALUES (?, ?, ?, 700, 'TND', 'posted', ?)`,
+        [e.transactionId, missing, to, h.clock.now],
+      );
+      await tx.run('UPDATE accounts SET credits_posted = credits_posted + 700 WHERE id = ?', [to]);
+    });
+    if (h.store.dialect === 'sqlite') {
+      // SQLite keeps the foreign key: the forged transfer never lands.
+      await expect(forge).rejects.toThrow(/FOREIGN KEY constraint failed/);
+      expect(await h.ledgerProblems()).toEqual([]);
+      return;
+    }
+    await forge;
+    const report = await h.store.read((tx) => verifyLedger(tx));
+    expect(report.problems).toContainEqual({
+      kind: 'unknown_account',
+      message: `transfers name account ${missing}, which does not exist`,
+    });
   });
 });
