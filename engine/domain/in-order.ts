@@ -5,6 +5,7 @@
 // queued earn and the refund of that purchase behind it are applied in that order.
 import type { Tx } from '../store/store.ts';
 import { DomainError } from './errors.ts';
+import { markSharedSums } from './ledger.ts';
 
 export type Settled<T> = { ok: true; value: T } | { ok: false; error: DomainError };
 
@@ -15,11 +16,13 @@ export async function inOrder<T>(
   const settled: Settled<T>[] = [];
   for (const operation of operations) {
     await tx.run('SAVEPOINT in_order');
+    const restoreSharedSums = markSharedSums(tx);
     try {
       settled.push({ ok: true, value: await operation(tx) });
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
       await tx.run('ROLLBACK TO in_order');
+      restoreSharedSums();
       settled.push({ ok: false, error });
     }
     await tx.run('RELEASE in_order');

@@ -198,6 +198,21 @@ function addAtCommit(
   sums.set(id, sum);
 }
 
+/**
+ * For a savepoint (domain/in-order.ts): the shared accounts' sums this transaction will add at commit
+ * as they stand now, and a function that puts them back, to call after `ROLLBACK TO` so the changes
+ * of the rolled-back transfers are not applied at commit. Nothing to do where there are none (SQLite).
+ */
+export function markSharedSums(tx: Tx): () => void {
+  const sums = atCommit.get(tx);
+  const saved = new Map([...(sums ?? [])].map(([id, sum]) => [id, [...sum] as typeof sum]));
+  return () => {
+    if (!sums) return;
+    sums.clear();
+    for (const [id, sum] of saved) sums.set(id, sum);
+  };
+}
+
 /** Whether this side of a transfer takes money out of the account, which must then stay covered. */
 const needsCheck = (
   normal: 'debit' | 'credit',

@@ -5,8 +5,11 @@
 // a refusal rolls back the whole batch.
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { chart } from '../../engine/domain/accounts.ts';
 import { DomainError } from '../../engine/domain/errors.ts';
 import { inOrder } from '../../engine/domain/in-order.ts';
+import { findAccount, transfer } from '../../engine/domain/ledger.ts';
+import type { Tx } from '../../engine/store/store.ts';
 import { INSERTION_ORDER } from './fixtures/test-store.ts';
 import { startHarness, type Harness } from './harness.ts';
 
@@ -236,6 +239,41 @@ describe('inOrder', () => {
     expect(settled.map((s) => s.ok)).toEqual([true, false, true]);
     expect(settled[1]).toMatchObject({ ok: false, error: { code: 'insufficient_balance' } });
     expect(await marks()).toEqual([{ n: 1 }, { n: 3 }]);
+  });
+
+  it("rolls back a refused operation's transfers on shared accounts too (applied at commit on PostgreSQL)", async () => {
+    const programId = await h.program();
+    const now = h.clock.now;
+    const move = (t: Tx, amount: number) =>
+      t
+        .row<{ id: number }>(
+          `INSERT INTO transactions (type, program_id, currency, amount, created_at) VALUES ('adjust', ?, 'TND', ?, ?) RETURNING id`,
+          [programId, amount, now],
+        )
+        .then(({ id }) =>
+          transfer(t, {
+            transactionId: id,
+            debit: chart.programFunding(programId, 'TND'),
+            credit: chart.programRedeemed(programId, 'TND'),
+            amount,
+            currency: 'TND',
+            now,
+          }),
+        );
+    const settled = await h.store.transact((tx) =>
+      inOrder(tx, [
+        async (t) => (await move(t, 300)).id,
+        async (t) => {
+          await move(t, 5_000);
+          throw new DomainError('conflict', 'refused after a transfer');
+        },
+        async (t) => (await move(t, 200)).id,
+      ]),
+    );
+    expect(settled.map((s) => s.ok)).toEqual([true, false, true]);
+    const funding = await h.store.read((tx) => findAccount(tx, chart.programFunding(programId, 'TND').code));
+    expect(funding?.debits_posted).toBe(500);
+    expect(await h.ledgerProblems()).toEqual([]);
   });
 
   it('rolls back the whole batch on a failure that is not a refusal', async () => {
