@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { createApp } from '../engine/domain/apps.ts';
 import { startPostgresServer, type PostgresServer } from '../test/fixtures/postgres-server.ts';
-import { checkOneEarn, loadHttpEarns, processCpuSeconds, type EarnTarget } from './http-earn.ts';
+import { checkOneEarn, loadHttpEarns, type EarnTarget } from './http-earn.ts';
 import { tillClient } from './load/client.ts';
 import { startCluster } from './load/cluster.ts';
 import { createPostgresDatabase } from './load/database.ts';
 import { openLoadStore, writeEngineConfig } from './load/setup.ts';
 import { runPgbench, type PgbenchResult } from './pgbench.ts';
+import { postgresCpuSeconds, processCpuSeconds } from './proc-cpu.ts';
 import { benchTempDir, createBenchTill, log, pct, removeDir } from './setup.ts';
 import type { Row } from './table.ts';
 
@@ -39,6 +40,8 @@ export interface CentralOptions {
 
 interface EnginesOutcome {
   load: Awaited<ReturnType<typeof loadHttpEarns>>;
+  /** CPU seconds PostgreSQL used during the load (undefined on SQLite, or without /proc). */
+  postgresCpuSeconds: number | undefined;
   ledger: { ok: boolean; transfers: number; problems: string[] };
   /** PostgreSQL: what the engines' connections were doing during the load. */
   waits: ConnectionWaits | undefined;
@@ -121,6 +124,7 @@ async function measureEngines(
   configFile: string,
   logDir: string,
   opts: CentralOptions,
+  serverCpu?: () => number | undefined,
 ): Promise<EnginesOutcome> {
   const store = await openLoadStore(db, configFile);
   const { till, admin } = await (async () => {
@@ -154,8 +158,11 @@ async function measureEngines(
     const sampler = db.startsWith('postgres://') ? sampleWaits(db) : undefined;
     let waits: ConnectionWaits | undefined;
     let load: EnginesOutcome['load'];
+    const cpu0 = serverCpu?.();
+    let cpu1: number | undefined;
     try {
       load = await loadHttpEarns(targets, engineCpu, CLIENTS, opts.seconds, 'central');
+      cpu1 = serverCpu?.();
     } finally {
       waits = await sampler?.stop();
     }
@@ -171,12 +178,34 @@ async function measureEngines(
     const report = verify.answer.body as { ok: boolean; transfers: number; problems: { message: string }[] };
     return {
       load,
+      postgresCpuSeconds: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0,
       waits,
       ledger: { ok: report.ok, transfers: report.transfers, problems: report.problems.map((p) => p.message) },
     };
   } finally {
     await cluster.stop();
   }
+}
+
+/**
+ * CPU per operation, which a shared machine skews far less than throughput: the engines' per earn,
+ * PostgreSQL's per earn and per pgbench transaction, and what their ratio says PostgreSQL's CPU
+ * alone would allow, as a multiple of pgbench's tps, once the engines run on cores of their own
+ * (as a chain's would): on 2 cores the engines take half the machine from the database.
+ */
+function operationCosts(outcome: EnginesOutcome, pgbench: PgbenchResult) {
+  const { load, postgresCpuSeconds } = outcome;
+  const us = (seconds: number | undefined, count: number) =>
+    seconds === undefined || count === 0 ? undefined : Math.round((seconds * 1e6) / count);
+  const engineUs = us(load.engineCpu === undefined ? undefined : load.engineCpu * load.seconds, load.ok);
+  const postgresUs = us(postgresCpuSeconds, load.ok);
+  const pgbenchUs = us(pgbench.serverCpuSeconds, pgbench.transactions);
+  return {
+    engineUs,
+    postgresUs,
+    pgbenchUs,
+    postgresCeiling: postgresUs && pgbenchUs ? pgbenchUs / postgresUs : undefined,
+  };
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : word.endsWith('s') ? 'es' : 's'}`;
@@ -189,6 +218,7 @@ function engineRow(
 ): Row {
   const { load, ledger, waits } = outcome;
   const ratio = load.perSecond / pgbench.tps;
+  const cost = operationCosts(outcome, pgbench);
   const failed = load.non2xx + load.errors;
   const isTarget = store === 'PostgreSQL' && engines === CENTRAL_TARGET.engines;
   const verdicts = [
@@ -215,6 +245,14 @@ function engineRow(
       `${ratio.toFixed(2)}x pgbench's ${Math.round(pgbench.tps).toLocaleString('en-US')} tps` +
       (isTarget ? ` (target >= ${CENTRAL_TARGET.ratio}x at ${CENTRAL_TARGET.engines} engines)` : '') +
       (store === 'PostgreSQL' ? `; ${Math.round(load.perSecond / engines)}/s per engine` : '') +
+      (cost.engineUs !== undefined ? `; CPU per earn: engines ${cost.engineUs} µs` : '') +
+      (cost.postgresUs !== undefined
+        ? `, PostgreSQL ${cost.postgresUs} µs` +
+          (cost.pgbenchUs !== undefined && cost.postgresCeiling !== undefined
+            ? ` (${cost.pgbenchUs} µs a pgbench transaction: with the engines on cores of their own, ` +
+              `PostgreSQL's CPU would allow ${cost.postgresCeiling.toFixed(2)}x pgbench)`
+            : '')
+        : '') +
       (waits
         ? `; busy connections ${waits.active.toFixed(1)}: ${waits.onLock.toFixed(1)} waiting on a row lock` +
           (waits.topLockWait ? ` (mostly at "${waits.topLockWait.slice(0, 40)}")` : '') +
@@ -233,6 +271,7 @@ function engineRow(
       loadgenCpu: load.loadgenCpu,
       othersCpu: load.othersCpu,
       ratioToPgbench: ratio,
+      cpuPerEarnUs: cost,
       waits,
       ledgerTransfers: ledger.transfers,
       ledgerProblems: ledger.problems.slice(0, 10),
@@ -248,6 +287,8 @@ export async function benchCentralEarn(opts: CentralOptions): Promise<Row[]> {
   let server: PostgresServer | undefined;
   try {
     server = await startPostgresServer({ durable: true });
+    const dataDir = join(server.dir, 'data');
+    const serverCpu = () => postgresCpuSeconds(dataDir);
     log(`central: pgbench -i -s ${opts.pgbenchScale}, then ${PGBENCH_CLIENTS} clients for ${opts.seconds} s`);
     const pgbench = await runPgbench({
       url: await createPostgresDatabase(server, 'pgbench'),
@@ -256,6 +297,7 @@ export async function benchCentralEarn(opts: CentralOptions): Promise<Row[]> {
       jobs: 2,
       seconds: opts.seconds,
       dir,
+      serverCpu,
     });
     log(
       `central pgbench: ${pgbench.tps.toFixed(0)} tps p50 ${pgbench.p50Ms.toFixed(2)} ms p99 ${pgbench.p99Ms.toFixed(2)} ms ` +
@@ -284,7 +326,12 @@ export async function benchCentralEarn(opts: CentralOptions): Promise<Row[]> {
       );
       const db = await createPostgresDatabase(server, `central_${engines}`);
       rows.push(
-        engineRow('PostgreSQL', engines, await measureEngines(db, engines, configFile, dir, opts), pgbench),
+        engineRow(
+          'PostgreSQL',
+          engines,
+          await measureEngines(db, engines, configFile, dir, opts, serverCpu),
+          pgbench,
+        ),
       );
     }
     // The SQLite engine gets the machine without a PostgreSQL server (checkpoints, autovacuum) beside it.

@@ -5,7 +5,6 @@
 // unique `reference`, as a till sends one per sale, so each earn also stores its idempotency row.
 // A response means the earn is committed (with synchronous=FULL: fsync'd) before it is sent.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
@@ -21,6 +20,7 @@ import {
 } from './setup.ts';
 import type { TraceReport } from './sql-trace.ts';
 import type { Row } from './table.ts';
+import { processCpuSeconds } from './proc-cpu.ts';
 
 export const TARGET = { earnsPerSecond: 5_000, p99Ms: 25, clients: 64 } as const;
 
@@ -157,18 +157,6 @@ function cpuShares(
         ? undefined
         : Math.max(0, (machine - engine - loadgen) / seconds),
   };
-}
-
-/** utime + stime of a process from /proc/<pid>/stat, in seconds (clock ticks of 1/100 s). */
-export function processCpuSeconds(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return undefined;
-  }
 }
 
 function earnBody(programId: number, i: number, ref: string): string {

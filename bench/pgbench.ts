@@ -61,6 +61,8 @@ export interface PgbenchResult {
   p99Ms: number;
   /** Seconds `pgbench -i` took (load, vacuum, primary keys). */
   initSeconds: number;
+  /** CPU seconds the server used during the timed run, when the caller can read them. */
+  serverCpuSeconds: number | undefined;
 }
 
 async function pgbench(args: string[]): Promise<string> {
@@ -86,12 +88,15 @@ export async function runPgbench(opts: {
   seconds: number;
   /** Where the transaction logs go (a directory made and removed inside it). */
   dir: string;
+  /** The server's CPU seconds so far (bench/postgres-cpu.ts), read around the timed run. */
+  serverCpu?: () => number | undefined;
 }): Promise<PgbenchResult> {
   const t0 = performance.now();
   await pgbench(['-i', '-q', '-s', String(opts.scale), opts.url]);
   const initSeconds = (performance.now() - t0) / 1000;
   const logs = mkdtempSync(join(opts.dir, 'pgbench-log-'));
   try {
+    const cpu0 = opts.serverCpu?.();
     const summary = await pgbench([
       '-c',
       String(opts.clients),
@@ -103,6 +108,7 @@ export async function runPgbench(opts: {
       `--log-prefix=${join(logs, 'tx')}`,
       opts.url,
     ]);
+    const cpu1 = opts.serverCpu?.();
     const tps = parsePgbenchTps(summary);
     // One log per pgbench thread.
     const parts = readdirSync(logs).map((file) => parsePgbenchLog(readFileSync(join(logs, file), 'utf8')));
@@ -116,6 +122,7 @@ export async function runPgbench(opts: {
       p50Ms: percentile(latencies, 50) / 1000,
       p99Ms: percentile(latencies, 99) / 1000,
       initSeconds,
+      serverCpuSeconds: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0,
     };
   } finally {
     rmSync(logs, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createPostgresDatabase } from '../../bench/load/database.ts';
 import { parsePgbenchLog, parsePgbenchTps, runPgbench } from '../../bench/pgbench.ts';
+import { postgresCpuSeconds } from '../../bench/proc-cpu.ts';
 import { startPostgresServer } from '../fixtures/postgres-server.ts';
 
 const uint = fc.nat({ max: 2 ** 40 });
@@ -109,8 +110,15 @@ describe('runPgbench on a durable server', () => {
         { name: 'synchronous_commit', setting: 'on' },
       ]);
 
-      const r = await runPgbench({ url, scale: 1, clients: 2, jobs: 2, seconds: 1, dir });
+      const serverCpu = () => postgresCpuSeconds(join(server.dir, 'data'));
+      const before = serverCpu();
+      const r = await runPgbench({ url, scale: 1, clients: 2, jobs: 2, seconds: 1, dir, serverCpu });
       expect(r.transactions).toBeGreaterThan(0);
+      // The server's CPU during the run: some, and no more than it used in all since `before` (the
+      // backends of pgbench's connections have exited by now: their time is the postmaster's cutime).
+      expect(r.serverCpuSeconds).toBeGreaterThan(0);
+      expect(r.serverCpuSeconds).toBeLessThanOrEqual(serverCpu()! - before! + 1e-9);
+      expect(postgresCpuSeconds(join(dir, 'no-such-data-dir'))).toBeUndefined();
       expect(r.notCompleted).toBe(0);
       expect(r.tps).toBeGreaterThan(0);
       expect(r.p50Ms).toBeGreaterThan(0);
