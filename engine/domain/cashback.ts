@@ -114,7 +114,8 @@ export async function earnIn(
 
     let cashback = purchase >= program.minPurchase ? cashbackFor(purchase, program.cashbackBps) : 0;
     if (program.maxCashback !== null) cashback = Math.min(cashback, program.maxCashback);
-    const txId = await recordTransaction(
+    // Not awaited: on PostgreSQL the transaction's insert and the transfer's update travel together.
+    const pendingTxId = recordTransaction(
       tx,
       {
         type: 'earn',
@@ -141,7 +142,7 @@ export async function earnIn(
       );
       const from = chart.programFunding(program.id, program.currency);
       const moved = await transfer(tx, {
-        transactionId: txId,
+        transactionId: pendingTxId,
         debit: from,
         credit: to,
         amount: cashback,
@@ -154,7 +155,7 @@ export async function earnIn(
         tx,
         program,
         {
-          transactionId: txId,
+          transactionId: await pendingTxId,
           memberId: member.id,
           programId: program.id,
           amount: cashback,
@@ -167,7 +168,7 @@ export async function earnIn(
       );
     }
     return {
-      transactionId: txId,
+      transactionId: await pendingTxId,
       memberId: member.id,
       memberCreated: created,
       programId: program.id,

@@ -96,7 +96,8 @@ export async function findAccount(tx: Tx, code: string): Promise<AccountRow | un
 }
 
 export interface TransferInput {
-  transactionId: number;
+  /** The transaction's id, or the promise of it while its insert is in flight (sent with this one's updates). */
+  transactionId: number | Promise<number>;
   /** The accounts, by their chart entry (accounts.ts): found by code, created on first use. */
   debit: AccountSpec;
   credit: AccountSpec;
@@ -112,17 +113,20 @@ export interface TransferInput {
 }
 
 export interface TransferDone {
-  id: number;
   /** Both accounts as they stand after the transfer; undefined for a shared one applied at commit. */
   debit: AccountRow | undefined;
   credit: AccountRow | undefined;
 }
 
+/** A pending transfer, with the id to post or void it by later. */
+export interface HoldDone extends TransferDone {
+  id: number;
+}
+
 /** The row of a transfer's side that is never shared (a member's account), as the transfer left it. */
 export function rowAfter(done: TransferDone, side: 'debit' | 'credit'): AccountRow {
   const row = done[side];
-  if (!row)
-    throw new Error(`the ${side} account of transfer ${done.id} is shared: its row is read at commit`);
+  if (!row) throw new Error(`the ${side} account of this transfer is shared: its row is read at commit`);
   return row;
 }
 
@@ -249,12 +253,34 @@ const idOf = (side: AccountRow | number) => (typeof side === 'number' ? side : s
  * Moves `amount` from the debit account to the credit account. The balance check reads the rows
  * the UPDATEs return (which also locks them on PostgreSQL); when it fails the error is thrown after
  * the updates, so the caller's transaction must roll back, as every store transaction does on a throw.
+ * A posted transfer's row is written with the transaction's next statement (`tx.defer`): nothing
+ * reads it back, and on PostgreSQL that saves a round trip. A pending one (`hold`) is inserted at
+ * once, for its id.
  */
-export async function transfer(tx: Tx, t: TransferInput): Promise<TransferDone> {
+export function transfer(tx: Tx, t: TransferInput & { pending: true }): Promise<HoldDone>;
+export function transfer(tx: Tx, t: TransferInput): Promise<TransferDone>;
+export async function transfer(tx: Tx, t: TransferInput): Promise<TransferDone | HoldDone> {
+  const transactionSent = Promise.resolve(t.transactionId);
+  transactionSent.catch(() => undefined);
   if (!Number.isSafeInteger(t.amount) || t.amount <= 0)
     throw new Error(`transfer amount must be a positive integer`);
-  const debit = await applySide(tx, t, 'debit');
-  const credit = await applySide(tx, t, 'credit');
+  // Both sides' updates are sent before any answer is awaited (one round trip on PostgreSQL, with the
+  // transaction's insert when its id is still a promise), then awaited in the order they were sent:
+  // after a failure PostgreSQL refuses the rest of the transaction, so the first failure is the cause
+  // (a deadlock to retry, say) and the later ones only say "transaction aborted". A side refused at
+  // once (a shared account that would need a check) becomes a rejection like the others.
+  const side = (s: 'debit' | 'credit') => {
+    try {
+      return applySide(tx, t, s);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+  };
+  const sent = [transactionSent, side('debit'), side('credit')] as const;
+  for (const answer of sent) answer.catch(() => undefined);
+  const transactionId = await sent[0];
+  const debit = await sent[1];
+  const credit = await sent[2];
   const rows = { debit: rowOf(debit), credit: rowOf(credit) };
   for (const row of [rows.debit, rows.credit]) {
     if (row && row.currency !== t.currency)
@@ -272,19 +298,22 @@ export async function transfer(tx: Tx, t: TransferInput): Promise<TransferDone> 
         : new DomainError('insufficient_balance', 'Insufficient balance', { available: before });
     }
   }
-  const row = await tx.row<{ id: number }>(
-    `INSERT INTO transfers (transaction_id, debit_account_id, credit_account_id, amount, currency, phase, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-    [
-      t.transactionId,
-      idOf(debit),
-      idOf(credit),
-      t.amount,
-      t.currency,
-      t.pending ? 'pending' : 'posted',
-      t.now,
-    ],
-  );
+  const insert = `INSERT INTO transfers (transaction_id, debit_account_id, credit_account_id, amount, currency, phase, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`;
+  const values = [
+    transactionId,
+    idOf(debit),
+    idOf(credit),
+    t.amount,
+    t.currency,
+    t.pending ? 'pending' : 'posted',
+    t.now,
+  ];
+  if (!t.pending) {
+    tx.defer(insert, values);
+    return rows;
+  }
+  const row = await tx.row<{ id: number }>(`${insert} RETURNING id`, values);
   return { id: row.id, ...rows };
 }
 

@@ -262,12 +262,12 @@ describe('inOrder', () => {
         );
     const settled = await h.store.transact((tx) =>
       inOrder(tx, [
-        async (t) => (await move(t, 300)).id,
+        async (t) => (await move(t, 300)).debit,
         async (t) => {
           await move(t, 5_000);
           throw new DomainError('conflict', 'refused after a transfer');
         },
-        async (t) => (await move(t, 200)).id,
+        async (t) => (await move(t, 200)).debit,
       ]),
     );
     expect(settled.map((s) => s.ok)).toEqual([true, false, true]);

@@ -5,7 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { accountId } from '../../engine/domain/accounts.ts';
 import { earn, redeem, refund } from '../../engine/domain/cashback.ts';
-import { verifyLedger } from '../../engine/domain/ledger.ts';
+import { chart } from '../../engine/domain/accounts.ts';
+import { findAccount, transfer, verifyLedger } from '../../engine/domain/ledger.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 describe('verifyLedger: balances below zero', () => {
@@ -107,6 +108,40 @@ describe('accounts a transfer names', () => {
     await expect(h.store.transact((tx) => tx.run('DELETE FROM accounts'))).rejects.toThrow(
       /accounts are never deleted/,
     );
+    expect(await h.ledgerProblems()).toEqual([]);
+  });
+
+  it("are not moved when the transaction's insert sent with the transfer fails", async () => {
+    const programId = await h.program();
+    const member = await earn(h.engine.ctx, {
+      appId: 'test',
+      programId,
+      member: { email: 'failed@example.com' },
+      memberName: 'M',
+      purchaseAmount: { minor: 100_000 },
+    });
+    const balance = () =>
+      h.store.read((tx) => findAccount(tx, chart.memberAvailable(member.memberId, programId, 'TND').code));
+    const before = await balance();
+    const failing = h.store.transact(async (tx) => {
+      // A transaction row that cannot be written (type is NOT NULL), its id awaited by the transfer.
+      const id = tx
+        .row<{ id: number }>(
+          'INSERT INTO transactions (type, currency, amount, created_at) VALUES (NULL, ?, 1, 1) RETURNING id',
+          ['TND'],
+        )
+        .then((r) => r.id);
+      return transfer(tx, {
+        transactionId: id,
+        debit: chart.programFunding(programId, 'TND'),
+        credit: chart.memberAvailable(member.memberId, programId, 'TND'),
+        amount: 700,
+        currency: 'TND',
+        now: h.clock.now,
+      });
+    });
+    await expect(failing).rejects.toThrow(/null/i);
+    expect(await balance()).toEqual(before);
     expect(await h.ledgerProblems()).toEqual([]);
   });
 
