@@ -115,11 +115,11 @@ const conflict = (key: IdempotencyKey) =>
  * Runs `run` once per key for a function that opens its own transaction(s), so the key cannot commit
  * with the effect. Concurrent requests with one key in this process share one run and one answer.
  * With `persist`, the result is stored after the run (never put a secret in it), and a later request
- * with the key gets it again, from this engine process or another on the same database (the run holds
- * the store's lock on the key, `Store.withKeyLock`); a crash between the effect and that store lets a retry run again, so use
- * it only where the function itself refuses a second effect or a second effect is harmless. Without
- * `persist`, nothing is stored: for results that must not rest on disk (member tokens) or requests
- * that must not be hashed onto disk (PINs).
+ * with the key gets it again, through this engine process or another on the same database (the run
+ * holds the store's lock on the key, `Store.withKeyLock`); a crash between the effect and that store
+ * lets a retry run again, so use it only where the function itself refuses a second effect or a second
+ * effect is harmless. Without `persist`, nothing is stored: for results that must not rest on disk
+ * (member tokens) or requests that must not be hashed onto disk (PINs).
  */
 export async function onceWithKey<T extends object>(
   ctx: DomainContext,
