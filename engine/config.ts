@@ -156,6 +156,12 @@ export const EngineConfigSchema = z
         /** How often a payout the provider is still processing is asked about again. */
         pollIntervalMs: z.coerce.number().int().min(1).default(5_000),
         /**
+         * How long a payout one engine took stays invisible to the other engines on a shared
+         * PostgreSQL database while it calls the provider; after it, an engine that died holding it
+         * no longer holds it up. Must outlast a provider call (checked below).
+         */
+        leaseSeconds: z.coerce.number().int().positive().default(300),
+        /**
          * Who pays: one provider for every method it can pay, or a provider per method kind
          * (`{"paypal": "paypal", "card": "noebs", "au_bank": "sandbox"}`). Claims offer only the
          * methods chosen here.
@@ -191,6 +197,22 @@ export const EngineConfigSchema = z
               code: 'custom',
               path: [name],
               message: `the ${name} provider is chosen in payouts.provider but has no options here`,
+            });
+          }
+        }
+        // A lease that ends while its engine still waits for the provider lets another engine call
+        // the provider for the same payout at the same time.
+        const calls = [
+          ['paypal.timeoutMs', uses('paypal') ? p.paypal?.timeoutMs : undefined],
+          ['noebs.timeoutMs', uses('noebs') ? p.noebs?.timeoutMs : undefined],
+          ['sandboxLatencyMs', uses('sandbox') ? p.sandboxLatencyMs : undefined],
+        ] as const;
+        for (const [setting, ms] of calls) {
+          if (ms !== undefined && p.leaseSeconds * 1000 < ms) {
+            issue.addIssue({
+              code: 'custom',
+              path: ['leaseSeconds'],
+              message: `${p.leaseSeconds} s is shorter than payouts.${setting} (${ms} ms), the provider call the lease must outlast`,
             });
           }
         }

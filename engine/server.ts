@@ -194,6 +194,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
     retryBaseMs: config.payouts.retryBaseMs,
     retryMaxMs: config.payouts.retryMaxMs,
     pollIntervalMs: config.payouts.pollIntervalMs,
+    leaseMs: config.payouts.leaseSeconds * 1000,
     onError: (error, payoutId) => app.log.error({ err: error, payoutId }, 'payout attempt failed'),
   });
 

@@ -115,10 +115,11 @@ const conflict = (key: IdempotencyKey) =>
  * Runs `run` once per key for a function that opens its own transaction(s), so the key cannot commit
  * with the effect. Concurrent requests with one key in this process share one run and one answer.
  * With `persist`, the result is stored after the run (never put a secret in it), and a later request
- * with the key gets it again; a crash between the effect and that store lets a retry run again, so use
- * it only where the function itself refuses a second effect or a second effect is harmless. Without
- * `persist`, nothing is stored: for results that must not rest on disk (member tokens) or requests
- * that must not be hashed onto disk (PINs).
+ * with the key gets it again, through this engine process or another on the same database (the run
+ * holds the store's lock on the key, `Store.withKeyLock`); a crash between the effect and that store
+ * lets a retry run again, so use it only where the function itself refuses a second effect or a second
+ * effect is harmless. Without `persist`, nothing is stored: for results that must not rest on disk
+ * (member tokens) or requests that must not be hashed onto disk (PINs).
  */
 export async function onceWithKey<T extends object>(
   ctx: DomainContext,
@@ -137,23 +138,25 @@ export async function onceWithKey<T extends object>(
     if (current.hash !== hash) throw conflict(key);
     return { ...((await current.promise).result as T), replayed: true };
   }
-  const promise = (async () => {
-    if (opts.persist) {
-      const stored = await ctx.store.read((tx) => storedResult<T>(tx, key, request));
-      if (stored) return { result: stored as T, replayed: true };
-    }
-    const result = await run();
-    if (opts.persist) {
-      await ctx.store.transact((tx) =>
-        tx.run(
-          `INSERT INTO idempotency_keys (app_id, scope, key, request_hash, result, created_at) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (app_id, scope, key) DO NOTHING`,
-          [key.appId, key.scope, key.key, hash, JSON.stringify(result), ctx.now()],
-        ),
-      );
-    }
-    return { result, replayed: false };
-  })();
+  const promise = opts.persist
+    ? // Engine processes sharing a PostgreSQL database take turns on the key, so the second finds the
+      // first's result stored and replays it rather than running again.
+      ctx.store.withKeyLock(id, async () => {
+        const stored = await ctx.store.read((tx) => storedResult<T>(tx, key, request));
+        if (stored) return { result: stored as T, replayed: true };
+        const result = await run();
+        await ctx.store.transact((tx) =>
+          tx.run(
+            `INSERT INTO idempotency_keys (app_id, scope, key, request_hash, result, created_at) VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (app_id, scope, key) DO NOTHING`,
+            [key.appId, key.scope, key.key, hash, JSON.stringify(result), ctx.now()],
+          ),
+        );
+        return { result, replayed: false };
+      })
+    : // Nothing stored to replay, so no lock: another process's request runs again, which the
+      // functions used this way refuse or make harmless (a used OTP code, a PIN set again).
+      run().then((result) => ({ result, replayed: false }));
   flights.set(id, { hash, promise });
   try {
     const { result, replayed } = await promise;

@@ -61,20 +61,21 @@ export interface DuePayout {
 }
 
 /**
- * How long an engine sharing a PostgreSQL database keeps the payouts it took (their next attempt is
- * moved this far on): long enough for one provider call, after which a payout whose engine died is
- * due again for any engine, under the same payout id.
- */
-export const PAYOUT_LEASE_MS = 5 * 60_000;
-
-/**
  * Processing payouts whose next attempt is due, with the requests to make for them. A claim a seed 000
  * cashout provider generated carries that provider's registered card as the funding `source`. On
- * PostgreSQL the rows are taken with SKIP LOCKED and leased (PAYOUT_LEASE_MS), so two engines never
- * call a provider for one payout at once; on SQLite one engine is the only writer, and a restart
- * finds its processing payouts due at once, as before.
+ * PostgreSQL the rows are taken with SKIP LOCKED and leased for `leaseMs` (`payouts.leaseSeconds`:
+ * their next attempt is moved that far on, long enough for one provider call, after which a payout
+ * whose engine died is due again for any engine, under the same payout id), so two engines never call
+ * a provider for one payout at once; on SQLite one engine is the only writer, and a restart finds its
+ * processing payouts due at once, as before.
  */
-export async function duePayouts(ctx: DomainContext, tx: Tx, now: number, limit = 50): Promise<DuePayout[]> {
+export async function duePayouts(
+  ctx: DomainContext,
+  tx: Tx,
+  now: number,
+  leaseMs: number,
+  limit = 50,
+): Promise<DuePayout[]> {
   const rows = await tx.all<
     PayoutRow & {
       amount: number;
@@ -94,7 +95,7 @@ export async function duePayouts(ctx: DomainContext, tx: Tx, now: number, limit 
   );
   if (tx.forUpdate) {
     for (const row of rows) {
-      await tx.run('UPDATE payouts SET next_attempt_at = ? WHERE id = ?', [now + PAYOUT_LEASE_MS, row.id]);
+      await tx.run('UPDATE payouts SET next_attempt_at = ? WHERE id = ?', [now + leaseMs, row.id]);
     }
   }
   const key = ctx.settings.credentialsKey;

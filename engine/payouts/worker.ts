@@ -27,6 +27,8 @@ export interface PayoutWorkerOptions {
   retryBaseMs: number;
   retryMaxMs: number;
   pollIntervalMs: number;
+  /** On PostgreSQL, how long a payout taken stays invisible to other engines (`payouts.leaseSeconds`). */
+  leaseMs: number;
   /** How often due retries and polls are looked for, besides every `kick`. */
   tickMs?: number;
   onError?: (error: unknown, payoutId?: string) => void;
@@ -60,7 +62,7 @@ export function createPayoutWorker(options: PayoutWorkerOptions): PayoutWorker {
   let timer: NodeJS.Timeout | undefined;
   let stopped = true;
   // Retries that could not be written (the database was unreachable). On PostgreSQL the payout stays
-  // leased for PAYOUT_LEASE_MS meanwhile; writing its retry as soon as the database is back lets it
+  // leased for `leaseMs` meanwhile; writing its retry as soon as the database is back lets it
   // go again after its backoff rather than after the lease.
   const unrecorded = new Map<string, { message: string; retryAt: number }>();
 
@@ -114,7 +116,7 @@ export function createPayoutWorker(options: PayoutWorkerOptions): PayoutWorker {
       again = false;
       for (const [payoutId, retry] of unrecorded) await recordRetry(payoutId, retry);
       await store.transact((tx) => startPayouts(tx, providers.nameFor, ctx.now()));
-      const due = await store.transact((tx) => duePayouts(ctx, tx, ctx.now()));
+      const due = await store.transact((tx) => duePayouts(ctx, tx, ctx.now(), options.leaseMs));
       await Promise.all(due.map(attempt));
     } while (again && !stopped);
   }

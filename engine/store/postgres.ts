@@ -46,6 +46,11 @@ const RETRYABLE = new Set(['40001', '40P01', '23505']);
 const MAX_ATTEMPTS = 5;
 /** Held while migrating, so engines starting together apply each migration once (any 64-bit key). */
 const MIGRATION_LOCK_KEY = '7394410256710021891';
+/**
+ * Connections for key locks (withKeyLock) per process. Keyed writes that open their own transactions
+ * (member sign-up, OTPs, claims) are few at a time; more wait for a connection, not for each other.
+ */
+const KEY_LOCK_CONNECTIONS = 4;
 
 /**
  * BIGINT (money, epoch ms, ids, COUNT) and NUMERIC (what SUM of BIGINT returns) come back as numbers,
@@ -229,6 +234,18 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     await pool.end();
     throw error;
   }
+  // A key lock holds its connection while its work runs transactions of its own: taken from `pool`,
+  // as many locks as connections would leave that work none, so they have a pool of their own (no
+  // prepared statements run there, so no plan goes stale). Connections open on first use.
+  const lockPool = options.readOnly
+    ? undefined
+    : new pg.Pool({
+        connectionString: options.url,
+        max: KEY_LOCK_CONNECTIONS,
+        application_name: 'tillback-engine-locks',
+        connectionTimeoutMillis: options.connectTimeoutMs ?? 0,
+      });
+  lockPool?.on('error', () => undefined);
   let closed = false;
   const readOnly = options.readOnly ? ' READ ONLY' : '';
   const knownAccounts: NonNullable<Tx['knownAccounts']> = new Map();
@@ -325,10 +342,37 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
         () => inTransaction('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY', '', work),
         isStalePlan,
       ),
+    async withKeyLock(key, work) {
+      if (!lockPool) throw new Error('A read-only store takes no key locks: keyed writes go to the primary');
+      if (closed) throw new Error('store is closed');
+      const client = await lockPool.connect();
+      // As in inTransaction: a server that drops the connection must not end the process.
+      let broken: Error | undefined;
+      const onError = (error: Error) => {
+        broken = error;
+      };
+      client.on('error', onError);
+      try {
+        await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
+        try {
+          return await work();
+        } finally {
+          // A connection that cannot unlock is closed instead: its session, and so its lock, ends.
+          await client
+            .query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key])
+            .catch((error: Error) => {
+              broken = error;
+            });
+        }
+      } finally {
+        client.off('error', onError);
+        client.release(broken);
+      }
+    },
     async close() {
       if (closed) return;
       closed = true;
-      await pool.end();
+      await Promise.all([pool.end(), lockPool?.end()]);
     },
   };
 }

@@ -1,7 +1,8 @@
 // A streaming read replica of the engine's PostgreSQL database (a hot standby, `db.replicaUrl`), for
 // the reads that may lag behind the primary (`ctx.laggingStore`: the chain report). It is the
 // PostgreSQL store opened read-only: no migrations (the primary's arrive by replication) and every
-// transaction READ ONLY.
+// transaction READ ONLY. It takes no key locks (`withKeyLock` is refused): keyed writes go to the
+// primary, whose engines the locks coordinate.
 //
 // A replica that cannot serve a read is said so (ReplicaUnavailableError, a 503 in the API's shape)
 // rather than read from the primary instead: the point of the replica is to keep that load off the

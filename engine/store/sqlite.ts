@@ -263,6 +263,8 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store & {
       enqueue(reads, work, () => {
         if (!reading && reads.length === 1) setImmediate(() => void drainReads());
       }),
+    // One engine process per file: the caller's in-process sharing of a run per key is the whole lock.
+    withKeyLock: (_key, work) => work(),
     async close() {
       closed = true;
       while (writing || reading || writes.length > 0 || reads.length > 0) {

@@ -59,6 +59,16 @@ export interface Store {
   transact<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs `work` on a consistent read snapshot. */
   read<T>(work: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` while holding a lock named by `key`, so no other engine process on this database runs
+   * work under the same key meanwhile (the key's holders take turns, in no set order). For work that
+   * opens its own transactions and must run once per idempotency key (domain/keyed-writes.ts).
+   * PostgreSQL: a session advisory lock on a connection of its own, held until `work` settles (a
+   * connection lost meanwhile drops the lock with it). SQLite: `work` runs at once, since one engine
+   * process owns the file and callers share a run per key within the process. A read-only store (a
+   * replica) refuses it.
+   */
+  withKeyLock<T>(key: string, work: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

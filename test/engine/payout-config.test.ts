@@ -87,6 +87,42 @@ describe('payouts.provider', () => {
     expect(noId).not.toContain(paypal.clientSecret);
   });
 
+  it('leases payouts for 300 s by default, and refuses a lease that is not positive or ends before a provider call can', () => {
+    expect(load({}).payouts.leaseSeconds).toBe(300);
+    expect(load({ leaseSeconds: 2 }).payouts.leaseSeconds).toBe(2);
+    expect(failure({ leaseSeconds: 0 })).toMatch(/payouts\.leaseSeconds/);
+    expect(failure({ leaseSeconds: -5 })).toMatch(/payouts\.leaseSeconds/);
+    expect(failure({ leaseSeconds: 1.5 })).toMatch(/payouts\.leaseSeconds/);
+    // noebs waits 95 s for an answer by default; PayPal 20 s; the sandbox its configured latency.
+    expect(failure({ provider: 'noebs', noebs, leaseSeconds: 60 })).toMatch(
+      /payouts\.leaseSeconds: 60 s is shorter than payouts\.noebs\.timeoutMs \(95000 ms\)/,
+    );
+    expect(load({ provider: 'noebs', noebs, leaseSeconds: 95 }).payouts.leaseSeconds).toBe(95);
+    expect(
+      failure({ provider: 'paypal', paypal: { ...paypal, timeoutMs: 30_000 }, leaseSeconds: 29 }),
+    ).toMatch(/payouts\.leaseSeconds: 29 s is shorter than payouts\.paypal\.timeoutMs/);
+    expect(failure({ sandboxLatencyMs: 5_000, leaseSeconds: 4 })).toMatch(
+      /payouts\.leaseSeconds: 4 s is shorter than payouts\.sandboxLatencyMs/,
+    );
+    // Options of a provider no method is routed to make no call to outlast.
+    expect(load({ provider: 'sandbox', noebs, leaseSeconds: 2 }).payouts.leaseSeconds).toBe(2);
+  });
+
+  it('accepts exactly the leases that are positive and at least the chosen provider timeout', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -10, max: 400 }),
+        fc.integer({ min: 100, max: 300_000 }),
+        (lease, timeoutMs) => {
+          const payouts = { provider: 'noebs' as const, noebs: { ...noebs, timeoutMs }, leaseSeconds: lease };
+          if (lease > 0 && lease * 1000 >= timeoutMs) expect(load(payouts).payouts.leaseSeconds).toBe(lease);
+          else expect(failure(payouts)).toMatch(/payouts\.leaseSeconds/);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it("takes PayPal's client secret from the environment, keeping it out of the config file", () => {
     const { clientSecret: _kept, ...withoutSecret } = paypal;
     const dir = mkdtempSync(join(tmpdir(), 'tillback-config-'));

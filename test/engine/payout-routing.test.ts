@@ -41,6 +41,7 @@ function worker(provider: ProviderChoice) {
     retryBaseMs: 60_000,
     retryMaxMs: 60_000,
     pollIntervalMs: 60_000,
+    leaseMs: 60_000,
   });
 }
 

@@ -1,5 +1,5 @@
 // A payout whose retry could not be written (the database went away just then) goes again after its
-// backoff, not after its PostgreSQL lease (PAYOUT_LEASE_MS, minutes): the worker keeps the retry and
+// backoff, not after its PostgreSQL lease (payouts.leaseSeconds, minutes): the worker keeps the retry and
 // writes it as soon as the database answers. The failing write is injected at the store's edge, the
 // rest is real: PostgreSQL, the lease, the sandbox provider's scripted outage (amount 9006).
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -68,6 +68,7 @@ it('writes a payout retry the database refused once it answers, and pays within 
     retryBaseMs: 50,
     retryMaxMs: 50,
     pollIntervalMs: 50,
+    leaseMs: config.payouts.leaseSeconds * 1000,
     tickMs: 50,
     onError: (error) => errors.push((error as Error).message),
   });
