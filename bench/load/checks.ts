@@ -44,7 +44,7 @@ interface ClaimRow {
 }
 
 /**
- * A processing claim whose payout an engine has leased (PostgreSQL: PAYOUT_LEASE_MS, 5 minutes): if
+ * A processing claim whose payout an engine has leased (PostgreSQL: `payouts.leaseSeconds`, 5 minutes by default): if
  * that engine was killed mid-call, another takes the payout, under the same id, once the lease ends.
  */
 const leased = (row: ClaimRow, now: number) =>
