@@ -39,6 +39,8 @@ export interface ClusterOptions {
   logDir: string;
   /** Node options before the engine's own, e.g. ['--cpu-prof'] for `npm run bench -- --profile`. */
   nodeArgs?: readonly string[];
+  /** Each engine's `db.poolSize` (TILLBACK_DB_POOL_SIZE), where not its configuration's. */
+  poolSize?: number;
 }
 
 interface Slot {
@@ -105,7 +107,11 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         '--port',
         String(slot.port),
       ],
-      { cwd: ROOT, stdio: ['ignore', log, log] },
+      {
+        cwd: ROOT,
+        stdio: ['ignore', log, log],
+        env: opts.poolSize ? { ...process.env, TILLBACK_DB_POOL_SIZE: String(opts.poolSize) } : process.env,
+      },
     );
     closeSync(log);
     slot.child = child;
