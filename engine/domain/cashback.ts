@@ -11,7 +11,7 @@ import { idempotent, storedResult, type IdempotencyKey, type Replayable } from '
 import { balanceOf, findAccount, rowAfter, transfer, type AccountRow } from './ledger.ts';
 import { addLot, consumeLots, processDueLots } from './lots.ts';
 import { checkPin } from './member-auth.ts';
-import { findOrCreateMember, getMember, type MemberSelector } from './members.ts';
+import { findMember, findOrCreateMember, getMember, type MemberSelector } from './members.ts';
 import { pinFromBlock, useBlockCounter, type PinBlockInput } from './pin-blocks.ts';
 import { getProgram, programReader, type Program } from './programs.ts';
 import { recordTransaction, type TransactionRow, type TransactionType } from './transactions.ts';
@@ -106,10 +106,14 @@ export async function earnIn(
   programs: ReturnType<typeof programReader>,
 ): Promise<Replayable<EarnResult>> {
   const now = ctx.now();
+  // Sent before the idempotency key's insert, so on PostgreSQL both go with BEGIN in one round trip.
+  // A key already taken answers with its stored result and this lookup is not used.
+  const lookup = findMember(tx, input.member);
+  lookup.catch(() => undefined);
   return idempotent(tx, input.idempotency, withoutKey(input), now, async () => {
     const program = await programs.get(tx, input.programId);
     const purchase = amountOf(input.purchaseAmount, program.currency, 'purchase_amount');
-    const { member, created } = await findOrCreateMember(tx, input.member, input.memberName, now);
+    const { member, created } = await findOrCreateMember(tx, input.member, input.memberName, now, lookup);
     await processDueLots(tx, now, { memberId: member.id, program });
 
     let cashback = purchase >= program.minPurchase ? cashbackFor(purchase, program.cashbackBps) : 0;

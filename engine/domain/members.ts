@@ -126,14 +126,18 @@ export async function createMember(tx: Tx, m: NewMember, now: number): Promise<M
   return fromRow(row);
 }
 
-/** Finds the member, or creates one when a name is given and the selector is an email or phone. */
+/**
+ * Finds the member, or creates one when a name is given and the selector is an email or phone.
+ * `lookup` is the `findMember` the caller already sent, if any (so it travelled with earlier statements).
+ */
 export async function findOrCreateMember(
   tx: Tx,
   selector: MemberSelector,
   name: string | undefined,
   now: number,
+  lookup: Promise<Member | undefined> = findMember(tx, selector),
 ): Promise<{ member: Member; created: boolean }> {
-  const found = await findMember(tx, selector);
+  const found = await lookup;
   if (found) return { member: found, created: false };
   if (name && ('email' in selector || 'phone' in selector)) {
     try {

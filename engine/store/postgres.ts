@@ -91,23 +91,25 @@ function toPostgres(sql: string): pg.QueryConfig {
 }
 
 /**
- * The transaction's statements on `client`, a connection in pipeline mode. A deferred statement
- * (`defer`, and the transaction's BEGIN) is written at once but not waited for: it reaches the server
- * in front of the next statement, so both cost one round trip, and that next statement (or the
- * COMMIT, through `settle`) answers for it. After a failure the server refuses the rest of the
- * transaction, so the first failure is what every later call throws: the real cause (a deadlock to
- * retry, say), not "current transaction is aborted".
+ * The transaction's statements on `client`, a connection in pipeline mode. Every statement is
+ * written at once, without waiting for the ones before it; a deferred one (`defer`, and the
+ * transaction's BEGIN) is not waited for at all: the next statement (or the COMMIT, through
+ * `settle`) answers for it. Statements written in one turn of the event loop leave in one socket
+ * write: the socket is corked from the first until the turn's microtasks have run, since a write to
+ * a loopback socket wakes the server each time and was the engine's largest single cost
+ * (bench/README.md, row 12). pg writes through `connection.stream`, a net.Socket; without one
+ * (another transport) statements are written one by one.
+ *
+ * After a failure the server refuses the rest of the transaction ("current transaction is
+ * aborted"), and with statements in flight together that refusal can be the answer a caller awaits
+ * first. So the first failure is recorded as answers arrive (in the order sent) and is what every
+ * later call throws: the real cause, a deadlock to retry, say.
  */
 function makeTx(
   client: pg.PoolClient,
   forUpdate: string,
   writes?: Pick<Tx, 'beforeCommit' | 'knownAccounts'>,
 ): Tx & { settle(): Promise<void>; end(statement: 'COMMIT' | 'ROLLBACK'): Promise<unknown> } {
-  // Deferred statements are also held in the socket's buffer (corked) until the next statement is
-  // written, so they leave in one write: a write to a loopback socket wakes the server each time and
-  // was the engine's largest single cost (bench/README.md, row 12). Released at the latest once this
-  // turn of the event loop is over. pg writes through `connection.stream`, a net.Socket; without one
-  // (another transport), statements are written one by one as before.
   const stream = (client as unknown as { connection?: { stream?: Partial<Writable> } }).connection?.stream;
   let corked = false;
   const release = () => {
@@ -115,34 +117,36 @@ function makeTx(
     corked = false;
     stream?.uncork?.();
   };
-  const hold = () => {
-    if (corked || !stream?.cork) return;
-    stream.cork();
-    corked = true;
-    setImmediate(release);
-  };
-  const send = <T>(sql: string, params: readonly SqlValue[]) =>
-    client.query<T & pg.QueryResultRow>({ ...toPostgres(sql), values: params as SqlValue[] });
-  let inFlight: Promise<void>[] = [];
   let failure: { error: unknown } | undefined;
+  const send = <T>(sql: string, params: readonly SqlValue[]) => {
+    if (!corked && stream?.cork) {
+      stream.cork();
+      corked = true;
+      queueMicrotask(release);
+    }
+    const sent = client.query<T & pg.QueryResultRow>({ ...toPostgres(sql), values: params as SqlValue[] });
+    sent.catch((error: unknown) => {
+      failure ??= { error };
+    });
+    return sent;
+  };
+  let inFlight: Promise<unknown>[] = [];
   const settle = async () => {
     if (inFlight.length > 0) {
       const waiting = inFlight;
       inFlight = [];
-      await Promise.all(waiting);
+      await Promise.allSettled(waiting);
     }
     if (failure) throw failure.error;
   };
   const query = async <T>(sql: string, params: readonly SqlValue[]) => {
     const result = send<T>(sql, params);
-    release();
+    await settle();
     try {
-      await settle();
+      return await result;
     } catch (error) {
-      result.catch(() => undefined);
-      throw error;
+      throw failure?.error ?? error;
     }
-    return result;
   };
   return {
     forUpdate,
@@ -160,22 +164,14 @@ function makeTx(
     run: async (sql: string, params: readonly SqlValue[] = []): Promise<RunResult> => ({
       changes: (await query(sql, params)).rowCount ?? 0,
     }),
-    // COMMIT or ROLLBACK, written with whatever was deferred.
+    // COMMIT or ROLLBACK, written at once with whatever is still corked.
     end: (statement) => {
       const ended = client.query(statement);
       release();
       return ended;
     },
     defer: (sql: string, params: readonly SqlValue[] = []) => {
-      hold();
-      inFlight.push(
-        send(sql, params).then(
-          () => undefined,
-          (error: unknown) => {
-            failure ??= { error };
-          },
-        ),
-      );
+      inFlight.push(send(sql, params));
     },
   };
 }

@@ -310,6 +310,19 @@ describe('PostgreSQL store', () => {
       expect(await committed()).toEqual([]);
     });
 
+    it("answer a statement sent behind a failed one with the failed one's error, not 'transaction aborted'", async () => {
+      const { store, committed } = await probe();
+      await expect(
+        store.transact(async (tx) => {
+          const first = tx.run('INSERT INTO deferred_probe (n) VALUES (?)', [-3]);
+          first.catch(() => undefined);
+          // Written with the insert, answered after it: PostgreSQL refuses it as the transaction is aborted.
+          await tx.one('SELECT 1 AS one');
+        }),
+      ).rejects.toMatchObject({ code: '23514' });
+      expect(await committed()).toEqual([]);
+    });
+
     it('that fail at the COMMIT roll it back and throw, and one of a rolled-back savepoint is undone', async () => {
       const { store, committed } = await probe();
       await expect(
