@@ -16,9 +16,11 @@ export interface Tx {
   all<T>(sql: string, params?: readonly SqlValue[]): Promise<T[]>;
   run(sql: string, params?: readonly SqlValue[]): Promise<RunResult>;
   /**
-   * A write whose outcome the work does not need (a stored response, a shard's sum). PostgreSQL sends
-   * it with the COMMIT, pipelined, so it costs no round trip of its own; its failure rolls the
-   * transaction back as any other would. SQLite runs it at once.
+   * A write whose outcome the work does not need (a stored response, a posted transfer's row, a
+   * shard's sum). PostgreSQL writes it with the next statement (or the COMMIT) and never waits for it
+   * alone, so it costs no round trip of its own; its failure is thrown by the next statement and rolls
+   * the transaction back as any other would. SQLite runs it at once. Statements the work does await
+   * may also travel together on PostgreSQL: those sent before awaiting any of them share a round trip.
    */
   defer(sql: string, params?: readonly SqlValue[]): void;
   /**
