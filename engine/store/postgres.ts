@@ -182,6 +182,29 @@ const sqlState = (error: unknown): string | undefined =>
     : undefined;
 
 /**
+ * Runs `use` on a checked-out connection and gives it back, closed instead if it broke: the server
+ * dropped it (a restart, an administrator's terminate; the client then emits 'error', which without
+ * a listener would end the process, and the statement in flight fails too), or `use` called
+ * `breakOff` (a rollback or unlock that failed, a connection whose plans went stale).
+ */
+async function holding<T>(
+  client: pg.PoolClient,
+  use: (client: pg.PoolClient, breakOff: (error: Error) => void) => Promise<T>,
+): Promise<T> {
+  let broken: Error | undefined;
+  const breakOff = (error: Error) => {
+    broken = error;
+  };
+  client.on('error', breakOff);
+  try {
+    return await use(client, breakOff);
+  } finally {
+    client.off('error', breakOff);
+    client.release(broken);
+  }
+}
+
+/**
  * A prepared statement whose result columns changed since this connection planned it (another engine
  * migrated the table during a rolling upgrade): PostgreSQL refuses it on that connection for good, so
  * the connection is closed and the transaction run again on another, which prepares it afresh.
@@ -266,16 +289,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     work: (tx: Tx) => Promise<T>,
   ): Promise<T> {
     if (closed) throw new Error('store is closed');
-    const client = await checkout();
-    let broken: Error | undefined;
-    // A checked-out connection the server closes (a restart, an administrator's terminate) emits
-    // 'error' on the client, not the pool: without a listener that would end the process. Noted
-    // here, the error also reaches the query in flight, and the connection is dropped at release.
-    const onError = (error: Error) => {
-      broken = error;
-    };
-    client.on('error', onError);
-    try {
+    return holding(await checkout(), async (client, breakOff) => {
       const atCommit: (() => void)[] = [];
       const tx = makeTx(
         client,
@@ -294,22 +308,16 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
         await committed;
         return value;
       } catch (error) {
-        await tx.end('ROLLBACK').catch((rollbackError: Error) => {
-          broken = rollbackError;
-        });
+        await tx.end('ROLLBACK').catch(breakOff);
         // This connection's prepared plans are stale, and so may every other's be: closed, each takes
         // its plans with it, so the transaction's next attempt prepares afresh.
         if (isStalePlan(error)) {
-          broken = error;
+          breakOff(error);
           planGeneration++;
         }
         throw error;
       }
-    } finally {
-      client.off('error', onError);
-      // A connection that broke or could not roll back is closed rather than handed to the next caller.
-      client.release(broken);
-    }
+    });
   }
 
   /** Runs the transaction again, on a fresh one, after a failure `retryable` says rolled it back. */
@@ -341,29 +349,15 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     async withKeyLock(key, work) {
       if (!lockPool) throw new Error('A read-only store takes no key locks: keyed writes go to the primary');
       if (closed) throw new Error('store is closed');
-      const client = await lockPool.connect();
-      // As in inTransaction: a server that drops the connection must not end the process.
-      let broken: Error | undefined;
-      const onError = (error: Error) => {
-        broken = error;
-      };
-      client.on('error', onError);
-      try {
+      return holding(await lockPool.connect(), async (client, breakOff) => {
         await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [key]);
         try {
           return await work();
         } finally {
           // A connection that cannot unlock is closed instead: its session, and so its lock, ends.
-          await client
-            .query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key])
-            .catch((error: Error) => {
-              broken = error;
-            });
+          await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [key]).catch(breakOff);
         }
-      } finally {
-        client.off('error', onError);
-        client.release(broken);
-      }
+      });
     },
     async close() {
       if (closed) return;
