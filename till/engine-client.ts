@@ -43,6 +43,7 @@ export function networkError(error: unknown): string {
 /**
  * What the engine said no with (`status` and its `code`), or, with status null, `engine_unreachable`
  * (no connection: the call was not applied) or `engine_timeout` (no answer in time: it may have been).
+ * A 5xx without the engine's error body (a proxy's page, say) has the code `engine_error`.
  */
 export class EngineError extends Error {
   readonly status: number | null;
@@ -55,9 +56,13 @@ export class EngineError extends Error {
     this.code = code;
   }
 
-  /** No answer, or one saying the engine cannot serve now (5xx): the call may not have been applied. */
+  /**
+   * No answer, or a 5xx that is not the engine speaking (a proxy's, say): there is no reason to show
+   * but that the engine cannot be reached. A 5xx in the engine's own error shape (a code that could
+   * not be sent, a replica down) is its refusal, with a message that says why.
+   */
   get unreachable(): boolean {
-    return this.status === null || this.status >= 500;
+    return this.status === null || (this.status >= 500 && this.code === 'engine_error');
   }
 }
 

@@ -58,7 +58,13 @@ export async function startHarness(
     }),
     logFile: testLogFile('engine'),
     now: () => clock.now,
-    notifier: { send: async (m) => void sent.push(m) },
+    notifier: {
+      // A code for an address at undeliverable.example fails as a gateway's refusal would.
+      send: async (m) => {
+        if (m.to.endsWith('@undeliverable.example')) throw new Error('the gateway refused the message');
+        sent.push(m);
+      },
+    },
     ...engineOptions,
   });
   return {

@@ -90,6 +90,18 @@ describe('the engine client', () => {
     });
   });
 
+  it("gives a 5xx in the engine's own error shape as its refusal, with its reason", async () => {
+    script = (respond) =>
+      respond(503, '{"error":{"code":"delivery_failed","message":"The one-time code could not be sent"}}');
+    const e = await failure(client().post('/v1/members/otp', {}));
+    expect({ status: e.status, code: e.code, message: e.message, unreachable: e.unreachable }).toEqual({
+      status: 503,
+      code: 'delivery_failed',
+      message: 'The one-time code could not be sent',
+      unreachable: false,
+    });
+  });
+
   it('reports a hang past the timeout (engine_timeout) and a refused connection (engine_unreachable)', async () => {
     script = () => undefined; // never answers
     const hung = await failure(client(200).get('/v1/claims/x'));

@@ -109,9 +109,9 @@ const atStep = (flowId: string, step: string) => waitFor((e) => e.flowId === flo
 
 let memberSeq = 0;
 /** A member at the engine, with a linked card, a PIN and an external id when asked. */
-async function newMember(opts: { card?: boolean; pin?: string; externalId?: string } = {}) {
+async function newMember(opts: { card?: boolean; pin?: string; externalId?: string; domain?: string } = {}) {
   memberSeq += 1;
-  const email = `flow${memberSeq}@example.com`;
+  const email = `flow${memberSeq}@${opts.domain ?? 'example.com'}`;
   const created = await link.h.request({
     method: 'POST',
     url: '/v1/members',
@@ -287,6 +287,19 @@ describe('redeem', () => {
     expect(done).toMatchObject({ outcome: 'done', result: { redeemed: 250 } });
     expect(await available(m.id)).toBe(before - 250);
     expect(await waitForRow(f.flowId)).toMatchObject({ type: 'redeem', state: 'delivered', amount: 250 });
+  });
+
+  it('whose code the engine could not send: its reason (a 503 it explains), not "cannot be reached"', async () => {
+    const m = await newMember({ domain: 'undeliverable.example' });
+    await credit(m.email, 20_000);
+    const before = await available(m.id);
+    const f = start({ kind: 'redeem', input: sale(250, { member: { email: m.email } }) });
+    expect(await ended(f.flowId)).toMatchObject({
+      outcome: 'failed',
+      error: 'The one-time code could not be sent; try again shortly',
+    });
+    expect(before).toBeGreaterThan(0);
+    expect(await available(m.id)).toBe(before);
   });
 });
 
