@@ -37,15 +37,21 @@ const DB_CONNECTIONS = 16;
 /** Warm-up per engine process, in multiples of the run's warm-up (1 s in a full run). */
 const WARMUP_PER_ENGINE = 2;
 
-export interface CentralOptions {
+/** How long a measurement of engines runs, and at what rate (bench/cpu-cost.ts caps it). */
+export interface LoadOptions {
   seconds: number;
   warmupSeconds: number;
+  /** Earns per second over all engines; unset: as fast as 64 clients go. */
+  rate?: number;
+}
+
+export interface CentralOptions extends LoadOptions {
   /** 8 in a full run (one branch row per client); 1 with --quick (a faster `pgbench -i`). */
   pgbenchScale: number;
   baseDir?: string | undefined;
 }
 
-interface EnginesOutcome {
+export interface EnginesOutcome {
   load: Awaited<ReturnType<typeof loadHttpEarns>>;
   /** CPU seconds PostgreSQL used during the load (undefined on SQLite, or without /proc). */
   postgresCpuSeconds: number | undefined;
@@ -125,12 +131,12 @@ function sampleWaits(url: string): { stop(): Promise<ConnectionWaits> } {
  * Starts `engines` engine processes on database `db` (a fresh one), creates the bench till and an
  * admin app there, warms up, measures, verifies the ledger over HTTP and stops the engines.
  */
-async function measureEngines(
+export async function measureEngines(
   db: string,
   engines: number,
   configFile: string,
   logDir: string,
-  opts: CentralOptions,
+  opts: LoadOptions,
   serverCpu?: () => number | undefined,
 ): Promise<EnginesOutcome> {
   const store = await openLoadStore(db, configFile);
@@ -167,6 +173,7 @@ async function measureEngines(
       CLIENTS,
       opts.warmupSeconds * WARMUP_PER_ENGINE * engines,
       'warm',
+      opts.rate,
     );
     const sampler = db.startsWith('postgres://') ? sampleWaits(db) : undefined;
     let waits: ConnectionWaits | undefined;
@@ -174,7 +181,7 @@ async function measureEngines(
     const cpu0 = serverCpu?.();
     let cpu1: number | undefined;
     try {
-      load = await loadHttpEarns(targets, engineCpu, CLIENTS, opts.seconds, 'central');
+      load = await loadHttpEarns(targets, engineCpu, CLIENTS, opts.seconds, 'central', opts.rate);
       cpu1 = serverCpu?.();
     } finally {
       waits = await sampler?.stop();
@@ -200,6 +207,18 @@ async function measureEngines(
   }
 }
 
+const microseconds = (seconds: number | undefined, count: number) =>
+  seconds === undefined || count === 0 ? undefined : Math.round((seconds * 1e6) / count);
+
+/** CPU microseconds per earn the engines and (on PostgreSQL) the server used during the load. */
+export function cpuPerEarn(outcome: EnginesOutcome): { engineUs?: number; postgresUs?: number } {
+  const { load, postgresCpuSeconds } = outcome;
+  return {
+    engineUs: microseconds(load.engineCpu === undefined ? undefined : load.engineCpu * load.seconds, load.ok),
+    postgresUs: microseconds(postgresCpuSeconds, load.ok),
+  };
+}
+
 /**
  * CPU per operation, which a shared machine skews far less than throughput: the engines' per earn,
  * PostgreSQL's per earn and per pgbench transaction, and what their ratio says PostgreSQL's CPU
@@ -207,12 +226,8 @@ async function measureEngines(
  * (as a chain's would): on 2 cores the engines take half the machine from the database.
  */
 function operationCosts(outcome: EnginesOutcome, pgbench: PgbenchResult) {
-  const { load, postgresCpuSeconds } = outcome;
-  const us = (seconds: number | undefined, count: number) =>
-    seconds === undefined || count === 0 ? undefined : Math.round((seconds * 1e6) / count);
-  const engineUs = us(load.engineCpu === undefined ? undefined : load.engineCpu * load.seconds, load.ok);
-  const postgresUs = us(postgresCpuSeconds, load.ok);
-  const pgbenchUs = us(pgbench.serverCpuSeconds, pgbench.transactions);
+  const { engineUs, postgresUs } = cpuPerEarn(outcome);
+  const pgbenchUs = microseconds(pgbench.serverCpuSeconds, pgbench.transactions);
   return {
     engineUs,
     postgresUs,

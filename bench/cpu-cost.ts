@@ -1,10 +1,19 @@
 // CPU cost of one earn, the figure to judge an engine change by on a shared machine (throughput
 // moves with whatever else runs; CPU time per operation barely does). Prints, for the direct domain
 // call and for seed 002's earn over HTTP (engine in its own process, 64 clients, sync=FULL):
-// microseconds of engine CPU per earn, and SQL statements per earn (a separate, traced run).
-//   npx tsx bench/cpu-cost.ts [--earns 20000] [--http-seconds 5] [--only domain,http]
+// microseconds of engine CPU per earn, and SQL statements per earn (a separate, traced run). With
+// `stores`: one `engine serve` process on a SQLite file and one on PostgreSQL, both held to one rate
+// (an engine's CPU per earn falls as its rate rises, more requests sharing each wake-up, so stores
+// are compared at the same rate), the engine's CPU per earn on each and the server's on PostgreSQL.
+//   npx tsx bench/cpu-cost.ts [--earns 20000] [--http-seconds 5] [--only domain,http,stores] [--rate 1300]
+import { join } from 'node:path';
+import { startPostgresServer } from '../test/fixtures/postgres-server.ts';
+import { cpuPerEarn, measureEngines } from './central-earn.ts';
 import { loadHttpEarns, startEngineProcess } from './http-earn.ts';
-import { closedLoop, domainEarn, log, openBenchEngine } from './setup.ts';
+import { createPostgresDatabase } from './load/database.ts';
+import { writeEngineConfig } from './load/setup.ts';
+import { postgresCpuSeconds } from './proc-cpu.ts';
+import { benchTempDir, closedLoop, domainEarn, log, openBenchEngine, removeDir } from './setup.ts';
 import { installSqlTrace, type TraceReport } from './sql-trace.ts';
 
 function arg(name: string, fallback: string): string {
@@ -14,6 +23,8 @@ function arg(name: string, fallback: string): string {
 const earns = Number(arg('earns', '20000'));
 const httpSeconds = Number(arg('http-seconds', '5'));
 const only = arg('only', 'domain,http').split(',');
+/** About row 12's rate at 1 engine on PostgreSQL, so both stores run at what PostgreSQL reaches. */
+const rate = Number(arg('rate', '1300'));
 const IN_FLIGHT = 64;
 
 /** Statements per earn: every prepared-statement call and exec (SAVEPOINT, COMMIT, ...) counted. */
@@ -86,6 +97,48 @@ async function httpCost(): Promise<void> {
   }
 }
 
+async function storesCost(): Promise<void> {
+  const dir = benchTempDir(undefined, 'cost');
+  const configFile = join(dir, 'engine.json');
+  writeEngineConfig(configFile, undefined, dir);
+  // fsync and synchronous_commit on, as in row 12.
+  const server = await startPostgresServer({ durable: true });
+  try {
+    const opts = { seconds: httpSeconds, warmupSeconds: 2, rate };
+    const dataDir = join(server.dir, 'data');
+    const runs = [
+      {
+        store: 'PostgreSQL',
+        outcome: await measureEngines(
+          await createPostgresDatabase(server, 'cost'),
+          1,
+          configFile,
+          dir,
+          opts,
+          () => postgresCpuSeconds(dataDir),
+        ),
+      },
+      {
+        store: 'SQLite FULL',
+        outcome: await measureEngines(join(dir, 'cost.sqlite'), 1, configFile, dir, opts),
+      },
+    ];
+    for (const { store, outcome } of runs) {
+      const { engineUs, postgresUs } = cpuPerEarn(outcome);
+      const { load } = outcome;
+      process.stdout.write(
+        `stores ${store} at ${rate}/s: engine ${engineUs ?? '?'} us CPU/earn` +
+          (postgresUs !== undefined ? `, PostgreSQL ${postgresUs} us CPU/earn` : '') +
+          `, ${load.perSecond.toFixed(0)} earns/s p99 ${load.p99Ms.toFixed(1)} ms, failed ${load.non2xx + load.errors}\n`,
+      );
+    }
+  } finally {
+    await server.stop();
+    removeDir(dir);
+  }
+}
+
 if (only.includes('domain')) await domainCost();
 if (only.includes('http')) await httpCost();
+if (only.includes('stores')) await storesCost();
 log('done');

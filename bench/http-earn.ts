@@ -167,7 +167,9 @@ function earnBody(programId: number, i: number, ref: string): string {
  * autocannon with `connections` clients for `seconds`, every request a new earn with a unique
  * reference. With several targets (engine processes on one database) the clients are split evenly
  * between them, one autocannon each, and the figures are over all of them. `engineCpuSeconds` is the
- * CPU time the engines have used so far (summed), for the CPU shares.
+ * CPU time the engines have used so far (summed), for the CPU shares. `rate` caps the requests per
+ * second over all targets (split as the clients are); without it each client sends its next request
+ * as soon as the last is answered.
  */
 export async function loadHttpEarns(
   targets: EarnTarget[],
@@ -175,6 +177,7 @@ export async function loadHttpEarns(
   connections: number,
   seconds: number,
   ref: string,
+  rate?: number,
 ): Promise<LoadOutcome> {
   let counter = 0;
   let ok = 0;
@@ -191,6 +194,7 @@ export async function loadHttpEarns(
           url: `${target.url}/api/v1/cashback/cashback/earn`,
           method: 'POST',
           connections: clients,
+          ...(rate ? { overallRate: (rate * clients) / connections } : {}),
           pipelining: 1,
           duration: seconds,
           timeout: 30,
