@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { CodeDeliverySchema } from './code-delivery.ts';
 import { NoebsOptionsSchema } from './payouts/noebs.ts';
 import { PayoneerOptionsSchema } from './payouts/payoneer.ts';
 import { PayPalOptionsSchema } from './payouts/paypal.ts';
@@ -136,6 +137,8 @@ export const EngineConfigSchema = z
     textcoinClaimDays: z.coerce.number().int().min(1).default(7),
     /** How often matured/expired cashback and unclaimed textcoins are settled. */
     sweepIntervalSeconds: z.coerce.number().int().min(1).default(60),
+    /** How one-time codes reach members (engine/code-delivery.ts). */
+    codes: CodeDeliverySchema.prefault({}),
     claims: z
       .object({
         /** How long a cashout claim may be opened and submitted. */
@@ -254,6 +257,8 @@ const env: Record<string, (v: string) => [string[], unknown]> = {
   TILLBACK_PIN_BDK: (v) => [['secrets', 'pinBdk'], v],
   TILLBACK_PIN_AES_BDK: (v) => [['secrets', 'pinAesBdk'], v],
   TILLBACK_LOG_LEVEL: (v) => [['logLevel'], v],
+  TILLBACK_CODES_GATEWAY_URL: (v) => [['codes', 'gatewayUrl'], v],
+  TILLBACK_CODES_AUTHORIZATION: (v) => [['codes', 'authorization'], v],
   TILLBACK_PAYOUT_PROVIDER: (v) => [['payouts', 'provider'], v],
   // Provider secrets may stay out of the config file.
   TILLBACK_PAYPAL_CLIENT_SECRET: (v) => [['payouts', 'paypal', 'clientSecret'], v],

@@ -1,13 +1,14 @@
 // The domain context of a configured engine: its store, clock, notifier and the settings and
 // secrets the configuration gives. The server and the CLI build it the same way, here.
+import { gatewayNotifier } from './code-delivery.ts';
 import { resolveSecrets, type EngineConfig } from './config.ts';
 import type { DomainContext, Notifier } from './domain/context.ts';
 import type { Store } from './store/store.ts';
 
-/** The default notifier: no delivery channel is configured, so sending a code fails clearly. */
+/** Without a code gateway (config `codes.gatewayUrl`) sending a code fails clearly. */
 export const noNotifier: Notifier = {
   async send() {
-    throw new Error('No notifier is configured to deliver one-time codes');
+    throw new Error('No code gateway is configured (codes.gatewayUrl) to send one-time codes');
   },
 };
 
@@ -22,11 +23,13 @@ export function domainContext(
   } = {},
 ): DomainContext {
   const secrets = resolveSecrets(config);
+  const { gatewayUrl } = config.codes;
   return {
     store,
     laggingStore: options.laggingStore ?? store,
     now: options.now ?? Date.now,
-    notifier: options.notifier ?? noNotifier,
+    notifier:
+      options.notifier ?? (gatewayUrl ? gatewayNotifier({ ...config.codes, gatewayUrl }) : noNotifier),
     settings: {
       cardHashKey: secrets.cardHashKey,
       memberTokenKey: secrets.memberTokenKey,

@@ -1,7 +1,8 @@
 // `serve`: runs the engine over its store (SQLite, or PostgreSQL given a postgres:// --db, with a read
 // replica for the chain report given --replica-db) until SIGINT or SIGTERM, then closes the engine
-// (finishing requests in flight) and the stores. `--demo` adds a demo app and program.
+// (finishing requests in flight) and the stores. `--demo` adds a demo app and program; `--print-codes` prints one-time codes instead of sending them.
 import type { Command } from 'commander';
+import { describeCodeDelivery } from '../code-delivery.ts';
 import { EngineConfigSchema, type EngineConfig } from '../config.ts';
 import { demoConfig, demoNotifier, describeDemo, ensureDemoData, type DemoState } from '../demo.ts';
 import type { Engine } from '../server.ts';
@@ -24,6 +25,7 @@ interface ServeFlags extends StoreFlags {
   port?: string;
   host?: string;
   demo?: boolean;
+  printCodes?: boolean;
 }
 
 /** How long shutdown may take before the process gives up waiting. */
@@ -42,7 +44,7 @@ function cliCommand(config: EngineConfig): string {
   return `${viaNpm ? 'npm run engine --' : 'npx tsx engine/cli.ts'}${db}`;
 }
 
-function banner(config: EngineConfig, url: string): string {
+function banner(config: EngineConfig, url: string, printCodes: boolean): string {
   const row = (label: string, value: string) => `  ${label.padEnd(11)}${value}`;
   const replica = describeReplica(config.db);
   return [
@@ -57,6 +59,7 @@ function banner(config: EngineConfig, url: string): string {
     row('Health:', `${url}/health`),
     row('Database:', describeDatabase(config.db)),
     ...(replica === undefined ? [] : [row('Replica:', replica)]),
+    row('Codes:', describeCodeDelivery(config.codes, printCodes)),
   ].join('\n');
 }
 
@@ -86,9 +89,14 @@ export function registerServe(program: Command): void {
       .option(
         '--demo',
         'on an empty database create a demo app and program, and print codes instead of sending them',
+      )
+      .option(
+        '--print-codes',
+        'print one-time codes here instead of sending them through the code gateway (for trials)',
       ),
   ).action(async (opts: ServeFlags) => {
     const config = loadCliConfig(opts);
+    const printCodes = opts.demo === true || opts.printCodes === true;
     const store = await openStore(config, 'create');
     const replica = await openReplica(config);
     let engine: Engine | undefined;
@@ -97,11 +105,12 @@ export function registerServe(program: Command): void {
     try {
       // Loaded here: Fastify and its plugins are most of the CLI's start-up time.
       const { createEngine } = await import('../server.ts');
-      engine = await createEngine(
-        opts.demo
-          ? { store, laggingStore: replica, config: demoConfig(config), notifier: demoNotifier() }
-          : { store, laggingStore: replica, config },
-      );
+      engine = await createEngine({
+        store,
+        laggingStore: replica,
+        config: opts.demo ? demoConfig(config) : config,
+        ...(printCodes ? { notifier: demoNotifier() } : {}),
+      });
       if (opts.demo) demo = await ensureDemoData(store, Date.now());
       url = await engine.listen();
     } catch (error) {
@@ -146,7 +155,7 @@ export function registerServe(program: Command): void {
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
 
-    print(banner(config, url));
+    print(banner(config, url, printCodes));
     if (demo) {
       print();
       for (const line of describeDemo(demo, url, cliCommand(config))) print(line);

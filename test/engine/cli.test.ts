@@ -490,6 +490,7 @@ describe('serve', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('<title>Your cashout</title>');
     expect(printed).toContain(`Claims:    ${base}/c/<claim id>`);
+    expect(printed).toContain('Codes:     printed here, not sent');
 
     // The demo deciphers PIN blocks made under the PIN pad simulator's test key, and says so.
     expect(printed).toContain("PIN pad simulator's public TEST key");

@@ -1,6 +1,6 @@
 // Test harness: a real engine on a real store (a SQLite file in a temporary directory, or a fresh
 // PostgreSQL database in the `postgres` project: fixtures/test-store.ts), with a movable
-// clock, a notifier that records what it sends, and helpers to create apps and programs.
+// clock, a notifier that records what it sends (unless a code gateway is configured), and helpers to create apps and programs.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,13 +58,18 @@ export async function startHarness(
     }),
     logFile: testLogFile('engine'),
     now: () => clock.now,
-    notifier: {
-      // A code for an address at undeliverable.example fails as a gateway's refusal would.
-      send: async (m) => {
-        if (m.to.endsWith('@undeliverable.example')) throw new Error('the gateway refused the message');
-        sent.push(m);
-      },
-    },
+    // Given a code gateway, the engine's own delivery runs (code-delivery.test.ts).
+    ...(config.codes?.gatewayUrl
+      ? {}
+      : {
+          notifier: {
+            // A code for an address at undeliverable.example fails as a gateway's refusal would.
+            send: async (m: Harness['sent'][number] & { kind: 'otp' | 'textcoin' }) => {
+              if (m.to.endsWith('@undeliverable.example')) throw new Error('the gateway refused the message');
+              sent.push(m);
+            },
+          },
+        }),
     ...engineOptions,
   });
   return {
