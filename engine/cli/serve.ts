@@ -1,6 +1,7 @@
 // `serve`: runs the engine over its store (SQLite, or PostgreSQL given a postgres:// --db, with a read
 // replica for the chain report given --replica-db) until SIGINT or SIGTERM, then closes the engine
-// (finishing requests in flight) and the stores. `--demo` adds a demo app and program; `--print-codes` prints one-time codes instead of sending them.
+// (finishing requests in flight) and the stores. `--demo` adds a demo app and program; `--print-codes`
+// prints one-time codes instead of sending them.
 import type { Command } from 'commander';
 import { describeCodeDelivery } from '../code-delivery.ts';
 import { EngineConfigSchema, type EngineConfig } from '../config.ts';
