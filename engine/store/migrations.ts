@@ -2,6 +2,7 @@
 // recorded in schema_migrations. Both dialects carry the same versions with the same meaning. Another
 // database on the same store code (the till's own file) passes its own directory of NNN_name.sql files.
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Tx } from './store.ts';
 
@@ -21,13 +22,13 @@ export function loadMigrations(
     .map((file) => ({
       version: Number(file.slice(0, 3)),
       name: file.slice(4, -4),
-      sql: readFileSync(dir + file, 'utf8'),
+      sql: readFileSync(join(dir, file), 'utf8'),
     }));
 }
 
 /**
  * Applies pending migrations; `exec` runs a multi-statement script inside the caller's transaction.
- * `dir` replaces the engine's own migrations (a directory path ending in a separator).
+ * `dir` replaces the engine's own migrations (a directory path).
  */
 export async function applyMigrations(
   dialect: 'sqlite' | 'postgres',

@@ -1,6 +1,7 @@
 // Properties: the retry schedule the sender uses, and the queue's state machine on a real SQLite file
 // against a model (FIFO head, states, counts, offline limits, manager actions refused in wrong states).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +9,7 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { retryDelayMs } from '../../engine/domain/webhook-deliveries.ts';
 import { openSqliteStore } from '../../engine/store/sqlite.ts';
+import { recordOnline } from '../../till/flows/history.ts';
 import { OfflineLimitsSchema } from '../../till/outbox/config.ts';
 import { OutboxError } from '../../till/outbox/errors.ts';
 import {
@@ -119,11 +121,19 @@ describe('parseOperation', () => {
 
 type Action =
   | { kind: 'enqueue'; amount: number }
+  | { kind: 'online'; type: 'redeem' | 'cashout'; state: 'delivered' | 'failed'; amount: number }
   | { kind: 'attempt'; outcome: 'delivered' | 'refused' | 'retry' }
   | { kind: 'retry' | 'void'; pick: number; reason: string };
 
 const action: fc.Arbitrary<Action> = fc.oneof(
   fc.record({ kind: fc.constant('enqueue' as const), amount: fc.integer({ min: 1, max: 3_000 }) }),
+  // A redeem's or cashout's history row: never queued, so never waiting nor failed in the queue.
+  fc.record({
+    kind: fc.constant('online' as const),
+    type: fc.constantFrom('redeem' as const, 'cashout' as const),
+    state: fc.constantFrom('delivered' as const, 'failed' as const),
+    amount: fc.integer({ min: 1, max: 3_000 }),
+  }),
   fc.record({
     kind: fc.constant('attempt' as const),
     outcome: fc.constantFrom('delivered' as const, 'refused' as const, 'retry' as const),
@@ -165,6 +175,23 @@ describe('the queue state machine', () => {
               const result = store.transact((tx) => enqueue(tx, op, limits, now));
               if (refuse) await expect(result).rejects.toMatchObject({ code: 'offline_limit' });
               else model.push({ id: await result, amount: a.amount, state: 'queued' });
+            } else if (a.kind === 'online') {
+              await recordOnline(
+                store,
+                {
+                  id: randomUUID(),
+                  type: a.type,
+                  amount: a.amount,
+                  currency: 'TND',
+                  programId: 1,
+                  member: { id: 1 },
+                  reference: null,
+                  cashier: 'c',
+                  state: a.state,
+                  result: a.state === 'failed' ? 'Wrong PIN' : '{}',
+                },
+                now,
+              );
             } else if (a.kind === 'attempt') {
               const [head] = await store.read((tx) => headOfQueue(tx, 1));
               expect(head?.operationId).toBe(queued[0]?.id);
@@ -192,14 +219,14 @@ describe('the queue state machine', () => {
                 target.state = a.kind === 'retry' ? 'queued' : 'voided';
               }
             }
-            // The totals the triggers keep (migration 006) are the totals of the rows.
+            // The totals the triggers keep (migrations 006, 007) are the totals of the queued types' rows.
             const [kept, counted] = await store.read(async (tx) => [
               await tx.all(
                 'SELECT state, currency, count, amount FROM queue_totals WHERE count > 0 ORDER BY state, currency',
               ),
               await tx.all(
                 `SELECT state, currency, COUNT(*) AS count, SUM(amount) AS amount FROM operations
-                  GROUP BY state, currency ORDER BY state, currency`,
+                  WHERE type IN ('earn', 'refund') GROUP BY state, currency ORDER BY state, currency`,
               ),
             ]);
             expect(kept).toEqual(counted);
@@ -218,5 +245,61 @@ describe('the queue state machine', () => {
       }),
       { numRuns: 40 },
     );
+  });
+});
+
+describe('migration 007', () => {
+  it("takes a till file's failed redeems and cashouts out of the queue's failed count", async () => {
+    const all = fileURLToPath(new URL('../../till/migrations/', import.meta.url));
+    const before = join(dir, 'migrations-006');
+    mkdirSync(before);
+    for (const file of readdirSync(all).filter((f) => f < '007'))
+      copyFileSync(join(all, file), join(before, file));
+    const path = join(dir, 'upgraded.sqlite');
+    const limits = OfflineLimitsSchema.parse({ maxCount: 5, maxAmount: { TND: 5_000 } });
+    const old = await openSqliteStore({ path, migrationsDir: before });
+    try {
+      const earn = parseOperation({
+        type: 'earn',
+        cashier: 'c',
+        programId: 1,
+        currency: 'TND',
+        member: { id: 1 },
+        purchaseAmount: 1_000,
+      });
+      const id = await old.transact((tx) => enqueue(tx, earn, limits, 1_000));
+      await old.transact((tx) => recordRefused(tx, id, '422 x: no', 1_000));
+      for (const type of ['redeem', 'cashout'] as const) {
+        await recordOnline(
+          old,
+          {
+            id: randomUUID(),
+            type,
+            amount: 100,
+            currency: 'TND',
+            programId: 1,
+            member: { id: 1 },
+            reference: null,
+            cashier: 'c',
+            state: 'failed',
+            result: 'Wrong PIN',
+          },
+          1_000,
+        );
+      }
+      expect((await old.read((tx) => queueCounts(tx, 1_000))).failed).toBe(3);
+    } finally {
+      await old.close();
+    }
+    const upgraded = await openSqliteStore({ path, migrationsDir: all });
+    try {
+      expect(await upgraded.read((tx) => queueCounts(tx, 1_000))).toEqual({
+        waiting: 0,
+        failed: 1,
+        oldestAgeMs: null,
+      });
+    } finally {
+      await upgraded.close();
+    }
   });
 });
