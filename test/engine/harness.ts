@@ -1,6 +1,7 @@
 // Test harness: a real engine on a real store (a SQLite file in a temporary directory, or a fresh
 // PostgreSQL database in the `postgres` project: fixtures/test-store.ts), with a movable
-// clock, a notifier that records what it sends (unless a code gateway is configured), and helpers to create apps and programs.
+// clock, a notifier that records what it sends (unless a code gateway is configured), and helpers
+// to create apps and programs.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

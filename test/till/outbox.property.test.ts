@@ -119,6 +119,17 @@ describe('parseOperation', () => {
   });
 });
 
+/** A queued earn of `purchaseAmount` for member 1. */
+const earnOf = (purchaseAmount: number) =>
+  parseOperation({
+    type: 'earn',
+    cashier: 'c',
+    programId: 1,
+    currency: 'TND',
+    member: { id: 1 },
+    purchaseAmount,
+  });
+
 type Action =
   | { kind: 'enqueue'; amount: number }
   | { kind: 'online'; type: 'redeem' | 'cashout'; state: 'delivered' | 'failed'; amount: number }
@@ -161,14 +172,7 @@ describe('the queue state machine', () => {
           for (const a of actions) {
             const queued = model.filter((o) => o.state === 'queued');
             if (a.kind === 'enqueue') {
-              const op = parseOperation({
-                type: 'earn',
-                cashier: 'c',
-                programId: 1,
-                currency: 'TND',
-                member: { id: 1 },
-                purchaseAmount: a.amount,
-              });
+              const op = earnOf(a.amount);
               const refuse =
                 queued.length >= limits.maxCount ||
                 queued.reduce((s, o) => s + o.amount, 0) + a.amount > 5_000;
@@ -259,14 +263,7 @@ describe('migration 007', () => {
     const limits = OfflineLimitsSchema.parse({ maxCount: 5, maxAmount: { TND: 5_000 } });
     const old = await openSqliteStore({ path, migrationsDir: before });
     try {
-      const earn = parseOperation({
-        type: 'earn',
-        cashier: 'c',
-        programId: 1,
-        currency: 'TND',
-        member: { id: 1 },
-        purchaseAmount: 1_000,
-      });
+      const earn = earnOf(1_000);
       const id = await old.transact((tx) => enqueue(tx, earn, limits, 1_000));
       await old.transact((tx) => recordRefused(tx, id, '422 x: no', 1_000));
       for (const type of ['redeem', 'cashout'] as const) {
