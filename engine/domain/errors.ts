@@ -73,12 +73,14 @@ const statusOf: Record<ErrorCode, number> = {
 
 export class DomainError extends Error {
   readonly status: number;
+  /** `options.cause` is logged with a 5xx (why a gateway refused, say), never sent to the client. */
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly details?: Record<string, unknown>,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'DomainError';
     this.status = statusOf[code];
   }

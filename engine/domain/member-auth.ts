@@ -145,8 +145,15 @@ export async function requestOtp(
   });
   try {
     await ctx.notifier.send({ to, kind: 'otp', code });
-  } catch {
-    throw new DomainError('delivery_failed', 'The one-time code could not be sent; try again shortly');
+  } catch (error) {
+    throw new DomainError(
+      'delivery_failed',
+      'The one-time code could not be sent; try again shortly',
+      undefined,
+      {
+        cause: error,
+      },
+    );
   }
   const masked = to.includes('@') ? to.replace(/^(.).*(@.*)$/, '$1***$2') : `***${to.slice(-3)}`;
   return { challengeId, memberId: member.id, expiresAt, sentTo: masked };

@@ -1,10 +1,12 @@
 // One-time codes sent through the chain's code gateway (engine/code-delivery.ts): a real HTTP server
 // on loopback plays the gateway; the engine posts each code there, and a gateway that refuses or
 // hangs gives the member API's 503 `delivery_failed` (the till then says the code could not be sent).
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadEngineConfig } from '../../engine/config.ts';
+import { testLogFile } from '../fixtures/test-log.ts';
 import { startHarness, type Harness } from './harness.ts';
 
 interface Received {
@@ -101,6 +103,13 @@ describe('the code gateway', () => {
     });
     expect(received).toHaveLength(1);
     expect(otp.text).not.toContain(received[0]?.body.code);
+    // The operator's log says why (the error's cause); the client's answer does not.
+    expect(otp.text).not.toContain('gateway answered');
+    const loggedWhy = () =>
+      readFileSync(testLogFile('engine'), 'utf8')
+        .split('\n')
+        .some((line) => line.includes('could not be sent') && line.includes('the code gateway answered 500'));
+    await expect.poll(loggedWhy, { timeout: 3_000 }).toBe(true);
   });
 
   it('not answering within codes.timeoutMs: the same 503, not a request left hanging', async () => {
