@@ -95,10 +95,12 @@ function toPostgres(sql: string): pg.QueryConfig {
  * written at once, without waiting for the ones before it; a deferred one (`defer`, and the
  * transaction's BEGIN) is not waited for at all: the next statement (or the COMMIT, through
  * `settle`) answers for it. Statements written in one turn of the event loop leave in one socket
- * write: the socket is corked from the first until the turn's microtasks have run, since a write to
- * a loopback socket wakes the server each time and was the engine's largest single cost
- * (bench/README.md, row 12). pg writes through `connection.stream`, a net.Socket; without one
- * (another transport) statements are written one by one.
+ * write: the socket is corked from the first until the COMMIT or the turn's end (setImmediate), since
+ * a write to a loopback socket wakes the server each time and was the engine's largest single cost
+ * (bench/README.md, row 12). Not until the next microtask: domain code between two deferred
+ * statements awaits a few promises, and uncorking after the first of them cost an earn two more
+ * writes. pg writes through `connection.stream`, a net.Socket; without one (another transport)
+ * statements are written one by one.
  *
  * After a failure the server refuses the rest of the transaction ("current transaction is
  * aborted"), and with statements in flight together that refusal can be the answer a caller awaits
@@ -122,7 +124,7 @@ function makeTx(
     if (!corked && stream?.cork) {
       stream.cork();
       corked = true;
-      queueMicrotask(release);
+      setImmediate(release);
     }
     const sent = client.query<T & pg.QueryResultRow>({ ...toPostgres(sql), values: params as SqlValue[] });
     sent.catch((error: unknown) => {

@@ -1,6 +1,7 @@
 // The PostgreSQL store itself (engine/store/postgres.ts), on the run's server: numbers as SQLite's
 // come back, migrations applied once by engines starting together, deadlocked and raced transactions
 // run again without doubling anything, reads on one snapshot, and close ending every connection.
+import net from 'node:net';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { chart } from '../../../engine/domain/accounts.ts';
@@ -292,6 +293,40 @@ describe('PostgreSQL store', () => {
       });
       expect(seen).toBe(2);
       expect(await committed()).toEqual([2, 7]);
+    });
+
+    it('leave with the COMMIT in one socket write, however many promise turns lie between them', async () => {
+      const { store, committed } = await probe();
+      // Counts real writes on every socket of this process: each write to a loopback socket wakes the
+      // server, and was the engine's largest single cost (bench/README.md, row 12).
+      const writes = { counting: false, count: 0 };
+      const proto = net.Socket.prototype as unknown as Record<
+        '_write' | '_writev',
+        (...a: unknown[]) => void
+      >;
+      const original = { _write: proto._write, _writev: proto._writev };
+      for (const name of ['_write', '_writev'] as const) {
+        proto[name] = function (this: net.Socket, ...args: unknown[]) {
+          if (writes.counting) writes.count++;
+          return original[name].apply(this, args);
+        };
+      }
+      cleanups.push(async () => Object.assign(proto, original));
+      const turns = async (n: number) => {
+        for (let i = 0; i < n; i++) await Promise.resolve();
+      };
+      await store.transact(async (tx) => {
+        await tx.one('SELECT 1 AS one');
+        writes.counting = true;
+        tx.defer('INSERT INTO deferred_probe (n) VALUES (?)', [1]);
+        await turns(3);
+        tx.defer('INSERT INTO deferred_probe (n) VALUES (?)', [2]);
+        await turns(5);
+        tx.defer('INSERT INTO deferred_probe (n) VALUES (?)', [3]);
+      });
+      writes.counting = false;
+      expect(writes.count).toBe(1);
+      expect(await committed()).toEqual([1, 2, 3]);
     });
 
     it('throw their own error at the next statement, and the whole transaction rolls back', async () => {
