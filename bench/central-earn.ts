@@ -34,8 +34,12 @@ const PGBENCH_CLIENTS = 8;
  * earn rose by about 15% over 16 of them (measured: 577 against 672 µs, 1,407 against 1,272 earns/s).
  */
 const DB_CONNECTIONS = 16;
-/** Warm-up per engine process, in multiples of the run's warm-up (1 s in a full run). */
-const WARMUP_PER_ENGINE = 2;
+/**
+ * Warm-up per engine process, in multiples of the run's warm-up (1 s in a full run). Row 12 measures
+ * engines as a chain runs them, for days: V8 goes on optimising for a while, and after 8 s of warm-up
+ * at 4 engines three 10 s windows in a row read 713, 677 and 645 µs of engine CPU per earn.
+ */
+const WARMUP_PER_ENGINE = 5;
 
 /** How long a measurement of engines runs, and at what rate (bench/cpu-cost.ts caps it). */
 export interface LoadOptions {

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openBenchEngine } from './setup.ts';
+import { ENGINE_NODE_FLAGS } from '../engine/node-flags.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -76,6 +77,7 @@ export async function centralEngine(dir: string): Promise<CentralEngine> {
         process.execPath,
         // Flags as well as the file: they win over any TILLBACK_* variable this process was given.
         [
+          ...ENGINE_NODE_FLAGS,
           '--import',
           'tsx',
           'engine/cli.ts',

@@ -8,6 +8,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { ENGINE_NODE_FLAGS } from '../engine/node-flags.ts';
 import {
   log,
   machineBusySeconds,
@@ -61,6 +62,7 @@ export async function startEngineProcess(
   const child: ChildProcessWithoutNullStreams = spawn(
     process.execPath,
     [
+      ...ENGINE_NODE_FLAGS,
       ...(opts.nodeArgs ?? []),
       '--import',
       'tsx',

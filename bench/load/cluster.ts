@@ -7,6 +7,7 @@ import { closeSync, openSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ENGINE_NODE_FLAGS } from '../../engine/node-flags.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENGINE_CLI = join(ROOT, 'engine', 'cli.ts');
@@ -95,6 +96,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const child = spawn(
       process.execPath,
       [
+        ...ENGINE_NODE_FLAGS,
         ...(opts.nodeArgs ?? []),
         '--import',
         'tsx',

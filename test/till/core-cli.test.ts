@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { maskPan } from '../../contract/card.ts';
 import { cleanEnv } from '../fixtures/clean-env.ts';
 import { VISA_PAN } from '../fixtures/secrets.ts';
+import { ENGINE_NODE_FLAGS } from '../../engine/node-flags.ts';
 import { testLogDir } from '../fixtures/test-log.ts';
 import { ROOT, startTillProcess } from './fixtures/till-process.ts';
 
@@ -47,7 +48,7 @@ function commands(printed: string): string[] {
 it('is what npm start runs, and the engine stays at npm run engine', () => {
   const scripts = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as any).scripts;
   expect(scripts.start).toBe('tsx till/cli.ts');
-  expect(scripts.engine).toBe('tsx engine/cli.ts');
+  expect(scripts.engine).toBe(['tsx', ...ENGINE_NODE_FLAGS, 'engine/cli.ts'].join(' '));
 });
 
 describe('browser mode', () => {

@@ -311,7 +311,9 @@ describe('PostgreSQL store', () => {
           return original[name].apply(this, args);
         };
       }
-      cleanups.push(async () => Object.assign(proto, original));
+      cleanups.push(async () => {
+        Object.assign(proto, original);
+      });
       const turns = async (n: number) => {
         for (let i = 0; i < n; i++) await Promise.resolve();
       };
