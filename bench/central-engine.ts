@@ -7,8 +7,8 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openBenchEngine } from './setup.ts';
 import { ENGINE_NODE_FLAGS } from '../engine/node-flags.ts';
+import { openBenchEngine } from './setup.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
