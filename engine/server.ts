@@ -15,6 +15,7 @@ import { processDueLots } from './domain/lots.ts';
 import { setSubscribers } from './domain/outbox.ts';
 import { returnUnclaimedTextcoins } from './domain/partners.ts';
 import { parseJson, serializeJson } from './http/json.ts';
+import { closeSilentConnectionsOnClose } from './http/silent-connections.ts';
 import { loggerOptions } from './logger.ts';
 import type { PayoutProvider } from './payouts/provider.ts';
 import { createPayoutProviders, singleProvider } from './payouts/providers.ts';
@@ -129,6 +130,7 @@ export async function createEngine(options: EngineOptions): Promise<Engine> {
       disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
     }),
   });
+  closeSilentConnectionsOnClose(app);
   // JSON only: any other body type is answered 415 in the API's own error shape.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {

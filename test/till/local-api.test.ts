@@ -3,7 +3,9 @@
 // with its lockout, earns and refunds through the outbox, the event stream, bad bodies, and logs
 // that never carry a PIN, a token or a card number.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -282,6 +284,20 @@ describe('auth on every route', () => {
       status: 403,
       body: errorShape('origin_not_allowed'),
     });
+  });
+});
+
+describe('stopping', () => {
+  it("closes a connection that has sent nothing (a browser's speculative one) instead of waiting on it", async () => {
+    const quiet = connect(Number(new URL(api.url).port), '127.0.0.1');
+    quiet.on('error', () => undefined);
+    await once(quiet, 'connect');
+    const dropped = once(quiet, 'close');
+    await api.close();
+    await dropped;
+    // afterEach closes an API of this test's own.
+    api = await createLocalApi({ outbox, config: {}, logStream: new PassThrough() });
+    secrets.push(api.token);
   });
 });
 

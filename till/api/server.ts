@@ -10,6 +10,7 @@ import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { closeSilentConnectionsOnClose } from '../../engine/http/silent-connections.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 import { OutboxError } from '../outbox/errors.ts';
 import {
@@ -146,6 +147,7 @@ export async function createLocalApi(options: LocalApiOptions): Promise<LocalApi
     logger: { level: 'info', stream: options.logStream ?? process.stdout },
     bodyLimit: 16 * 1024,
   });
+  closeSilentConnectionsOnClose(app);
   const routes: { method: string; url: string }[] = [];
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat())
