@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EVENT_ID_HEADER, SIGNATURE_HEADER, verifyWebhook } from '../../contract/webhook-signature.ts';
 import { print } from './common.ts';
+import { silentConnections } from '../http/silent-connections.ts';
 
 export interface ListenOptions {
   host: string;
@@ -95,6 +96,7 @@ export async function listenForWebhooks(
         .end(result.ok ? 'ok' : result.reason);
     });
   });
+  const silent = silentConnections(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, resolve);
@@ -102,6 +104,10 @@ export async function listenForWebhooks(
   const { address, port } = server.address() as AddressInfo;
   return {
     url: `http://${address.includes(':') ? `[${address}]` : address}:${port}/`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        silent.close();
+      }),
   };
 }
