@@ -1,10 +1,11 @@
 // A server that stops must not wait on a client that connected and never spoke. Node 20's
 // server.close() closes idle keep-alive connections itself, but not one that was accepted and has
-// not sent a byte yet (nodejs/node#63452, fixed in later Node lines): close() then waits for the
-// headers timeout, a minute. Clients do leave such connections: undici keeps the socket of a fetch
-// aborted while it was connecting (a till's outbox or the engine's webhook worker stopping at that
-// moment), and browsers open speculative ones. So when the server closes, those are closed too, as
-// newer Node does; a connection that has begun a request is left to finish it.
+// not sent a byte yet (nodejs/node#63452, fixed in later Node lines): close() then waits until the
+// client goes (measured on Node 20.20: still waiting after 200 s). Clients do leave such
+// connections: undici keeps the socket of a fetch aborted while it was connecting (a till's outbox
+// or the engine's webhook worker stopping at that moment), and browsers open speculative ones. So
+// when the server closes, those are closed too, as newer Node does; a connection that has begun a
+// request is left to finish it.
 import type { Server, Socket } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 

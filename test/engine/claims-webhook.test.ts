@@ -13,7 +13,7 @@ let server: Server | undefined;
 afterEach(async () => {
   await h?.close();
   // The engine's stop aborts any delivery in flight; one aborted as it connected leaves a connection
-  // that sent nothing, which Node 20's close() alone would wait a minute on.
+  // that sent nothing, which Node 20's close() alone would wait on for as long as it stays.
   await new Promise((r) => {
     if (!server) return r(undefined);
     server.close(r);

@@ -1,5 +1,5 @@
 // A server stops without waiting on a client that connected and sent nothing (Node 20's close() would
-// wait a minute for it), over HTTP and HTTPS, and still answers a client that had begun its request.
+// wait for as long as the client stays), over HTTP and HTTPS, and still answers a client that had begun its request.
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';

@@ -83,7 +83,7 @@ describe('webhooks listen', () => {
     expect(await post(url!, tampered, signed)).toBe(400);
 
     // A connection that has sent nothing (an engine's delivery aborted as it connected) does not hold
-    // the stop: Node 20's close() alone would wait a minute on it.
+    // the stop: Node 20's close() alone would wait for as long as it stays.
     const quiet = connect(Number(new URL(url!).port), '127.0.0.1');
     quiet.on('error', () => undefined);
     await once(quiet, 'connect');
