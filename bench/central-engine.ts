@@ -1,14 +1,16 @@
 // The engine as a till's central engine: `engine/cli.ts serve` (what `npm run engine -- serve` runs)
-// in a child process on a SQLite file prepared with one till app and a 5% program, on a fixed
-// loopback port so it can be stopped, killed with SIGKILL and started again where tills expect it.
-// The outbox drain (bench/outbox-drain.ts) and its test (test/till/outbox-drain.test.ts) use it.
+// in a child process on a SQLite file or a PostgreSQL database, prepared with one till app and a 5%
+// program, on a fixed loopback port so it can be stopped, killed with SIGKILL and started again where
+// tills expect it. The outbox drain (bench/outbox-drain.ts) and its test (test/till/outbox-drain.test.ts)
+// use it.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { OpenedStore } from '../engine/cli/common.ts';
 import { ENGINE_NODE_FLAGS } from '../engine/node-flags.ts';
-import { openBenchEngine } from './setup.ts';
+import { openLoadStore, writeEngineConfig } from './load/setup.ts';
+import { createBenchTill } from './setup.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 
@@ -16,8 +18,10 @@ export interface CentralEngine {
   url: string;
   credentials: { appId: string; apiKey: string };
   programId: number;
-  /** The engine's SQLite file: read it once the engine is stopped. */
-  dbPath: string;
+  /** The engine's database, as `--db` takes it: a SQLite file or a postgres:// URL. */
+  db: string;
+  /** The engine's database opened as the CLI opens it: read it once the engine is stopped. */
+  openStore(): Promise<OpenedStore>;
   running(): boolean;
   /** Starts the engine process (again) and resolves once it answers /health. */
   start(): Promise<void>;
@@ -34,23 +38,16 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Prepares `<dir>/engine.sqlite` (app and program) and its config; does not start the engine. */
-export async function centralEngine(dir: string): Promise<CentralEngine> {
-  const prepared = await openBenchEngine({ synchronous: 'FULL', dir });
-  await prepared.close({ keepFiles: true });
-  const port = await freePort();
-  const dbPath = join(dir, 'engine.sqlite');
+/**
+ * Prepares the engine's database (`db`: a postgres:// URL, or by default `<dir>/engine.sqlite`, FULL)
+ * with its app and program, and its config in `dir`; does not start the engine.
+ */
+export async function centralEngine(dir: string, db = join(dir, 'engine.sqlite')): Promise<CentralEngine> {
   const configFile = join(dir, 'engine.json');
-  writeFileSync(
-    configFile,
-    JSON.stringify({
-      host: '127.0.0.1',
-      port,
-      db: { path: dbPath, synchronous: 'FULL' },
-      secretsFile: join(dir, 'secrets.json'),
-      logLevel: 'warn',
-    }),
-  );
+  writeEngineConfig(configFile, undefined, dir);
+  const store = await openLoadStore(db, configFile);
+  const prepared = await createBenchTill(store).finally(() => store.close());
+  const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
@@ -68,7 +65,8 @@ export async function centralEngine(dir: string): Promise<CentralEngine> {
     url,
     credentials: { appId: prepared.appId, apiKey: prepared.secret },
     programId: prepared.programId,
-    dbPath,
+    db,
+    openStore: () => openLoadStore(db, configFile),
     running: () => child !== undefined,
     async start() {
       if (child) return;
@@ -85,7 +83,7 @@ export async function centralEngine(dir: string): Promise<CentralEngine> {
           '--config',
           configFile,
           '--db',
-          dbPath,
+          db,
           '--host',
           '127.0.0.1',
           '--port',
@@ -101,7 +99,7 @@ export async function centralEngine(dir: string): Promise<CentralEngine> {
           resolve();
         }),
       );
-      // Up to a minute on a loaded machine: the CLI loads Fastify and opens the file first.
+      // Up to a minute on a loaded machine: the CLI loads Fastify and opens the database first.
       const deadline = Date.now() + 60_000;
       while (!(await answers())) {
         if (!child) throw new Error(`the engine exited at start: ${stderr}`);

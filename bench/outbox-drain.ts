@@ -1,21 +1,23 @@
 // Row 9, the long outage: a till's outbox with 100,000 earns queued while its central engine is down
 // drains into it when it comes back, and nothing is applied twice. The engine is `engine/cli.ts serve`
-// in its own process on loopback (bench/central-engine.ts); the till's outbox runs here, with a queue
+// in its own process on loopback (bench/central-engine.ts), on a SQLite file (FULL) and, as a chain
+// runs it, on PostgreSQL (a throwaway server with fsync on, as row 12's); the till's outbox runs here, with a queue
 // state listener as the till's local API has. The earns are enqueued through `outbox.enqueue`, 32 at a
 // time so they share commits (a till's cashiers confirm one at a time; this only fills the queue
 // faster), with the sender already running against the stopped engine, as a till's is. Then the
 // engine starts and the clock runs until the queue is empty. Checked after: every operation delivered,
 // the engine's earns equal to the till's operations in count, purchase total and cashback total
-// (read from the engine's file), no reference applied twice, the ledger verified. Then, against the
+// (read from the engine's database), no reference applied twice, the ledger verified. Then, against the
 // same engine, its own earn rate with 64 concurrent clients each sending one earn per request on
 // POST /v1/earn (the way many tills load it): what the drain, one batch at a time, is judged against.
 // Bounded: the drain gives up after `drainLimitSeconds` (TIMEOUT in the verdict).
 import { join } from 'node:path';
 import { verifyLedger } from '../engine/domain/ledger.ts';
-import { openSqliteStore } from '../engine/store/sqlite.ts';
+import { startPostgresServer } from '../test/fixtures/postgres-server.ts';
 import { engineHeaders } from '../till/engine-client.ts';
 import { openOutbox, type Outbox } from '../till/outbox/outbox.ts';
 import { centralEngine, type CentralEngine } from './central-engine.ts';
+import { createPostgresDatabase, type StoreKind } from './load/database.ts';
 import {
   benchTempDir,
   closedLoop,
@@ -67,7 +69,7 @@ export async function fillQueue(outbox: Outbox, programId: number, first: number
 }
 
 /**
- * The till's file against the engine's (stopped) file: what a drain must leave. Only the engine's
+ * The till's file against the engine's (stopped) database: what a drain must leave. Only the engine's
  * earns whose reference starts with `prefix` count (others may have earned there too).
  */
 export async function checkDrain(outbox: Outbox, engine: CentralEngine, prefix: string): Promise<DrainCheck> {
@@ -86,7 +88,7 @@ export async function checkDrain(outbox: Outbox, engine: CentralEngine, prefix: 
          FROM operations WHERE state = 'delivered'`,
     ),
   }));
-  const store = await openSqliteStore({ path: engine.dbPath });
+  const store = await engine.openStore();
   try {
     return await store.read(async (tx) => {
       const earns = await tx.row<{ n: number; purchases: number; cashback: number }>(
@@ -96,7 +98,7 @@ export async function checkDrain(outbox: Outbox, engine: CentralEngine, prefix: 
       );
       const duplicates = await tx.row<{ n: number }>(
         `SELECT COUNT(*) AS n FROM (SELECT reference FROM transactions WHERE type = 'earn'
-           AND reference LIKE ? || '%' GROUP BY reference HAVING COUNT(*) > 1)`,
+           AND reference LIKE ? || '%' GROUP BY reference HAVING COUNT(*) > 1) AS twice`,
         [prefix],
       );
       return {
@@ -143,15 +145,48 @@ function emptied(outbox: Outbox, seconds: number): Promise<void> {
   });
 }
 
-export async function benchOutboxDrain(opts: {
+export interface DrainOptions {
   items: number;
   engineSeconds: number;
   drainLimitSeconds: number;
   baseDir: string | undefined;
-}): Promise<Row[]> {
-  const { items } = opts;
+}
+
+/** Row 9's long outage on each store: the engine process on a SQLite file, then on PostgreSQL. */
+export async function benchOutboxDrains(opts: DrainOptions): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const store of ['sqlite', 'postgres'] as const) {
+    log(`outbox drain (${store}): ${opts.items} earns queued while the engine process is stopped`);
+    rows.push(...(await benchOutboxDrain(opts, store)));
+  }
+  return rows;
+}
+
+async function benchOutboxDrain(opts: DrainOptions, store: StoreKind): Promise<Row[]> {
   const dir = benchTempDir(opts.baseDir, 'drain');
-  const engine = await centralEngine(dir);
+  if (store === 'sqlite') {
+    try {
+      return await drainInto(opts, await centralEngine(dir), '');
+    } finally {
+      removeDir(dir);
+    }
+  }
+  // Durable, as the SQLite file is (FULL): fsync and synchronous_commit on.
+  const server = await startPostgresServer({ durable: true });
+  try {
+    const db = await createPostgresDatabase(server, 'tillback_drain');
+    return await drainInto(opts, await centralEngine(dir, db), ' on PostgreSQL');
+  } finally {
+    await server.stop();
+    removeDir(dir);
+  }
+}
+
+/** Fills the till's queue with the engine stopped, starts it, drains and checks; `on` names the store. */
+async function drainInto(opts: DrainOptions, engine: CentralEngine, on: string): Promise<Row[]> {
+  const { items } = opts;
+  const suffix = on ? '-postgres' : '';
+  const dir = benchTempDir(opts.baseDir, 'till');
   const outbox = await openOutbox({
     path: join(dir, 'till.sqlite'),
     engine: { url: engine.url, ...engine.credentials },
@@ -213,10 +248,10 @@ export async function benchOutboxDrain(opts: {
     const rate = timedOut ? (check.states['delivered'] ?? 0) / opts.drainLimitSeconds : items / drainSeconds;
     return [
       {
-        id: 'outbox-drain-central',
+        id: `outbox-drain-central${suffix}`,
         group: 9,
         name: 'till outbox drain, long outage',
-        setting: `${items.toLocaleString('en-US')} queued, engine process`,
+        setting: `${items.toLocaleString('en-US')} queued, engine process${on}`,
         figure: rate,
         unit: 'earns/s',
         verdict: problems.length ? problems.join(' ') : undefined,
@@ -230,10 +265,10 @@ export async function benchOutboxDrain(opts: {
         },
       },
       {
-        id: 'outbox-drain-engine',
+        id: `outbox-drain-engine${suffix}`,
         group: 9,
         name: 'engine earn, same engine process',
-        setting: '64 clients, one earn per request',
+        setting: `64 clients, one earn per request${on}`,
         figure: perRequest.perSecond,
         unit: 'earns/s',
         p50Ms: perRequest.p50Ms,

@@ -42,6 +42,18 @@ const EXPECTED: [string, string, string, string][] = [
   ['outbox-drain', 'till outbox drain to the engine', 'one request at a time', 'earns/s'],
   ['outbox-drain-central', 'till outbox drain, long outage', '2,000 queued, engine process', 'earns/s'],
   ['outbox-drain-engine', 'engine earn, same engine process', '64 clients, one earn per request', 'earns/s'],
+  [
+    'outbox-drain-central-postgres',
+    'till outbox drain, long outage',
+    '2,000 queued, engine process on PostgreSQL',
+    'earns/s',
+  ],
+  [
+    'outbox-drain-engine-postgres',
+    'engine earn, same engine process',
+    '64 clients, one earn per request on PostgreSQL',
+    'earns/s',
+  ],
   ['swipe-to-result', 'earn: swipe to result on the screens', 'flow, outbox, engine, WebSocket', 'earns/s'],
   ['swipe-to-display', 'earn: swipe to cashback on the display', 'the display page in Chromium', 'earns/s'],
   ['bundle-cashier', 'cashier screen, first load', 'build files, gzip -9', 'KB gzip'],
