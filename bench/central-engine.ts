@@ -1,8 +1,8 @@
-// The engine as a till's central engine: `engine/cli.ts serve` (what `npm run engine -- serve` runs)
-// in a child process on a SQLite file or a PostgreSQL database, prepared with one till app and a 5%
-// program, on a fixed loopback port so it can be stopped, killed with SIGKILL and started again where
-// tills expect it. The outbox drain (bench/outbox-drain.ts) and its test (test/till/outbox-drain.test.ts)
-// use it.
+// The engine as a till's central engine: `engine/cli.ts serve` (what `npm run engine -- serve`
+// runs) in a child process on a SQLite file or a PostgreSQL database, prepared with one till app
+// and a 5% program, on a fixed loopback port so it can be stopped, killed with SIGKILL and started
+// again where tills expect it. The outbox drain (bench/outbox-drain.ts) and its test
+// (test/till/outbox-drain.test.ts) use it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';

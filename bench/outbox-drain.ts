@@ -1,16 +1,17 @@
-// Row 9, the long outage: a till's outbox with 100,000 earns queued while its central engine is down
-// drains into it when it comes back, and nothing is applied twice. The engine is `engine/cli.ts serve`
-// in its own process on loopback (bench/central-engine.ts), on a SQLite file (FULL) and, as a chain
-// runs it, on PostgreSQL (a throwaway server with fsync on, as row 12's); the till's outbox runs here, with a queue
-// state listener as the till's local API has. The earns are enqueued through `outbox.enqueue`, 32 at a
-// time so they share commits (a till's cashiers confirm one at a time; this only fills the queue
-// faster), with the sender already running against the stopped engine, as a till's is. Then the
-// engine starts and the clock runs until the queue is empty. Checked after: every operation delivered,
-// the engine's earns equal to the till's operations in count, purchase total and cashback total
-// (read from the engine's database), no reference applied twice, the ledger verified. Then, against the
-// same engine, its own earn rate with 64 concurrent clients each sending one earn per request on
-// POST /v1/earn (the way many tills load it): what the drain, one batch at a time, is judged against.
-// Bounded: the drain gives up after `drainLimitSeconds` (TIMEOUT in the verdict).
+// Row 9, the long outage: a till's outbox with 100,000 earns queued while its central engine is
+// down drains into it when it comes back, and nothing is applied twice. The engine is
+// `engine/cli.ts serve` in its own process on loopback (bench/central-engine.ts), on a SQLite file
+// (FULL) and, as a chain runs it, on PostgreSQL (a throwaway server with fsync on, as row 12's);
+// the till's outbox runs here, with a queue state listener as the till's local API has. The earns
+// are enqueued through `outbox.enqueue`, 32 at a time so they share commits (a till's cashiers
+// confirm one at a time; this only fills the queue faster), with the sender already running against
+// the stopped engine, as a till's is. Then the engine starts and the clock runs until the queue is
+// empty. Checked after: every operation delivered, the engine's earns equal to the till's
+// operations in count, purchase total and cashback total (read from the engine's database), no
+// reference applied twice, the ledger verified. Then, against the same engine, its own earn rate
+// with 64 concurrent clients each sending one earn per request on POST /v1/earn (the way many tills
+// load it): what the drain, one batch at a time, is judged against. Bounded: the drain gives up
+// after `drainLimitSeconds` (TIMEOUT in the verdict).
 import { join } from 'node:path';
 import { verifyLedger } from '../engine/domain/ledger.ts';
 import { startPostgresServer } from '../test/fixtures/postgres-server.ts';
