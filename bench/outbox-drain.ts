@@ -163,31 +163,30 @@ export async function benchOutboxDrains(opts: DrainOptions): Promise<Row[]> {
   return rows;
 }
 
+/** One long outage: the engine's database made, then the drain into it, then everything removed. */
 async function benchOutboxDrain(opts: DrainOptions, store: StoreKind): Promise<Row[]> {
   const dir = benchTempDir(opts.baseDir, 'drain');
-  if (store === 'sqlite') {
-    try {
-      return await drainInto(opts, await centralEngine(dir), '');
-    } finally {
-      removeDir(dir);
-    }
-  }
   // Durable, as the SQLite file is (FULL): fsync and synchronous_commit on.
-  const server = await startPostgresServer({ durable: true });
+  const server = store === 'postgres' ? await startPostgresServer({ durable: true }) : undefined;
   try {
-    const db = await createPostgresDatabase(server, 'tillback_drain');
-    return await drainInto(opts, await centralEngine(dir, db), ' on PostgreSQL');
+    const db = server ? await createPostgresDatabase(server, 'tillback_drain') : undefined;
+    return await drainInto(opts, await centralEngine(dir, db), dir, store);
   } finally {
-    await server.stop();
+    await server?.stop();
     removeDir(dir);
   }
 }
 
-/** Fills the till's queue with the engine stopped, starts it, drains and checks; `on` names the store. */
-async function drainInto(opts: DrainOptions, engine: CentralEngine, on: string): Promise<Row[]> {
+/** Fills the till's queue (its file in `dir`) with the engine stopped, starts it, drains and checks. */
+async function drainInto(
+  opts: DrainOptions,
+  engine: CentralEngine,
+  dir: string,
+  store: StoreKind,
+): Promise<Row[]> {
   const { items } = opts;
-  const suffix = on ? '-postgres' : '';
-  const dir = benchTempDir(opts.baseDir, 'till');
+  const suffix = store === 'postgres' ? '-postgres' : '';
+  const on = store === 'postgres' ? ' on PostgreSQL' : '';
   const outbox = await openOutbox({
     path: join(dir, 'till.sqlite'),
     engine: { url: engine.url, ...engine.credentials },
@@ -281,6 +280,5 @@ async function drainInto(opts: DrainOptions, engine: CentralEngine, on: string):
   } finally {
     await outbox.close();
     await engine.stop();
-    removeDir(dir);
   }
 }
