@@ -193,7 +193,11 @@ function outcomeOfItemStatus(
   if (status === undefined) return { status: 'processing', ...ref };
   if (status === 'processing' || status === 'paid' || status === 'unclaimed') return { status, ...ref };
   const message = item?.errors?.message ?? ITEM_EXPLANATION[txStatus] ?? `PayPal reported ${txStatus}`;
-  return { status, ...ref, failure: { code: item?.errors?.name ?? txStatus, message: quote(message) } };
+  return {
+    status,
+    ...ref,
+    failure: { code: quote(item?.errors?.name ?? txStatus, 64), message: quote(message) },
+  };
 }
 
 /** Our outcome from a batch as PayPal shows it: the batch status first, then our item's status. */
@@ -209,7 +213,7 @@ function outcomeOfBatch(batch: z.infer<typeof BatchSchema>, payoutId: string): P
       status: 'failed',
       providerReference: reference,
       failure: {
-        code: item?.errors?.name ?? `BATCH_${batchStatus}`,
+        code: quote(item?.errors?.name ?? `BATCH_${batchStatus}`, 64),
         message: quote(item?.errors?.message ?? `PayPal ${batchStatus.toLowerCase()} the payout`),
       },
     };

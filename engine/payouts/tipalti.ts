@@ -218,16 +218,19 @@ export function createTipaltiPayees(options: TipaltiOptions, deps: TipaltiDeps =
         log.info({ idap }, 'tipalti: payee created or updated');
         return;
       }
-      const code = result.errorCode;
+      // Quoted like any provider text: an errorCode is logged and kept, so no card-like run survives.
+      const code = quote(result.errorCode, 60);
       const payeeFault = code in PAYEE_FAULTS;
       const known = PAYEE_FAULTS[code] ?? SETUP_FAULTS[code];
       // Tipalti's own message may name the field it refused; it is quoted (shortened, digits masked).
       const detail =
-        result.errorMessage && result.errorMessage !== code ? `: ${quote(result.errorMessage)}` : '';
+        result.errorMessage && result.errorMessage !== result.errorCode
+          ? `: ${quote(result.errorMessage)}`
+          : '';
       log.warn({ idap, errorCode: code }, 'tipalti: UpdateOrCreatePayeeInfo refused');
       throw new TipaltiRefused(
         code,
-        `${known ?? `Tipalti refused the payee (${quote(code, 60)})`}${detail}`,
+        `${known ?? `Tipalti refused the payee (${code})`}${detail}`,
         payeeFault,
       );
     },

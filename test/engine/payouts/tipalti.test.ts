@@ -145,6 +145,13 @@ describe('Tipalti UpdateOrCreatePayeeInfo', () => {
     expect(error.message).toBe('Tipalti refused the payee (BrandNewCode): card 411111******1111 refused');
   });
 
+  it('masks a card-like errorCode in the code it keeps as well as in the message', async () => {
+    fake.fault({ kind: 'refuse', errorCode: '4111111111111111', errorMessage: '4111111111111111' });
+    const error = await refusal(client().updateOrCreatePayee('tillback10', payee));
+    expect(error).toMatchObject({ code: '411111******1111', payeeFault: false });
+    expect(error.message).toBe('Tipalti refused the payee (411111******1111)');
+  });
+
   it.each([
     ['a 503', { kind: 'status', status: 503 }, /answered HTTP 503/],
     ['a SOAP fault (HTTP 500)', { kind: 'soap-fault' }, /answered HTTP 500/],
