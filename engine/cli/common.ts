@@ -149,7 +149,16 @@ export async function withStore<T>(
   work: (store: OpenedStore, config: EngineConfig) => Promise<T>,
 ): Promise<T> {
   const config = loadCliConfig(flags);
+  const { url, path } = config.db;
+  const fresh = mode === 'create' && url === undefined && path !== ':memory:' && !existsSync(path);
   const store = await openStore(config, mode);
+  // Said, because a chain's admin who forgot TILLBACK_DB_URL in a new terminal would otherwise get a
+  // working-looking "Created app" in a file no engine of theirs reads.
+  if (fresh) {
+    process.stderr.write(
+      `Created a new SQLite database at ${path} (for PostgreSQL, set TILLBACK_DB_URL or pass --db postgres://...)\n`,
+    );
+  }
   try {
     return await work(store, config);
   } finally {

@@ -102,6 +102,8 @@ describe('apps', () => {
     expect(secret).toMatch(/^sk_.{20,}/);
     expect(r.stdout).toContain('NOT shown again');
     expect(r.stdout).toContain('cashback_read, cashback_write');
+    // The first command made the file, and says which store it wrote to.
+    expect(r.stderr).toContain(`Created a new SQLite database at ${db} (for PostgreSQL, set TILLBACK_DB_URL`);
   });
 
   it('creates an app with a chosen id and rate limit, as JSON', async () => {
@@ -123,6 +125,7 @@ describe('apps', () => {
     expect(created.appId).toBe('app_shop');
     expect(created.secret).toMatch(/^sk_/);
     expect(created.rateLimitPerMinute).toBe(120);
+    expect(r.stderr).not.toContain('Created a new SQLite database');
   });
 
   it("creates a till's app with its store and till, listed with them", async () => {
