@@ -86,9 +86,9 @@ const EBS_RESPONSE_CODES: Readonly<Record<number, { code: string; message: strin
   72: { code: 'routing_error', message: "EBS could not route the transfer to the card's bank" },
 };
 
-// EBS's response codes are ISO 8583-style numbers of two or three digits. A code beyond that is not
-// an EBS answer we can read; refusing it also keeps a long digit run (card-number-like) out of the
-// failure code and message that reach the till.
+// EBS's response codes are ISO 8583-style numbers of two or three digits; 0-9999 leaves room. A code
+// beyond that is not an EBS answer we can read, and refusing it keeps a long, card-number-like digit
+// run out of the failure's code and message, which are stored and shown.
 const EbsResultSchema = z.object({
   responseCode: z.number().int().min(0).max(9999),
   responseMessage: z.string().optional(),
