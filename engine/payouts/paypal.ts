@@ -196,7 +196,7 @@ function outcomeOfItemStatus(
   return {
     status,
     ...ref,
-    failure: { code: quote(item?.errors?.name ?? txStatus, 64), message: quote(message) },
+    failure: { code: quote(item?.errors?.name ?? txStatus, 60), message: quote(message) },
   };
 }
 
@@ -213,7 +213,7 @@ function outcomeOfBatch(batch: z.infer<typeof BatchSchema>, payoutId: string): P
       status: 'failed',
       providerReference: reference,
       failure: {
-        code: quote(item?.errors?.name ?? `BATCH_${batchStatus}`, 64),
+        code: quote(item?.errors?.name ?? `BATCH_${batchStatus}`, 60),
         message: quote(item?.errors?.message ?? `PayPal ${batchStatus.toLowerCase()} the payout`),
       },
     };

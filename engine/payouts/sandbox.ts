@@ -3,6 +3,7 @@
 // what it was asked in its own table (sandbox_payouts, standing for a real provider's books), so a
 // resubmission under the same payout id, after a crash or a timeout, answers with the first outcome.
 import { randomUUID } from 'node:crypto';
+import { maskPan } from '../../contract/card.ts';
 import type { Store } from '../store/store.ts';
 import {
   PayoutUnavailable,
@@ -32,13 +33,17 @@ export const SANDBOX_AMOUNTS: Readonly<Record<number, Scripted>> = {
   9006: 'unavailable_once',
 };
 
-/** Test card numbers (Luhn-valid). Every other card is paid. */
-export const SANDBOX_CARDS: Readonly<Record<string, Scripted>> = {
-  '4000000000000002': {
+/**
+ * Test cards by their masked number (first 6 and last 4, as `maskPan` gives it): 4000000000000002 and
+ * 4000000000009995 are the ones to type. Matching the masked form keeps full card numbers out of the
+ * product's source. Every other card is paid.
+ */
+const SANDBOX_CARDS: Readonly<Record<string, Scripted>> = {
+  '400000******0002': {
     status: 'failed',
     failure: { code: 'card_declined', message: 'The card was declined' },
   },
-  '4000000000009995': {
+  '400000******9995': {
     status: 'failed',
     failure: { code: 'card_not_eligible', message: 'The card cannot receive transfers' },
   },
@@ -76,7 +81,7 @@ export function createSandboxProvider(options: SandboxOptions): PayoutProvider {
     async submit(request: PayoutRequest): Promise<PayoutOutcome> {
       await wait();
       const scripted =
-        (request.method.kind === 'card' ? SANDBOX_CARDS[request.method.pan] : undefined) ??
+        (request.method.kind === 'card' ? SANDBOX_CARDS[maskPan(request.method.pan)] : undefined) ??
         SANDBOX_AMOUNTS[request.amount];
       if (scripted === 'unavailable_once' && !refusedOnce.has(request.payoutId)) {
         refusedOnce.add(request.payoutId);

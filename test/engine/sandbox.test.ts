@@ -53,10 +53,14 @@ describe('sandbox provider', () => {
       request(1000, { kind: 'card', pan: '4000000000000002', expiry: '3012' }),
     );
     expect(declined).toMatchObject({ status: 'failed', failure: { code: 'card_declined' } });
+    const notEligible = await sandbox.submit(
+      request(1000, { kind: 'card', pan: '4000000000009995', expiry: '3012' }),
+    );
+    expect(notEligible).toMatchObject({ status: 'failed', failure: { code: 'card_not_eligible' } });
     const rows = await store.read((tx) =>
       tx.all<{ submissions: number }>('SELECT submissions FROM sandbox_payouts'),
     );
-    expect(rows.map((r) => r.submissions)).toEqual([3, 3, 3, 3, 1]);
+    expect(rows.map((r) => r.submissions)).toEqual([3, 3, 3, 3, 1, 1]);
   });
 
   it('pays a processing payout at the next status query, and is unreachable once for 9006', async () => {
