@@ -34,9 +34,9 @@ export const SANDBOX_AMOUNTS: Readonly<Record<number, Scripted>> = {
 };
 
 /**
- * Test cards by their masked number (first 6 and last 4, as `maskPan` gives it): 4000000000000002 and
- * 4000000000009995 are the ones to type. Matching the masked form keeps full card numbers out of the
- * product's source. Every other card is paid.
+ * Test cards by their masked number (first 6 and last 4, as `maskPan` gives it; the numbers to type
+ * are in engine/README.md). Matching the masked form keeps full card numbers out of the product's
+ * source. Every other card is paid.
  */
 const SANDBOX_CARDS: Readonly<Record<string, Scripted>> = {
   '400000******0002': {
