@@ -4,7 +4,8 @@
 // the customer display, a redeem whose PIN the simulated pad types (after a reload mid-flow: the flow
 // is still there), a refund by the purchase's reference, a cashout whose QR code is decoded from the
 // display's screenshot and paid on the claim page in a second browser context (a phone), seen as paid
-// on the cashier page; a keyboard-only earn from sign-in to the next sale; the till going away (the
+// on the cashier page; digits and Enter typed with the focus on a tapped kind or on no field; a
+// keyboard-only earn from sign-in to the next sale; the till going away (the
 // banner). axe-core on sign-in, the idle till, a running flow and a result; no console error or CSP
 // violation. Screenshots: test-results/screenshots/, or docs/screenshots/ with SCREENSHOTS=1.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -109,7 +110,11 @@ const outcome = async () =>
   (await page.locator('[data-outcome]').count())
     ? page.locator('[data-outcome]').getAttribute('data-outcome')
     : `no outcome: ${await text()}`;
-const step = () => page.locator('[data-step]').getAttribute('data-step');
+/** The running flow's step, or, while no flow is on the page, what the page says (a start that did not happen). */
+const step = async () =>
+  (await page.locator('[data-step]').count())
+    ? page.locator('[data-step]').getAttribute('data-step')
+    : `no step: ${await text()}`;
 
 /** Types an amount on the screen's keypad, digit by digit (a touch user). */
 async function tapAmount(p: Page, digits: string): Promise<void> {
@@ -403,6 +408,24 @@ describe('the cashier screen in Chromium', () => {
       .toContain('New sale');
     await page.keyboard.press('Enter');
     await page.locator('#amount').waitFor(WAIT);
+  });
+
+  it('types the amount and starts the sale with the focus on a tapped kind, or on no field at all', async () => {
+    await page.locator('.kind[data-kind="redeem"]').click(); // a touch on the kind, then the keyboard
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-kind'))).toBe('redeem');
+    await page.keyboard.type('25');
+    expect(await page.locator('#amount').inputValue()).toBe(money(25));
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type('0');
+    expect(await page.locator('#amount').inputValue()).toBe(money(20));
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.keyboard.press('Enter');
+    await expect.poll(step, WAIT).toBe('identify');
+    expect(await currentFlow()).toMatchObject({ kind: 'redeem', amount: { minor: 20 } });
+    await page.keyboard.press('Escape');
+    await expect.poll(outcome, WAIT).toBe('cancelled');
+    await newSale();
   });
 
   it('says a start the till refuses in words, and starts nothing', async () => {

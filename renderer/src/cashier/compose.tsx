@@ -3,7 +3,7 @@
 // reference (a refund names the purchase's), then Start (Enter). The draft is kept in signals, so the
 // keyboard shortcuts of the whole screen can choose the kind.
 import { signal } from '@preact/signals';
-import { useEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 import { FLOW_KINDS, type FlowKind } from '../../../contract/till-events.ts';
 import { ApiError } from '../shared/api.ts';
 import type { Texts } from '../shared/i18n.ts';
@@ -34,6 +34,17 @@ export function clearDraft(): void {
   error.value = null;
 }
 
+/** A key on the amount: a digit, back or clear. */
+function press(key: KeypadKey): void {
+  digits.value = pressKey(digits.value, key);
+  error.value = null;
+}
+
+const isTextField = (target: EventTarget | null) =>
+  target instanceof HTMLInputElement ||
+  target instanceof HTMLSelectElement ||
+  target instanceof HTMLTextAreaElement;
+
 // Arabic-Indic and Eastern Arabic-Indic digits from a virtual keyboard count as the digits they are.
 const asciiDigit = (ch: string): string | undefined => {
   const code = ch.charCodeAt(0);
@@ -46,7 +57,29 @@ const asciiDigit = (ch: string): string | undefined => {
 export function Compose({ texts, currency, actions }: { texts: Texts; currency: string; actions: Actions }) {
   const c = texts.messages.cashier;
   const amountRef = useRef<HTMLInputElement>(null);
-  useEffect(() => amountRef.current?.focus(), []);
+  const formRef = useRef<HTMLFormElement>(null);
+  // Layout effects, not effects: they run in the same task that puts the form on screen. A plain
+  // effect waits for the next frame (a second or more in a background or busy window), and a cashier
+  // who types the amount at once after "New sale" would type into nothing.
+  useLayoutEffect(() => amountRef.current?.focus(), []);
+  // Digits, Backspace and Enter pressed while the focus is not in a text field (on a kind button the
+  // cashier tapped, or nowhere) still type the amount and start the sale.
+  useLayoutEffect(() => {
+    const onKeyDown = (e: KeyboardEvent) => {
+      if (e.ctrlKey || e.metaKey || e.altKey || isTextField(e.target)) return;
+      const key = keypadKeyOf(e.key);
+      if (key) {
+        e.preventDefault();
+        press(key);
+        amountRef.current?.focus();
+      } else if (e.key === 'Enter' && !(e.target instanceof HTMLButtonElement)) {
+        e.preventDefault();
+        formRef.current?.requestSubmit();
+      }
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, []);
 
   const money = (typed: string) => {
     const m = amountOf(typed);
@@ -55,10 +88,6 @@ export function Compose({ texts, currency, actions }: { texts: Texts; currency: 
   const minor = amountOf(digits.value);
   const refund = kind.value === 'refund';
 
-  const press = (key: KeypadKey) => {
-    digits.value = pressKey(digits.value, key);
-    error.value = null;
-  };
   const onKeypad = (key: KeypadKey) => {
     press(key);
     amountRef.current?.focus();
@@ -117,7 +146,7 @@ export function Compose({ texts, currency, actions }: { texts: Texts; currency: 
   };
 
   return (
-    <form class="compose" onSubmit={submit} noValidate aria-label={c.title}>
+    <form ref={formRef} class="compose" onSubmit={submit} noValidate aria-label={c.title}>
       <h1 class="compose-title">{c.newSale}</h1>
       <fieldset class="kinds">
         <legend>{c.kinds}</legend>

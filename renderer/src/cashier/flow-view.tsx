@@ -4,7 +4,7 @@
 // Cancel (Esc). Once it ended: done, failed with the reason, or cancelled; what the engine answered;
 // and New sale (Enter).
 import { signal } from '@preact/signals';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import type { FlowEvent } from '../../../contract/till-events.ts';
 import { ApiError } from '../shared/api.ts';
 import type { Texts } from '../shared/i18n.ts';
@@ -83,7 +83,7 @@ function CodeForm({ texts, actions, sentTo }: { texts: Texts; actions: Actions; 
   const c = texts.messages.cashier;
   const [code, setCode] = useState('');
   const ref = useRef<HTMLInputElement>(null);
-  useEffect(() => ref.current?.focus(), []);
+  useLayoutEffect(() => ref.current?.focus(), []);
   const submit = async (e: Event) => {
     e.preventDefault();
     if (await attempt(texts, () => actions.input({ code }))) setCode('');
@@ -133,7 +133,7 @@ export function FlowView({ texts, f, actions }: { texts: Texts; f: FlowEvent; ac
   const headingRef = useRef<HTMLHeadingElement>(null);
   const newSaleRef = useRef<HTMLButtonElement>(null);
   // Focus follows the flow: its heading while it runs (read out), New sale once it ended.
-  useEffect(() => {
+  useLayoutEffect(() => {
     actionError.value = null;
     (running ? headingRef : newSaleRef).current?.focus();
   }, [f.flowId, running]);

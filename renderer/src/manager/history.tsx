@@ -2,7 +2,7 @@
 // keyset pages ("Show older"), one operation's details with its queue events, and the CSV export of
 // what the filters select. The filters survive a reload of the tab; the list follows the till live.
 import { Fragment, type ComponentChildren } from 'preact';
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { problemText, useManager, type Manager } from './context.ts';
 import { ScrollBox } from './scroll-box.tsx';
 import { downloadCsv } from './csv-download.ts';
@@ -124,7 +124,7 @@ function Detail({ id, onClose }: { id: string; onClose(): void }) {
       (e: unknown) => setError(problemText(texts, e)),
     );
   }, [id, version]);
-  useEffect(() => heading.current?.focus(), [id]);
+  useLayoutEffect(() => heading.current?.focus(), [id]);
   const f = formats(texts);
   const op = detail?.operation;
   const money = (minor: number) => texts.money(minor, op?.currency ?? manager.currency);

@@ -1,7 +1,7 @@
 // The queue section: the outbox's state live (engine online, waiting, the oldest's age, failed), the
 // failed items with Retry and Void (a reason is required and kept), and the queue's event log, newest
 // first, with older pages on demand.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { problemText, useLoad, useManager } from './context.ts';
 import { DataTable } from './scroll-box.tsx';
 import { formats } from './format.ts';
@@ -51,7 +51,7 @@ function VoidForm({
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const field = useRef<HTMLInputElement>(null);
-  useEffect(() => field.current?.focus(), []);
+  useLayoutEffect(() => field.current?.focus(), []);
   const submit = async (e: Event) => {
     e.preventDefault();
     if (!reason.trim()) {

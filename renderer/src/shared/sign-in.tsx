@@ -3,7 +3,7 @@
 // tapped on the big keypad. The till's refusals are said in words: a wrong name or PIN (one answer for
 // both: the till does not tell who exists), a locked operator with the time the lock ends, a cashier
 // on a screen that needs a manager (signed out again at once), a till that does not answer.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, UNREACHABLE, signIn, signOut, type Session } from './api.ts';
 import type { Texts } from './i18n.ts';
 import { Keypad, type KeypadKey } from './keypad.tsx';
@@ -68,7 +68,7 @@ export function SignIn({
   const nameRef = useRef<HTMLInputElement>(null);
   const pinRef = useRef<HTMLInputElement>(null);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     (name ? pinRef : nameRef).current?.focus();
   }, []); // the first render only: the field to type into first
 
