@@ -509,6 +509,8 @@ describe('keyboard only', () => {
       await tab.keyboard.press('Enter'); // New sale
       await tab.locator('#amount').waitFor(WAIT);
       await expect.poll(focusedId, WAIT).toBe('amount');
+      // The Enter that put the result away did not also try to start the next sale (no amount yet).
+      expect(await tab.locator('.compose .error').innerText()).toBe('');
       expect(tabProblems).toEqual([]);
     } finally {
       await tab.close();
