@@ -59,8 +59,8 @@ export function Compose({ texts, currency, actions }: { texts: Texts; currency: 
   const amountRef = useRef<HTMLInputElement>(null);
   const formRef = useRef<HTMLFormElement>(null);
   // Layout effects, not effects: they run in the same task that puts the form on screen. A plain
-  // effect waits for the next frame (a second or more in a background or busy window), and a cashier
-  // who types the amount at once after "New sale" would type into nothing.
+  // effect waits for the next frame and then a timer, and a busy browser may handle the keys of a
+  // cashier who types the amount at once after "New sale" before it: they would meet no field.
   useLayoutEffect(() => amountRef.current?.focus(), []);
   // Digits, Backspace and Enter pressed while the focus is not in a text field (on a kind button the
   // cashier tapped, or nowhere) still type the amount and start the sale.
