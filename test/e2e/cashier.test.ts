@@ -5,9 +5,9 @@
 // is still there), a refund by the purchase's reference, a cashout whose QR code is decoded from the
 // display's screenshot and paid on the claim page in a second browser context (a phone), seen as paid
 // on the cashier page; digits and Enter typed with the focus on a tapped kind or on no field; a
-// keyboard-only earn from sign-in to the next sale; the till going away (the
-// banner). axe-core on sign-in, the idle till, a running flow and a result; no console error or CSP
-// violation. Screenshots: test-results/screenshots/, or docs/screenshots/ with SCREENSHOTS=1.
+// keyboard-only earn from sign-in to the next sale; the till going away (the banner). axe-core on
+// sign-in, the idle till, a running flow and a result; no console error or CSP violation.
+// Screenshots: test-results/screenshots/, or docs/screenshots/ with SCREENSHOTS=1.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
