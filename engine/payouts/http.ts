@@ -67,3 +67,6 @@ export function quote(text: string, max = 200): string {
   const masked = text.replace(/\d(?:[ -]*\d){11,}/g, (run) => maskPan(run.replace(/[ -]/g, '')));
   return masked.length > max ? `${masked.slice(0, max)}...` : masked;
 }
+
+/** A provider's code or event name (PayPal's `errors.name`, Tipalti's `errorCode`), quoted shorter. */
+export const quoteCode = (code: string): string => quote(code, 60);

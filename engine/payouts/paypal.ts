@@ -24,7 +24,7 @@
 //   our webhook_id and the event, answering `{verification_status: "SUCCESS" | "FAILURE"}`.
 import { z } from 'zod';
 import { payoutAmount, refusedAmount } from './amount.ts';
-import { exchange, quote, silentLogger, type HttpAnswer, type PayoutLogger } from './http.ts';
+import { exchange, quote, quoteCode, silentLogger, type HttpAnswer, type PayoutLogger } from './http.ts';
 import { readOptions } from './options.ts';
 import {
   PayoutUnavailable,
@@ -196,7 +196,7 @@ function outcomeOfItemStatus(
   return {
     status,
     ...ref,
-    failure: { code: quote(item?.errors?.name ?? txStatus, 60), message: quote(message) },
+    failure: { code: quoteCode(item?.errors?.name ?? txStatus), message: quote(message) },
   };
 }
 
@@ -213,7 +213,7 @@ function outcomeOfBatch(batch: z.infer<typeof BatchSchema>, payoutId: string): P
       status: 'failed',
       providerReference: reference,
       failure: {
-        code: quote(item?.errors?.name ?? `BATCH_${batchStatus}`, 60),
+        code: quoteCode(item?.errors?.name ?? `BATCH_${batchStatus}`),
         message: quote(item?.errors?.message ?? `PayPal ${batchStatus.toLowerCase()} the payout`),
       },
     };
@@ -533,7 +533,7 @@ export function createPayPalProvider(options: PayPalOptions, deps: PayPalDeps = 
     if (itemStatus === undefined) {
       throw new PayPalWebhookError(
         'unsupported_event',
-        `not a payouts item event: ${quote(event.event_type, 60)}`,
+        `not a payouts item event: ${quoteCode(event.event_type)}`,
       );
     }
     const item = ItemSchema.safeParse(event.resource);

@@ -17,7 +17,7 @@
 import { createHmac } from 'node:crypto';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import { z } from 'zod';
-import { exchange, quote, silentLogger, type PayoutLogger } from './http.ts';
+import { exchange, quote, quoteCode, silentLogger, type PayoutLogger } from './http.ts';
 import { readOptions } from './options.ts';
 import { PayoutUnavailable } from './provider.ts';
 
@@ -219,7 +219,7 @@ export function createTipaltiPayees(options: TipaltiOptions, deps: TipaltiDeps =
         return;
       }
       // Quoted like any provider text: an errorCode is logged and kept, so no card-like run survives.
-      const code = quote(result.errorCode, 60);
+      const code = quoteCode(result.errorCode);
       const payeeFault = code in PAYEE_FAULTS;
       const known = PAYEE_FAULTS[code] ?? SETUP_FAULTS[code];
       // Tipalti's own message may name the field it refused; it is quoted (shortened, digits masked).
