@@ -75,6 +75,11 @@ interface ConnectionWaits {
   onWal: number;
   /** The statement most often seen waiting on a lock (its text: PostgreSQL shows no parameters). */
   topLockWait: string | undefined;
+  /**
+   * Write transactions begun on the server meanwhile (transaction ids taken): earns run together
+   * share one (engine/store/postgres.ts), so earns over this says how many shared one on average.
+   */
+  writeTransactions: number;
 }
 
 /**
@@ -88,8 +93,14 @@ function sampleWaits(url: string): { stop(): Promise<ConnectionWaits> } {
   const lockWaits = new Map<string, number>();
   // Kept until stop(): a sampler that failed must not end the bench before the load has finished.
   let failure: unknown;
+  // Taking an id makes this transaction a writer too: one more than the engines', negligible.
+  const transactionId = async () =>
+    Number((await client.query<{ id: string }>('SELECT pg_current_xact_id()::text AS id')).rows[0]!.id);
+  let firstId: number | undefined;
+  let lastId: number | undefined;
   const loop = (async () => {
     await client.connect();
+    firstId = await transactionId();
     while (!stopped) {
       const { rows } = await client.query<{
         wait_event_type: string | null;
@@ -109,6 +120,7 @@ function sampleWaits(url: string): { stop(): Promise<ConnectionWaits> } {
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+    lastId = await transactionId();
     await client.end();
   })().catch((error: unknown) => {
     failure = error;
@@ -126,6 +138,7 @@ function sampleWaits(url: string): { stop(): Promise<ConnectionWaits> } {
         onLock: mean(totals.onLock),
         onWal: mean(totals.onWal),
         topLockWait: [...lockWaits].sort((a, b) => b[1] - a[1])[0]?.[0],
+        writeTransactions: (lastId ?? NaN) - (firstId ?? NaN) - 1,
       };
     },
   };
@@ -288,7 +301,7 @@ function engineRow(
       (waits
         ? `; busy connections ${waits.active.toFixed(1)}: ${waits.onLock.toFixed(1)} waiting on a row lock` +
           (waits.topLockWait ? ` (mostly at "${waits.topLockWait.slice(0, 40)}")` : '') +
-          `, ${waits.onWal.toFixed(1)} on the WAL`
+          `, ${waits.onWal.toFixed(1)} on the WAL; ${(load.ok / waits.writeTransactions).toFixed(1)} earns a transaction`
         : '') +
       `; ${cpu}`,
     ...(verdicts.length ? { verdict: verdicts.join(' ') } : {}),

@@ -90,7 +90,8 @@ export interface EarnResult {
 
 export async function earn(ctx: DomainContext, input: EarnInput): Promise<Replayable<EarnResult>> {
   const programs = programReader(ctx.store);
-  const result = await ctx.store.transact((tx) => earnIn(ctx, tx, input, programs));
+  // Together: on PostgreSQL earns arriving at once share a transaction (Store.transact).
+  const result = await ctx.store.transact((tx) => earnIn(ctx, tx, input, programs), { together: true });
   programs.committed();
   return result;
 }
@@ -114,6 +115,8 @@ export async function earnIn(
     const program = await programs.get(tx, input.programId);
     const purchase = amountOf(input.purchaseAmount, program.currency, 'purchase_amount');
     const { member, created } = await findOrCreateMember(tx, input.member, input.memberName, now, lookup);
+    // Before its lots are read to be settled and its balance changed (Tx.claim).
+    tx.claim?.(`member ${member.id}`);
     await processDueLots(tx, now, { memberId: member.id, program });
 
     let cashback = purchase >= program.minPurchase ? cashbackFor(purchase, program.cashbackBps) : 0;

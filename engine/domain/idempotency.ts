@@ -78,6 +78,9 @@ export async function idempotent<T extends object>(
 ): Promise<Replayable<T>> {
   if (!key) return { ...(await run()), replayed: false };
   const ids = [key.appId, key.scope, key.key];
+  // Before the key is looked at: a work run together with another of the same key would find it
+  // taken by a result not yet written (Tx.claim).
+  tx.claim?.(`idempotency key ${JSON.stringify(ids)}`);
   // The key is taken before the work, so requests with one key take turns: on PostgreSQL a second
   // transaction's insert waits for the first to commit (then finds the key taken and replays its
   // result) or roll back (then takes the key itself). The result is written in once the work is done,

@@ -216,6 +216,32 @@ const isStalePlan = (error: unknown): error is Error =>
   error instanceof Error &&
   /cached plan must not change result type/.test(error.message);
 
+/** Most works that share one transaction (transact's `together`). */
+const MAX_TOGETHER = 16;
+
+interface Waiting {
+  work: (tx: Tx) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Runs every work on `tx` at once; if any fails, throws its error once all have settled. */
+async function allOrNone(works: Waiting[], tx: Tx): Promise<unknown[]> {
+  const outcomes = await Promise.allSettled(works.map(async (w) => w.work(tx)));
+  const failed = outcomes.find((o) => o.status === 'rejected');
+  if (failed) throw failed.reason;
+  return outcomes.map((o) => (o as PromiseFulfilledResult<unknown>).value);
+}
+
+/**
+ * An error the server sent about a statement (it has a SQLSTATE), after which the transaction cannot
+ * have committed: the statement failed, or the COMMIT did. Not one of a connection (08), of an
+ * operator or a crash ending the session (57), of the system (58) or internal (XX), which can come
+ * while or after the COMMIT is applied.
+ */
+const serverRolledBack = (error: unknown): boolean =>
+  /^(?!08|57|58|XX)[0-9A-Z]{5}$/.test(sqlState(error) ?? '');
+
 async function migrate(pool: pg.Pool, dir: string | undefined): Promise<void> {
   const client = await pool.connect();
   try {
@@ -289,6 +315,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     begin: string,
     forUpdate: string,
     work: (tx: Tx) => Promise<T>,
+    claim?: Tx['claim'],
   ): Promise<T> {
     if (closed) throw new Error('store is closed');
     return holding(await checkout(), async (client, breakOff) => {
@@ -297,7 +324,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
         client,
         forUpdate,
         // Writes only (a read takes no locks): the hooks a write transaction has on PostgreSQL.
-        forUpdate ? { beforeCommit: (fn) => atCommit.push(fn), knownAccounts } : {},
+        forUpdate ? { beforeCommit: (fn) => atCommit.push(fn), knownAccounts, ...(claim && { claim }) } : {},
       );
       try {
         tx.defer(begin);
@@ -335,13 +362,78 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     }
   }
 
+  const beginWrite = `BEGIN ISOLATION LEVEL READ COMMITTED${readOnly}`;
+  const alone = <T>(work: (tx: Tx) => Promise<T>) =>
+    withRetries(
+      () => inTransaction(beginWrite, ' FOR UPDATE', work),
+      (error) => RETRYABLE.has(sqlState(error) ?? '') || isStalePlan(error),
+    );
+
+  // Work run together (transact's `together`) waits in `waiting`. Whenever fewer such transactions
+  // run than the pool has connections, every work waiting (MAX_TOGETHER at most) starts in one
+  // more. So a lone request starts at once, and under load the works that arrived while the
+  // connections were busy share the next transaction: its statements leave in a few socket writes
+  // and one commit (one WAL flush) answers for all of them. A transaction of one work is an
+  // ordinary one.
+  const waiting: Waiting[] = [];
+  const connections = options.poolSize ?? 10;
+  let running = 0;
+  let startScheduled = false;
+  function startWaiting(): void {
+    startScheduled = false;
+    while (waiting.length > 0 && running < connections) {
+      running++;
+      void runTogether(waiting.splice(0, MAX_TOGETHER)).finally(() => {
+        running--;
+        startWaiting();
+      });
+    }
+  }
+
+  async function runTogether(works: Waiting[]): Promise<void> {
+    if (works.length === 1) {
+      const [only] = works as [Waiting];
+      return alone(only.work).then(only.resolve, only.reject);
+    }
+    const claimed = new Set<string>();
+    const claim = (key: string) => {
+      if (claimed.has(key)) throw new Error(`${key} is claimed by another work of this transaction`);
+      claimed.add(key);
+    };
+    let committing = false;
+    const all = async (tx: Tx) => {
+      const values = await allOrNone(works, tx);
+      committing = true;
+      return values;
+    };
+    try {
+      const values = await inTransaction(beginWrite, ' FOR UPDATE', all, claim);
+      works.forEach((w, i) => w.resolve(values[i]));
+    } catch (error) {
+      // Rolled back for certain (a work failed, so no COMMIT was sent, or the server refused a
+      // statement): each work runs again alone, so a failure is only its own work's. A lost
+      // connection or a server going down once the COMMIT was sent leaves the outcome unknown: every
+      // work gets the error, as one alone would (its caller must not assume either way).
+      if (committing && !serverRolledBack(error)) {
+        for (const w of works) w.reject(error);
+        return;
+      }
+      await Promise.all(works.map((w) => alone(w.work).then(w.resolve, w.reject)));
+    }
+  }
+
   return {
     dialect: 'postgres',
-    transact: (work) =>
-      withRetries(
-        () => inTransaction(`BEGIN ISOLATION LEVEL READ COMMITTED${readOnly}`, ' FOR UPDATE', work),
-        (error) => RETRYABLE.has(sqlState(error) ?? '') || isStalePlan(error),
-      ),
+    transact: (work, transactOptions) => {
+      if (!transactOptions?.together) return alone(work);
+      return new Promise((resolve, reject) => {
+        waiting.push({ work, resolve: resolve as Waiting['resolve'], reject });
+        if (startScheduled) return;
+        startScheduled = true;
+        // setImmediate lets every request already read from the network join.
+        setImmediate(startWaiting);
+      });
+    },
     // A snapshot of one moment across every statement; no locks to take in it.
     read: (work) =>
       withRetries(

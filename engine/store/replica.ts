@@ -50,6 +50,6 @@ export async function openReplicaStore(options: { url: string; poolSize?: number
   return {
     ...store,
     read: (work) => store.read(work).catch(asUnavailable),
-    transact: (work) => store.transact(work).catch(asUnavailable),
+    transact: (work, options) => store.transact(work, options).catch(asUnavailable),
   };
 }

@@ -8,7 +8,10 @@
 // with every balance the sum of its transfers.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineConfigInput } from '../../../engine/config.ts';
+import { loadEngineConfig } from '../../../engine/config.ts';
 import { chart } from '../../../engine/domain/accounts.ts';
+import { earn } from '../../../engine/domain/cashback.ts';
+import { domainContext } from '../../../engine/domain-context.ts';
 import { balanceOf, findAccount, transfer } from '../../../engine/domain/ledger.ts';
 import { recordEvent } from '../../../engine/domain/outbox.ts';
 import { recordTransaction } from '../../../engine/domain/transactions.ts';
@@ -39,6 +42,14 @@ async function twoEngines(config: EngineConfigInput = {}): Promise<[Harness, Har
   engines.push(b);
   return [a, b];
 }
+
+/** Engine `h`'s domain, on its store and clock: called as a route calls it. */
+const domainOf = (h: Harness) =>
+  domainContext(
+    h.store,
+    loadEngineConfig({ environment: {}, overrides: { secretsFile: `${h.dir}/secrets.json` } }),
+    { now: () => h.clock.now },
+  );
 
 describe('two engines on one PostgreSQL database', () => {
   it('redeem one member concurrently: never below zero, each redeem whole or refused, lots in step', async () => {
@@ -127,6 +138,98 @@ describe('two engines on one PostgreSQL database', () => {
     expect(new Set(results.map((r) => r.body.member_id)).size).toBe(1);
     expect(results.filter((r) => r.body.member_created)).toHaveLength(1);
     expect(new Set(results.map((r) => r.body.transaction_id)).size).toBe(20);
+    expect(await a.ledgerProblems()).toEqual([]);
+  });
+
+  it('earns arriving at once share a transaction; one member or one key twice among them runs alone, applied once', async () => {
+    const [a] = await twoEngines();
+    const ctx = domainOf(a);
+    const { appId } = await a.app(['cashback_write']);
+    const programId = await a.program({ cashbackBps: 500 });
+    // Called in one turn of the event loop, as requests read together from the network reach it.
+    const earns = (list: [key: string, email: string][]) =>
+      Promise.all(
+        list.map(([key, email]) =>
+          earn(ctx, {
+            appId,
+            programId,
+            member: { email },
+            memberName: 'M',
+            purchaseAmount: { minor: 1_000 },
+            idempotency: { appId, scope: 'earn', key },
+          }),
+        ),
+      );
+    /** The PostgreSQL transaction that inserted each earn (rows one transaction wrote share its xmin). */
+    const writers = async (earned: { transactionId: number }[]) =>
+      new Set(
+        await a.store.read(async (tx) =>
+          (
+            await tx.all<{ writer: string }>(
+              `SELECT xmin::text AS writer FROM transactions WHERE id IN (${earned.map(() => '?').join(', ')})`,
+              earned.map((e) => e.transactionId),
+            )
+          ).map((r) => r.writer),
+        ),
+      ).size;
+
+    // The program's first earn creates its funding account: two doing so together would collide
+    // on it (a unique key), and each would run again alone.
+    await earns([['warm', 'warm@example.com']]);
+    // Eight new members at once: one transaction for all.
+    const first = await earns(Array.from({ length: 8 }, (_, i) => [`first-${i}`, `m${i}@example.com`]));
+    expect(first.map((e) => e.memberCreated)).toEqual(Array(8).fill(true));
+    expect(await writers(first)).toBe(1);
+
+    // Member 0 twice (claimed twice) and key first-1 again among others: each runs in its own.
+    const second = await earns([
+      ['second-0', 'm0@example.com'],
+      ['second-0b', 'm0@example.com'],
+      ['first-1', 'm1@example.com'],
+      ['second-2', 'm2@example.com'],
+    ]);
+    expect(second[2]).toMatchObject({ transactionId: first[1]!.transactionId, replayed: true });
+    expect(second.map((e) => e.replayed)).toEqual([false, false, true, false]);
+    expect(await writers([second[0]!, second[1]!, second[3]!])).toBe(3);
+    expect(second[1]!.balance.available).toBe(3 * 50);
+    expect(await a.ledgerProblems()).toEqual([]);
+  });
+
+  it("two earns of one member arriving at once mature the member's due lot once", async () => {
+    const [a] = await twoEngines();
+    const ctx = domainOf(a);
+    const { appId } = await a.app(['cashback_write']);
+    const programId = await a.program({ cashbackBps: 500, maturationDays: 1, expiryDays: 365 });
+    const earnOf = (key: string) =>
+      earn(ctx, {
+        appId,
+        programId,
+        member: { email: 'kim@example.com' },
+        memberName: 'Kim',
+        purchaseAmount: { minor: 10_000 },
+        idempotency: { appId, scope: 'earn', key },
+      });
+    // Lots of 500 a day apart: the first matures (alone) at the second's earn, so the member's
+    // available account exists. Then at the two earns the second lot is due and the third is not:
+    // the second matured twice would leave the maturing balance at zero, not below it, and no
+    // balance check would refuse it.
+    await earnOf('first');
+    a.clock.advanceDays(1.1);
+    await earnOf('second');
+    a.clock.advanceDays(0.5);
+    await earnOf('third');
+    a.clock.advanceDays(0.6);
+    // Each earn settles the member's due lots first: read, then written from what was read.
+    const [x, y] = await Promise.all([earnOf('x'), earnOf('y')]);
+    expect([x.status, y.status]).toEqual(['maturing', 'maturing']);
+    // The one that committed second saw both.
+    expect([x.balance, y.balance]).toContainEqual(
+      expect.objectContaining({ available: 1_000, maturing: 1_500 }),
+    );
+    const matured = await a.store.read((tx) =>
+      tx.row<{ n: number }>("SELECT COUNT(*) AS n FROM transactions WHERE type = 'mature'"),
+    );
+    expect(matured.n).toBe(2);
     expect(await a.ledgerProblems()).toEqual([]);
   });
 

@@ -8,7 +8,7 @@ import { chart } from '../../../engine/domain/accounts.ts';
 import { ensureAccount } from '../../../engine/domain/ledger.ts';
 import { loadMigrations } from '../../../engine/store/migrations.ts';
 import { openPostgresStore } from '../../../engine/store/postgres.ts';
-import type { Store } from '../../../engine/store/store.ts';
+import type { Store, Tx } from '../../../engine/store/store.ts';
 import { createPostgresDatabase } from '../fixtures/test-store.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -376,6 +376,101 @@ describe('PostgreSQL store', () => {
         tx.defer('INSERT INTO deferred_probe (n) VALUES (?)', [8]);
       });
       expect(await committed()).toEqual([8]);
+    });
+  });
+
+  describe('work run together (transact with together)', () => {
+    /** A store with a table of rows whose `n` may not be negative, and each work's runs counted. */
+    async function together() {
+      const {
+        stores: [store],
+      } = await stores(1, 4);
+      await store!.transact((tx) => tx.run('CREATE TABLE rows_together (n BIGINT NOT NULL CHECK (n >= 0))'));
+      const runs = new Map<number, number>();
+      /** Inserts `n` and answers the transaction's id, after `then` (given the tx) has run. */
+      const work = (n: number, then: (tx: Tx) => unknown = () => undefined) =>
+        store!.transact(
+          async (tx) => {
+            runs.set(n, (runs.get(n) ?? 0) + 1);
+            await tx.run('INSERT INTO rows_together (n) VALUES (?)', [n]);
+            await then(tx);
+            return (await tx.row<{ id: string }>('SELECT txid_current()::text AS id')).id;
+          },
+          { together: true },
+        );
+      const committed = async () =>
+        (await store!.read((tx) => tx.all<{ n: number }>('SELECT n FROM rows_together ORDER BY n'))).map(
+          (r) => r.n,
+        );
+      return { store: store!, work, runs, committed };
+    }
+
+    it('share one transaction when they arrive at once, and each has its own result', async () => {
+      const { work, runs, committed } = await together();
+      const ids = await Promise.all([1, 2, 3, 4, 5, 6].map((n) => work(n)));
+      expect(new Set(ids).size).toBe(1);
+      expect(await committed()).toEqual([1, 2, 3, 4, 5, 6]);
+      expect([...runs.values()]).toEqual([1, 1, 1, 1, 1, 1]);
+      // One arriving alone runs in a transaction of its own, without waiting for company.
+      expect(await work(7)).not.toBe(ids[0]);
+    });
+
+    it('run again alone when one of them fails, so the failure is its own and the others commit', async () => {
+      const { work, runs, committed } = await together();
+      const outcomes = await Promise.allSettled([
+        work(1),
+        work(2, () => {
+          throw new Error('refused by the domain');
+        }),
+        work(3),
+        // Refused by the server: the shared transaction aborts, so its other works' statements fail too.
+        work(4, (tx) => tx.run('INSERT INTO rows_together (n) VALUES (?)', [-4])),
+        work(5),
+      ]);
+      expect(outcomes.map((o) => o.status)).toEqual([
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+      ]);
+      expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({
+        message: 'refused by the domain',
+      });
+      expect((outcomes[3] as PromiseRejectedResult).reason).toMatchObject({ code: '23514' });
+      const ids = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+      expect(new Set(ids).size).toBe(3);
+      expect(await committed()).toEqual([1, 3, 5]);
+      expect(Object.fromEntries(runs)).toEqual({ 1: 2, 2: 2, 3: 2, 4: 2, 5: 2 });
+    });
+
+    it('run again alone when two claim one key; alone, a work has nothing to claim', async () => {
+      const { work, runs, committed } = await together();
+      const claims: boolean[] = [];
+      const claiming = (tx: Tx) => {
+        claims.push(tx.claim !== undefined);
+        tx.claim?.('member 7');
+      };
+      const ids = await Promise.all([work(1, claiming), work(2), work(3, claiming)]);
+      expect(new Set(ids).size).toBe(3);
+      expect(await committed()).toEqual([1, 2, 3]);
+      expect(Object.fromEntries(runs)).toEqual({ 1: 2, 2: 2, 3: 2 });
+      expect(claims).toEqual([true, true, false, false]);
+    });
+
+    it('do not run again when the connection ends after the COMMIT was sent: the outcome is unknown', async () => {
+      const { work, runs, committed } = await together();
+      // Written with the COMMIT, after the works: the server ends the session before the COMMIT runs,
+      // but the engine cannot tell that from a session ended just after it.
+      const endSession = (tx: Tx) =>
+        tx.beforeCommit?.(() => tx.defer('SELECT pg_terminate_backend(pg_backend_pid())'));
+      const outcomes = await Promise.allSettled([work(1, endSession), work(2), work(3)]);
+      for (const o of outcomes) expect(o).toMatchObject({ status: 'rejected', reason: { code: '57P01' } });
+      expect(Object.fromEntries(runs)).toEqual({ 1: 1, 2: 1, 3: 1 });
+      expect(await committed()).toEqual([]);
+      // The pool replaced the ended connection.
+      expect(await Promise.all([work(4), work(5)])).toHaveLength(2);
+      expect(await committed()).toEqual([4, 5]);
     });
   });
 });
