@@ -52,8 +52,8 @@ export interface Tx {
 export interface TransactOptions {
   /**
    * The work may share its transaction with others of this process that run at the same time
-   * (PostgreSQL): their statements travel together and one commit answers for all, which costs the
-   * engine and the server about a third less per operation under load (bench/README.md, row 12). It
+   * (PostgreSQL): their statements travel together and one commit answers for all, which under load
+   * costs the engine and the server a third to two thirds less per operation (bench/README.md, row 12). It
    * must `tx.claim` what it reads to write back. If any work of the transaction fails, the
    * transaction rolls back and each work runs again in a transaction of its own, so the failure is
    * its own work's. SQLite shares every commit already and ignores this.

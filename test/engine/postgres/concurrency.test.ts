@@ -5,7 +5,8 @@
 // provider once per payout, and two webhook workers send each event once (SKIP LOCKED and leases).
 // A program's shared accounts (its funding, where every earn comes from) are locked only at commit, and
 // earns, redeems and refunds of many members of one program through both engines at once all succeed
-// with every balance the sum of its transfers.
+// with every balance the sum of its transfers. Earns arriving at once share a transaction, and those
+// of one member among them run alone (its claim), so its due lot matures once.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EngineConfigInput } from '../../../engine/config.ts';
 import { loadEngineConfig } from '../../../engine/config.ts';

@@ -1,6 +1,8 @@
 // The PostgreSQL store itself (engine/store/postgres.ts), on the run's server: numbers as SQLite's
 // come back, migrations applied once by engines starting together, deadlocked and raced transactions
-// run again without doubling anything, reads on one snapshot, and close ending every connection.
+// run again without doubling anything, reads on one snapshot, close ending every connection, and work
+// run together: one transaction, each work run again alone when one fails, none when the outcome of
+// the COMMIT is unknown.
 import net from 'node:net';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
