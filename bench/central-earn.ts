@@ -301,7 +301,10 @@ function engineRow(
       (waits
         ? `; busy connections ${waits.active.toFixed(1)}: ${waits.onLock.toFixed(1)} waiting on a row lock` +
           (waits.topLockWait ? ` (mostly at "${waits.topLockWait.slice(0, 40)}")` : '') +
-          `, ${waits.onWal.toFixed(1)} on the WAL; ${(load.ok / waits.writeTransactions).toFixed(1)} earns a transaction`
+          `, ${waits.onWal.toFixed(1)} on the WAL` +
+          (waits.writeTransactions > 0
+            ? `; ${(load.ok / waits.writeTransactions).toFixed(1)} earns a transaction`
+            : '')
         : '') +
       `; ${cpu}`,
     ...(verdicts.length ? { verdict: verdicts.join(' ') } : {}),

@@ -132,6 +132,13 @@ describe('npm run bench -- --quick', () => {
         const row = rowLines[EXPECTED.findIndex(([id]) => id === judged)] ?? '';
         expect(row, judged).toMatch(/\s(PASS|MISS)\s/);
       }
+      // How many earns shared a PostgreSQL transaction: from the transaction ids the server gave out.
+      for (const id of ['central-pg-1', 'central-pg-2', 'central-pg-4']) {
+        const row = rowLines[EXPECTED.findIndex(([expected]) => expected === id)] ?? '';
+        const shared = /; (\d+\.\d) earns a transaction;/.exec(row);
+        expect(shared, `${id}: ${row}`).not.toBeNull();
+        expect(Number(shared?.[1]), id).toBeGreaterThan(0);
+      }
     },
     TIMEOUT_MS,
   );
