@@ -21,7 +21,7 @@ import type { Writable } from 'node:stream';
 import pg from 'pg';
 import { applyMigrations } from './migrations.ts';
 import { numberPlaceholders } from './placeholders.ts';
-import type { RunResult, SqlValue, Store, Tx } from './store.ts';
+import type { QueuedWork, RunResult, SqlValue, Store, Tx } from './store.ts';
 
 export interface PostgresOptions {
   /** A libpq connection string: postgres://user:password@host:port/database (or ?host=/socket/dir). */
@@ -219,14 +219,8 @@ const isStalePlan = (error: unknown): error is Error =>
 /** Most works that share one transaction (transact's `together`). */
 const MAX_TOGETHER = 16;
 
-interface Waiting {
-  work: (tx: Tx) => Promise<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
-
 /** Runs every work on `tx` at once; if any fails, throws its error once all have settled. */
-async function allOrNone(works: Waiting[], tx: Tx): Promise<unknown[]> {
+async function allOrNone(works: QueuedWork[], tx: Tx): Promise<unknown[]> {
   const outcomes = await Promise.allSettled(works.map(async (w) => w.work(tx)));
   const failed = outcomes.find((o) => o.status === 'rejected');
   if (failed) throw failed.reason;
@@ -263,9 +257,10 @@ async function migrate(pool: pg.Pool, dir: string | undefined): Promise<void> {
 }
 
 export async function openPostgresStore(options: PostgresOptions): Promise<Store> {
+  const connections = options.poolSize ?? 10;
   const pool = new pg.Pool({
     connectionString: options.url,
-    max: options.poolSize ?? 10,
+    max: connections,
     types,
     application_name: 'tillback-engine',
     // A transaction's BEGIN and its deferred writes travel with the next statement (makeTx).
@@ -375,8 +370,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
   // connections were busy share the next transaction: its statements leave in a few socket writes
   // and one commit (one WAL flush) answers for all of them. A transaction of one work is an
   // ordinary one.
-  const waiting: Waiting[] = [];
-  const connections = options.poolSize ?? 10;
+  const waiting: QueuedWork[] = [];
   let running = 0;
   let startScheduled = false;
   function startWaiting(): void {
@@ -390,9 +384,9 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     }
   }
 
-  async function runTogether(works: Waiting[]): Promise<void> {
+  async function runTogether(works: QueuedWork[]): Promise<void> {
     if (works.length === 1) {
-      const [only] = works as [Waiting];
+      const [only] = works as [QueuedWork];
       return alone(only.work).then(only.resolve, only.reject);
     }
     const claimed = new Set<string>();
@@ -427,7 +421,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Store
     transact: (work, transactOptions) => {
       if (!transactOptions?.together) return alone(work);
       return new Promise((resolve, reject) => {
-        waiting.push({ work, resolve: resolve as Waiting['resolve'], reject });
+        waiting.push({ work, resolve: resolve as QueuedWork['resolve'], reject });
         if (startScheduled) return;
         startScheduled = true;
         // setImmediate lets every request already read from the network join.

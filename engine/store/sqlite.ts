@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { RunResult, SqlValue, Store, Tx } from './store.ts';
+import type { QueuedWork, RunResult, SqlValue, Store, Tx } from './store.ts';
 import { applyMigrations } from './migrations.ts';
 
 export interface SqliteOptions {
@@ -16,12 +16,6 @@ export interface SqliteOptions {
   maxBatch?: number;
   /** Another database's migrations directory (the till's file); the engine's own by default. */
   migrationsDir?: string;
-}
-
-interface Job {
-  work: (tx: Tx) => Promise<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
 }
 
 type Statement = Database.Statement<SqlValue[]>;
@@ -161,8 +155,8 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store & {
   const rollbackTo = writer.prepare('ROLLBACK TO job');
   const readTx = makeTx(reader, new Map());
 
-  const writes: Job[] = [];
-  const reads: Job[] = [];
+  const writes: QueuedWork[] = [];
+  const reads: QueuedWork[] = [];
   let writing = false;
   let reading = false;
   let closed = false;
@@ -247,7 +241,7 @@ export async function openSqliteStore(options: SqliteOptions): Promise<Store & {
     reading = false;
   }
 
-  function enqueue<T>(queue: Job[], work: (tx: Tx) => Promise<T>, schedule: () => void) {
+  function enqueue<T>(queue: QueuedWork[], work: (tx: Tx) => Promise<T>, schedule: () => void) {
     if (closed) return Promise.reject(new Error('store is closed'));
     return new Promise<T>((resolve, reject) => {
       queue.push({ work, resolve: resolve as (v: unknown) => void, reject });

@@ -49,6 +49,13 @@ export interface Tx {
   readonly claim?: (key: string) => void;
 }
 
+/** A transaction's work waiting in a backend's queue, with its caller's promise to settle. */
+export interface QueuedWork {
+  work: (tx: Tx) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 export interface TransactOptions {
   /**
    * The work may share its transaction with others of this process that run at the same time
